@@ -1,0 +1,61 @@
+# Two commands: `make demo` and `make test`. Each installs what is missing first (see `make setup`).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DURATION ?= 60
+# Debian packages of the real servers and tools the tests and the demo run (command -> package).
+DEB_CMDS := mosquitto:mosquitto mosquitto_sub:mosquitto-clients influxd:influxdb influx:influxdb-client \
+	victoria-metrics:victoria-metrics prometheus-alertmanager:prometheus-alertmanager snmpd:snmpd \
+	snmpbulkwalk:snmp socat:socat prometheus-snmp-exporter:prometheus-snmp-exporter
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup system-packages venv test lint typecheck unit demo clean
+
+setup: system-packages venv
+
+# Installs only the packages whose command is missing; a policy-rc.d keeps apt from starting the
+# servers as system services (the project starts its own copies on loopback).
+system-packages:
+	@missing=""; for pair in $(DEB_CMDS); do cmd=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || [ -x /usr/bin/$$cmd ] || missing="$$missing $$pkg"; done; \
+	$(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee /usr/sbin/policy-rc.d.edge >/dev/null && \
+	  { [ -e /usr/sbin/policy-rc.d ] || { $(SUDO) cp /usr/sbin/policy-rc.d.edge /usr/sbin/policy-rc.d && $(SUDO) chmod +x /usr/sbin/policy-rc.d && touch .policy-rc.d.ours; }; } && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; rc=$$?; \
+	  [ -e .policy-rc.d.ours ] && $(SUDO) rm -f /usr/sbin/policy-rc.d .policy-rc.d.ours; \
+	  $(SUDO) rm -f /usr/sbin/policy-rc.d.edge; exit $$rc; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]' --config-settings editable_mode=compat
+	@touch $@
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest -m 'not integration'
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+demo: setup
+	$(BIN)/edge demo --duration $(DURATION) $(if $(SUMMARY),--summary-json $(SUMMARY))
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,112 @@
+"""The gateway agent: collectors -> buffer -> uplink, in one event loop, until SIGTERM or SIGINT.
+
+Inputs and outputs never see each other: collectors hand readings to the sink, which stamps the
+gateway id, encodes them and stores them in one buffer transaction per cycle; the uplink only knows
+the buffer. The agent reports its own health as `gateway` readings through the same path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import resource
+import shutil
+import signal
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from collectors.snmp.poller import SnmpPoller
+from edge.buffer import Buffer
+from edge.config import AgentConfig
+from edge.lineproto import encode_many
+from edge.model import Reading
+from edge.scheduler import Accumulator, Collector, SourceHealth, run_periodic
+from edge.uplink import Uplink
+
+log = logging.getLogger(__name__)
+
+HEALTH_INTERVAL_S = 10.0
+
+
+def _proc_io_write_bytes() -> int:
+    """Bytes this process caused to be written to storage: the SD-card wear figure."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/io").read_text().splitlines():
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    return 0
+
+
+class GatewayHealth:
+    """The agent's own health, as a `gateway` reading every HEALTH_INTERVAL_S."""
+
+    name = "gateway"
+    interval_s = HEALTH_INTERVAL_S
+
+    def __init__(self, buffer: Buffer, uplink: Uplink, buffer_dir: Path) -> None:
+        self.buffer, self.uplink, self.buffer_dir = buffer, uplink, buffer_dir
+
+    async def collect(self, acc: Accumulator) -> None:
+        stats = self.buffer.stats()
+        now_ns = time.time_ns()
+        oldest_s = (now_ns - stats.oldest_time_ns) / 1e9 if stats.oldest_time_ns else 0.0
+        fields: dict[str, float | int | bool] = {
+            "buffer_readings": stats.readings,
+            "buffer_bytes": stats.bytes,
+            "oldest_s": round(max(oldest_s, 0.0), 3),
+            "dropped": stats.dropped,
+            "uplink_up": self.uplink.stats.connected,
+            "published": self.uplink.stats.published_readings,
+            "refused_batches": self.uplink.stats.refused_batches,
+            "rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            "disk_free_bytes": shutil.disk_usage(self.buffer_dir).free,
+            "write_bytes": _proc_io_write_bytes(),
+        }
+        acc.add(Reading("gateway", {}, fields, now_ns))
+
+
+class Agent:
+    def __init__(self, config: AgentConfig) -> None:
+        self.config = config
+        conf = config.buffer
+        self.buffer = Buffer(conf.path, conf.max_bytes, conf.on_full, conf.synchronous)
+        self.wakeup = asyncio.Event()
+        self.uplink = Uplink(config.uplink, config.gateway.id, self.buffer, self.wakeup)
+        self.health = SourceHealth()
+        self._tags = {"gateway": config.gateway.id}
+
+    def sink(self, readings: Sequence[Reading]) -> None:
+        """Store one cycle's readings in one transaction, stamped with this gateway's id."""
+        lines = encode_many(reading.with_tags(self._tags) for reading in readings)
+        dropped = self.buffer.put(lines)
+        if dropped:
+            log.warning("buffer full: dropped %d readings (policy %s)", dropped, self.buffer.on_full)
+        self.wakeup.set()
+
+    async def run(self) -> None:
+        site = self.config.gateway.site
+        limit = asyncio.Semaphore(self.config.snmp.concurrency)
+        collectors: list[Collector] = [SnmpPoller(device, site, limit) for device in self.config.snmp.devices]
+        health = GatewayHealth(self.buffer, self.uplink, self.config.buffer.path.parent)
+        log.info("agent %s starting: %d SNMP devices", self.config.gateway.id, len(collectors))
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self.uplink.run(), name="uplink")
+                for collector in [*collectors, health]:
+                    tasks.create_task(run_periodic(collector, self.sink, self.health), name=collector.name)
+        finally:
+            self.buffer.close()
+
+
+async def run_until_signalled(config: AgentConfig) -> None:
+    """Run the agent; SIGTERM and SIGINT stop it cleanly (offline status sent, buffer closed)."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await Agent(config).run()
+    log.info("agent stopped")

@@ -1,0 +1,106 @@
+"""The `edge` command: one entry point for the agent, the bridge and the tools around them."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from edge.config import ConfigError, kind_of, load_agent, load_bridge, read_toml
+
+EXIT_BAD_CONFIG = 2
+
+
+def _setup_logging(level: str) -> None:
+    # No timestamps: journald and the terminal add their own.
+    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _report(exc: ConfigError, path: Path) -> int:
+    print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return EXIT_BAD_CONFIG
+
+
+def cmd_agent(args: argparse.Namespace) -> int:
+    from edge.agent import run_until_signalled
+
+    try:
+        config = load_agent(args.config)
+    except ConfigError as exc:
+        return _report(exc, args.config)
+    _setup_logging(config.log_level)
+    asyncio.run(run_until_signalled(config))
+    return 0
+
+
+def cmd_bridge(args: argparse.Namespace) -> int:
+    from bridge.consumer import run_until_signalled
+
+    try:
+        config = load_bridge(args.config)
+    except ConfigError as exc:
+        return _report(exc, args.config)
+    _setup_logging(config.log_level)
+    asyncio.run(run_until_signalled(config))
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    try:
+        kind = args.kind or kind_of(read_toml(args.file))
+        if kind is None:
+            raise ConfigError(
+                ["(top level): cannot tell an agent config ([gateway]) from a bridge one ([influxdb])"]
+            )
+        if kind == "agent":
+            agent = load_agent(args.file)
+            devices = len(agent.snmp.devices)
+            print(f"{args.file}: ok, agent config for gateway {agent.gateway.id}, {devices} SNMP devices")
+        else:
+            bridge = load_bridge(args.file)
+            print(
+                f"{args.file}: ok, bridge config writing to {bridge.influxdb.url} (API {bridge.influxdb.api})"
+            )
+    except ConfigError as exc:
+        return _report(exc, args.file)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from edge.demo import run_demo
+
+    _setup_logging("warning")
+    return run_demo(args.duration, args.summary_json)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edge", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    agent = sub.add_parser("agent", help="run the gateway agent")
+    agent.add_argument("-c", "--config", type=Path, required=True, help="agent TOML file")
+    agent.set_defaults(func=cmd_agent)
+    bridge = sub.add_parser("bridge", help="run the MQTT to InfluxDB bridge")
+    bridge.add_argument("-c", "--config", type=Path, required=True, help="bridge TOML file")
+    bridge.set_defaults(func=cmd_bridge)
+    check = sub.add_parser("check-config", help="validate a config file; exit 2 listing every problem")
+    check.add_argument("file", type=Path)
+    check.add_argument("--kind", choices=["agent", "bridge"], help="default: tell from the sections")
+    check.set_defaults(func=cmd_check_config)
+    demo = sub.add_parser("demo", help="the whole pipeline on loopback with real servers")
+    demo.add_argument("--duration", type=float, default=60.0, help="seconds to run (default 60)")
+    demo.add_argument("--summary-json", type=Path, help="write the summary counted from InfluxDB here")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""The MQTT uplink: drains the disk buffer to the broker in the wire format of docs/wire-format.md.
+
+A batch is deleted from the buffer only after the broker's PUBACK *with a success reason code*; a
+refusal (e.g. not authorized by the broker's ACL) keeps the batch, is logged once and counted, and the
+uplink backs off and tries again, so a misconfigured ACL delays data instead of losing it. The
+connection is retried forever with jittered exponential backoff; the broker holds a retained status
+message for the gateway, which the Last Will turns to offline if the gateway vanishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+
+import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from edge.buffer import Batch, Buffer
+from edge.config import UplinkSection
+from edge.mqtt import Client, PublishRefused, client_options, properties
+
+log = logging.getLogger(__name__)
+
+WIRE_FORMAT_VERSION = "1"
+CONTENT_TYPE = "text/plain; charset=utf-8"
+CONTENT_TYPE_GZIP = "application/gzip"
+BACKOFF_START_S = 0.5
+
+
+def data_topic(gateway_id: str) -> str:
+    return f"edge/{gateway_id}/data"
+
+
+def status_topic(gateway_id: str) -> str:
+    return f"edge/{gateway_id}/status"
+
+
+def encode_batch(batch: Batch, use_gzip: bool) -> tuple[bytes, Properties]:
+    """The MQTT payload and properties of one batch (the wire-format contract)."""
+    body = ("\n".join(batch.lines) + "\n").encode()
+    props = properties(PacketTypes.PUBLISH)
+    if use_gzip:
+        body = gzip.compress(body, compresslevel=6)
+        props.ContentType = CONTENT_TYPE_GZIP
+    else:
+        props.ContentType = CONTENT_TYPE
+        props.PayloadFormatIndicator = 1
+    props.UserProperty = [("seq", str(batch.seq)), ("n", str(len(batch.lines))), ("v", WIRE_FORMAT_VERSION)]
+    return body, props
+
+
+@dataclass
+class UplinkStats:
+    connected: bool = False
+    published_readings: int = 0
+    published_batches: int = 0
+    refused_batches: int = 0
+    connect_failures: int = 0
+
+
+class Uplink:
+    """Owns the broker connection; the only reader of the buffer."""
+
+    def __init__(self, conf: UplinkSection, gateway_id: str, buffer: Buffer, wakeup: asyncio.Event) -> None:
+        self.conf = conf
+        self.gateway_id = gateway_id
+        self.buffer = buffer
+        self.wakeup = wakeup
+        self.stats = UplinkStats()
+        self._backoff_s = BACKOFF_START_S
+
+    def _status(self, state: str) -> bytes:
+        return json.dumps(
+            {"gateway": self.gateway_id, "state": state, "time_s": round(time.time(), 3)}
+        ).encode()
+
+    def _client(self) -> Client:
+        will = aiomqtt.Will(status_topic(self.gateway_id), self._status("offline"), qos=1, retain=True)
+        return Client(identifier=self.gateway_id, will=will, **client_options(self.conf))
+
+    async def run(self) -> None:
+        """Connect, drain, and on any connection loss reconnect after a jittered backoff; forever."""
+        while True:
+            try:
+                async with self._client() as client:
+                    await client.publish_checked(
+                        status_topic(self.gateway_id), self._status("online"), qos=1, retain=True
+                    )
+                    self.stats.connected = True
+                    self._backoff_s = BACKOFF_START_S
+                    log.info("uplink connected to %s", self.conf.url)
+                    try:
+                        await self._drain(client)
+                    except asyncio.CancelledError:
+                        await self._say_offline(client)
+                        raise
+            except aiomqtt.MqttError as exc:
+                self.stats.connect_failures += 1
+                if self.stats.connected or self.stats.connect_failures == 1:
+                    log.warning("uplink to %s down: %s; retrying with backoff", self.conf.url, exc)
+            finally:
+                self.stats.connected = False
+                self.buffer.release_all()
+            await self._sleep_backoff()
+
+    async def _sleep_backoff(self) -> None:
+        delay_s = random.uniform(self._backoff_s / 2, self._backoff_s)
+        self._backoff_s = min(self._backoff_s * 2, self.conf.reconnect_max_s)
+        await asyncio.sleep(delay_s)
+
+    async def _drain(self, client: Client) -> None:
+        refused_logged = False
+        while True:
+            batch = self.buffer.take(self.conf.batch_max_readings)
+            if batch is None:
+                self.wakeup.clear()
+                await self.wakeup.wait()
+                continue
+            payload, props = encode_batch(batch, self.conf.gzip)
+            try:
+                await client.publish_checked(data_topic(self.gateway_id), payload, qos=1, properties=props)
+            except PublishRefused as exc:
+                self.buffer.release(batch.seq)
+                self.stats.refused_batches += 1
+                if not refused_logged:
+                    log.error("%s; keeping the batch (seq %d) and retrying with backoff", exc, batch.seq)
+                    refused_logged = True
+                await self._sleep_backoff()
+                continue
+            self.buffer.ack(batch.seq)
+            if refused_logged:
+                log.info("broker accepts publishes again")
+                refused_logged = False
+            self._backoff_s = BACKOFF_START_S
+            self.stats.published_batches += 1
+            self.stats.published_readings += len(batch.lines)
+
+    async def _say_offline(self, client: Client) -> None:
+        """On a clean shutdown, say so ourselves: the Will is only sent on an unclean disconnect."""
+        try:
+            async with asyncio.timeout(2):
+                await client.publish_checked(
+                    status_topic(self.gateway_id), self._status("offline"), qos=1, retain=True
+                )
+        except (aiomqtt.MqttError, TimeoutError) as exc:
+            log.info("could not announce offline status: %s", exc)

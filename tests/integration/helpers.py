@@ -1,0 +1,66 @@
+"""Small helpers for integration tests: run `edge` subcommands as processes, query InfluxDB, wait."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def edge_process(args: list[str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`python -m edge ARGS` with its log in `log_path`; SIGTERM (then SIGKILL) when the block ends."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "edge", *args], stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def influx_query(url: str, database: str, query: str) -> list[dict[str, Any]]:
+    """Series of an InfluxQL query against InfluxDB 1.x (empty list when there are none)."""
+    params = urllib.parse.urlencode({"db": database, "q": query, "epoch": "ns"})
+    with urllib.request.urlopen(f"{url}/query?{params}", timeout=10) as response:
+        body = json.load(response)
+    series: list[dict[str, Any]] = []
+    for result in body.get("results", []):
+        if "database not found" in result.get("error", ""):
+            return []  # the bridge creates it when it starts
+        if "error" in result:
+            raise AssertionError(f"{query}: {result['error']}")
+        series.extend(result.get("series", []))
+    return series
+
+
+def wait_for(
+    probe: Callable[[], T | None], timeout_s: float, what: str, log_paths: tuple[Path, ...] = ()
+) -> T:
+    """Poll `probe` until it returns something truthy; fail with `what` and the logs' tails."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.2)
+    tails = "\n".join(
+        f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in log_paths if p.exists()
+    )
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}\n{tails}")
