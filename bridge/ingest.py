@@ -19,6 +19,7 @@ from edge.model import Reading
 TOPIC = re.compile(r"^edge/(?P<gateway>[^/]+)/data$")
 GATEWAY = re.compile(NAME_PATTERN)
 SUPPORTED_VERSIONS = frozenset({"1"})
+MAX_TRACKED_MISSING = 100_000
 
 
 class MessageError(ValueError):
@@ -89,22 +90,33 @@ class GatewayAccount:
     dead_letters: int = 0
     last_seq: int | None = None
     lag_s: float = 0.0
+    missing: set[int] = field(default_factory=set)
 
-    def record(self, decoded: Decoded, stored_at_ns: int | None = None) -> None:
-        """Count a stored batch: seq gaps (lost batches) and repeats (redeliveries, harmless)."""
-        if self.last_seq is not None:
-            if decoded.seq <= self.last_seq:
-                self.duplicates += 1
-            elif decoded.seq > self.last_seq + 1:
-                self.gaps += decoded.seq - self.last_seq - 1
-        if self.last_seq is None or decoded.seq > self.last_seq:
-            self.last_seq = decoded.seq
+    def record(self, decoded: Decoded) -> None:
+        """Count a stored batch: seqs still missing (gaps) and repeats (redeliveries, harmless).
+
+        A batch that arrives after a later one (out of order, e.g. resent after a reconnect) fills
+        its gap instead of counting as a repeat.
+        """
+        seq = decoded.seq
+        if self.last_seq is None or seq == self.last_seq + 1:
+            self.last_seq = seq
+        elif seq > self.last_seq:
+            skipped = range(self.last_seq + 1, seq)
+            self.gaps += len(skipped)
+            if len(self.missing) + len(skipped) <= MAX_TRACKED_MISSING:
+                self.missing.update(skipped)
+            self.last_seq = seq
+        elif seq in self.missing:
+            self.missing.discard(seq)
+            self.gaps -= 1
+        else:
+            self.duplicates += 1
         self.batches += 1
         self.points += len(decoded.lines)
         self.dead_letters += len(decoded.bad_lines)
         if decoded.newest_time_ns:
-            now_ns = stored_at_ns or time.time_ns()
-            self.lag_s = max(0.0, (now_ns - decoded.newest_time_ns) / 1e9)
+            self.lag_s = max(0.0, (time.time_ns() - decoded.newest_time_ns) / 1e9)
 
 
 @dataclass

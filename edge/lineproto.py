@@ -20,8 +20,8 @@ class LineProtocolError(ValueError):
     """A line that is not valid line protocol; the message says where and why."""
 
 
-_MEASUREMENT_ESC = str.maketrans({",": r"\,", " ": r"\ ", "\n": " ", "\r": " "})
-_KEY_ESC = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": " ", "\r": " "})
+_MEASUREMENT_ESC = str.maketrans({",": r"\,", " ": r"\ ", "\n": r"\ ", "\r": r"\ ", "\\": "/"})
+_KEY_ESC = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\n": r"\ ", "\r": r"\ ", "\\": "/"})
 _STR_ESC = str.maketrans({'"': r"\"", "\\": "\\\\", "\n": " ", "\r": " "})
 
 
@@ -108,40 +108,29 @@ def _parse_value(raw: str) -> FieldValue:
     return value
 
 
-def _split_fields(text: str) -> list[str]:
-    """Split the field set on commas that are neither escaped nor inside a quoted string."""
-    parts, start, i, quoted = [], 0, 0, False
-    while i < len(text):
-        char = text[i]
-        if char == "\\":
-            i += 2
-            continue
-        if char == '"':
-            quoted = not quoted
-        elif char == "," and not quoted:
-            parts.append(text[start:i])
-            start = i + 1
-        i += 1
-    if quoted:
-        raise LineProtocolError("unterminated string in the field set")
-    parts.append(text[start:])
-    return parts
-
-
-def _field_set_end(line: str, start: int) -> int:
-    """End of the field set: the first unescaped space outside a quoted string."""
-    i, quoted = start, False
-    while i < len(line):
-        char = line[i]
-        if char == "\\":
-            i += 2
-            continue
-        if char == '"':
-            quoted = not quoted
-        elif char == " " and not quoted:
-            return i
-        i += 1
-    return len(line)
+def _parse_fields(line: str, start: int) -> tuple[dict[str, FieldValue], int]:
+    """The field set starting at `start`, and the index just past it (a space or the end)."""
+    fields: dict[str, FieldValue] = {}
+    pos = start
+    while True:
+        eq = _scan(line, pos, "= ,")
+        if eq >= len(line) or line[eq] != "=" or eq == pos:
+            raise LineProtocolError(f"bad field at column {pos + 1}: {line[pos : eq + 1]!r}")
+        key = _unescape(line[pos:eq])
+        value_start = eq + 1
+        if line.startswith('"', value_start):
+            value_end = _scan(line, value_start + 1, '"')
+            if value_end >= len(line):
+                raise LineProtocolError(f"unterminated string value of field {key!r}")
+            value_end += 1
+        else:
+            value_end = _scan(line, value_start, ", ")
+        if value_end == value_start:
+            raise LineProtocolError(f"field {key!r} has no value")
+        fields[key] = _parse_value(line[value_start:value_end])
+        if value_end >= len(line) or line[value_end] == " ":
+            return fields, value_end
+        pos = value_end + 1
 
 
 def parse(line: str, default_time_ns: int = 0) -> Reading:
@@ -164,14 +153,7 @@ def parse(line: str, default_time_ns: int = 0) -> Reading:
             raise LineProtocolError(f"bad tag {pair!r}")
         tags[_unescape(pair[:eq])] = _unescape(pair[eq + 1 :])
         pos = end + 1
-    fields_start = key_end + 1
-    fields_end = _field_set_end(line, fields_start)
-    fields: dict[str, FieldValue] = {}
-    for pair in _split_fields(line[fields_start:fields_end]):
-        eq = _scan(pair, 0, "=")
-        if eq >= len(pair) or eq == 0 or eq == len(pair) - 1:
-            raise LineProtocolError(f"bad field {pair!r}")
-        fields[_unescape(pair[:eq])] = _parse_value(pair[eq + 1 :])
+    fields, fields_end = _parse_fields(line, key_end + 1)
     time_ns = default_time_ns
     rest = line[fields_end + 1 :].strip()
     if rest:

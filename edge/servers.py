@@ -158,7 +158,12 @@ def mosquitto(workdir: Path, extra_config: str = "", port: int = 0) -> Iterator[
         f"persistence_location {workdir}/\n"
         "log_dest stdout\n"
         "log_type error\nlog_type warning\nlog_type notice\n"
-        "max_queued_messages 0\n"
+        # A bridge's persistent session must not lose messages queued while InfluxDB is down (the
+        # default keeps 1000). Not 0 ("no limit"): Mosquitto 2.0.11 then drops a client whose QoS 1
+        # publish it denied.
+        "max_queued_messages 1000000\n"
+        # As root it would switch to the `mosquitto` user, who cannot read our private temp folder.
+        + ("user root\n" if os.geteuid() == 0 else "")
         + ("allow_anonymous true\n" if "allow_anonymous" not in extra_config else "")
         + extra_config
     )

@@ -10,6 +10,7 @@ message for the gateway, which the Last Will turns to offline if the gateway van
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import logging
@@ -74,6 +75,7 @@ class Uplink:
         self.wakeup = wakeup
         self.stats = UplinkStats()
         self._backoff_s = BACKOFF_START_S
+        self._status_refusal_logged = False
 
     def _status(self, state: str) -> bytes:
         return json.dumps(
@@ -82,23 +84,30 @@ class Uplink:
 
     def _client(self) -> Client:
         will = aiomqtt.Will(status_topic(self.gateway_id), self._status("offline"), qos=1, retain=True)
-        return Client(identifier=self.gateway_id, will=will, **client_options(self.conf))
+        return Client(
+            identifier=self.gateway_id,
+            will=will,
+            logger=logging.getLogger("mqtt"),
+            **client_options(self.conf),
+        )
 
     async def run(self) -> None:
         """Connect, drain, and on any connection loss reconnect after a jittered backoff; forever."""
         while True:
             try:
                 async with self._client() as client:
-                    await client.publish_checked(
-                        status_topic(self.gateway_id), self._status("online"), qos=1, retain=True
-                    )
+                    await self._publish_status(client, "online")
                     self.stats.connected = True
                     self._backoff_s = BACKOFF_START_S
                     log.info("uplink connected to %s", self.conf.url)
                     try:
                         await self._drain(client)
                     except asyncio.CancelledError:
-                        await self._say_offline(client)
+                        # The Will is only sent on an unclean disconnect: on a clean one, say it ourselves.
+                        # Whatever happens then, the cancellation must go on: never swallow it.
+                        with contextlib.suppress(TimeoutError, aiomqtt.MqttError):
+                            async with asyncio.timeout(2):
+                                await self._publish_status(client, "offline")
                         raise
             except aiomqtt.MqttError as exc:
                 self.stats.connect_failures += 1
@@ -141,12 +150,13 @@ class Uplink:
             self.stats.published_batches += 1
             self.stats.published_readings += len(batch.lines)
 
-    async def _say_offline(self, client: Client) -> None:
-        """On a clean shutdown, say so ourselves: the Will is only sent on an unclean disconnect."""
+    async def _publish_status(self, client: Client, state: str) -> None:
+        """The retained status is for humans and alerts; a broker refusing it must not stop the data."""
         try:
-            async with asyncio.timeout(2):
-                await client.publish_checked(
-                    status_topic(self.gateway_id), self._status("offline"), qos=1, retain=True
-                )
-        except (aiomqtt.MqttError, TimeoutError) as exc:
-            log.info("could not announce offline status: %s", exc)
+            await client.publish_checked(
+                status_topic(self.gateway_id), self._status(state), qos=1, retain=True
+            )
+        except PublishRefused as exc:
+            if not self._status_refusal_logged:
+                log.error("%s; the NOC will not see this gateway's status", exc)
+                self._status_refusal_logged = True

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from edge.buffer import Buffer, priority_of
+
+
+def lines(n: int, start: int = 0, measurement: str = "ap_iface") -> list[str]:
+    return [f"{measurement},device=ap-1 in_octets={1_000 + i}i {1_000 + i}" for i in range(start, start + n)]
+
+
+def test_batches_leave_in_order_and_are_deleted_only_on_ack(tmp_path: Path) -> None:
+    with Buffer(tmp_path / "b.db", 1 << 20) as buffer:
+        buffer.put(lines(10))
+        first = buffer.take(4)
+        second = buffer.take(4)
+        assert first is not None and second is not None
+        assert (first.seq, second.seq) == (1, 2)
+        assert list(first.lines + second.lines) == lines(8)
+        assert buffer.stats().readings == 10
+        buffer.ack(first.seq)
+        assert buffer.stats().readings == 6
+        last = buffer.take(100)
+        assert last is not None and list(last.lines) == lines(2, 8)
+        assert buffer.take(100) is None
+
+
+def test_status_readings_leave_before_bulk(tmp_path: Path) -> None:
+    with Buffer(tmp_path / "b.db", 1 << 20) as buffer:
+        buffer.put([*lines(3), "device_status,device=ap-1 up=false 5"])
+        batch = buffer.take(2)
+        assert batch is not None
+        assert batch.lines[0].startswith("device_status,")
+    assert priority_of("gateway buffer_readings=1i 1") == 0
+    assert priority_of("ap,device=x up=true 1") == 1
+
+
+def test_unacked_batch_is_resent_with_the_same_seq_after_restart(tmp_path: Path) -> None:
+    with Buffer(tmp_path / "b.db", 1 << 20) as buffer:
+        buffer.put(lines(6))
+        taken = buffer.take(3)
+        assert taken is not None
+    with Buffer(tmp_path / "b.db", 1 << 20) as buffer:
+        again = buffer.take(100)
+        assert again is not None
+        assert (again.seq, again.lines) == (taken.seq, taken.lines)
+        rest = buffer.take(100)
+        assert rest is not None and rest.seq == taken.seq + 1 and list(rest.lines) == lines(3, 3)
+
+
+def test_seq_keeps_increasing_across_restarts(tmp_path: Path) -> None:
+    seqs = []
+    for round_ in range(3):
+        with Buffer(tmp_path / "b.db", 1 << 20) as buffer:
+            buffer.put(lines(1, round_))
+            batch = buffer.take(10)
+            assert batch is not None
+            buffer.ack(batch.seq)
+            seqs.append(batch.seq)
+    assert seqs == [1, 2, 3]
+
+
+def test_released_batch_comes_back_first(tmp_path: Path) -> None:
+    with Buffer(tmp_path / "b.db", 1 << 20) as buffer:
+        buffer.put(lines(4))
+        first = buffer.take(2)
+        assert first is not None
+        buffer.release_all()
+        again = buffer.take(2)
+        assert again is not None and again.seq == first.seq and again.lines == first.lines
+
+
+def test_drop_oldest_keeps_the_newest_and_counts(tmp_path: Path) -> None:
+    size = len(lines(1)[0])
+    with Buffer(tmp_path / "b.db", max_bytes=10 * size, on_full="drop_oldest") as buffer:
+        assert buffer.put(lines(8)) == 0
+        assert buffer.put(lines(5, 8)) == 3
+        stats = buffer.stats()
+        assert (stats.readings, stats.dropped) == (10, 3)
+        batch = buffer.take(100)
+        assert batch is not None and list(batch.lines) == lines(10, 3)
+    with Buffer(tmp_path / "b.db", max_bytes=10 * size) as buffer:
+        assert buffer.stats().dropped == 3  # the count survives a restart
+
+
+def test_drop_newest_refuses_what_does_not_fit(tmp_path: Path) -> None:
+    size = len(lines(1)[0])
+    with Buffer(tmp_path / "b.db", max_bytes=10 * size, on_full="drop_newest") as buffer:
+        buffer.put(lines(8))
+        assert buffer.put(lines(5, 8)) == 3
+        batch = buffer.take(100)
+        assert batch is not None and list(batch.lines) == lines(10)
+        assert buffer.stats().dropped == 3
+
+
+def test_stats_report_bytes_and_oldest_time(tmp_path: Path) -> None:
+    with Buffer(tmp_path / "b.db", 1 << 20) as buffer:
+        assert buffer.stats().oldest_time_ns is None
+        buffer.put(lines(3))
+        stats = buffer.stats()
+        assert stats.bytes == sum(map(len, lines(3)))
+        assert stats.oldest_time_ns == 1_000

@@ -1,0 +1,127 @@
+"""The uplink against a real Mosquitto: the wire format, and a refusal that keeps the data."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import aiomqtt
+import pytest
+
+from edge import servers
+from edge.buffer import Buffer
+from edge.config import UplinkSection
+from edge.uplink import Uplink
+
+pytestmark = pytest.mark.integration
+
+LINES = [f"ap_iface,device=ap-1,ifname=ether{i} in_octets={i}i {i}" for i in range(1, 6)]
+
+
+@pytest.fixture
+def acl_broker(tmp_path: Path) -> Iterator[servers.Server]:
+    """A broker where only gateway `allowed-gw` may publish, like a per-gateway production ACL."""
+    acl = tmp_path / "acl"
+    acl.write_text("topic write edge/allowed-gw/#\ntopic read edge/#\n")
+    with servers.mosquitto(tmp_path / "mosquitto", extra_config=f"acl_file {acl}\n") as server:
+        yield server
+
+
+@contextlib.asynccontextmanager
+async def running(uplink: Uplink) -> AsyncIterator[None]:
+    task = asyncio.create_task(uplink.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def wait_until(condition: Callable[[], bool], timeout_s: float = 20) -> None:
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.05)
+
+
+async def test_batches_arrive_in_the_wire_format_and_leave_the_buffer(
+    tmp_path: Path, acl_broker: servers.Server
+) -> None:
+    buffer = Buffer(tmp_path / "b.db", 1 << 20)
+    buffer.put(LINES)
+    uplink = Uplink(
+        UplinkSection(url=acl_broker.url, batch_max_readings=3), "allowed-gw", buffer, asyncio.Event()
+    )
+    async with aiomqtt.Client(
+        acl_broker.host, acl_broker.port, protocol=aiomqtt.ProtocolVersion.V5, identifier="reader"
+    ) as reader:
+        await reader.subscribe("edge/allowed-gw/#", qos=1)
+        async with running(uplink):
+            received: list[aiomqtt.Message] = []
+            async with asyncio.timeout(20):
+                async for message in reader.messages:
+                    if str(message.topic).endswith("/data"):
+                        received.append(message)
+                    if len(received) == 2:
+                        break
+            await wait_until(lambda: buffer.stats().readings == 0)
+    bodies = [bytes(m.payload).decode() for m in received if isinstance(m.payload, bytes)]
+    assert "".join(bodies).splitlines() == LINES
+    props = [dict(m.properties.UserProperty) for m in received]  # type: ignore[union-attr]
+    assert props == [{"seq": "1", "n": "3", "v": "1"}, {"seq": "2", "n": "2", "v": "1"}]
+    assert uplink.stats.published_readings == 5
+    buffer.close()
+
+
+async def test_refused_publish_keeps_the_batch_and_is_counted(
+    tmp_path: Path, acl_broker: servers.Server
+) -> None:
+    buffer = Buffer(tmp_path / "b.db", 1 << 20)
+    buffer.put(LINES)
+    uplink = Uplink(UplinkSection(url=acl_broker.url), "other-gw", buffer, asyncio.Event())
+    async with running(uplink):
+        await wait_until(lambda: uplink.stats.refused_batches >= 2)
+    assert buffer.stats().readings == len(LINES)
+    assert uplink.stats.published_readings == 0
+    batch = buffer.take(100)
+    assert batch is not None and batch.seq == 1 and list(batch.lines) == LINES  # same seq when retried
+    buffer.close()
+
+
+async def test_status_is_retained_online_then_offline_on_shutdown(
+    tmp_path: Path, acl_broker: servers.Server
+) -> None:
+    buffer = Buffer(tmp_path / "b.db", 1 << 20)
+    uplink = Uplink(UplinkSection(url=acl_broker.url), "allowed-gw", buffer, asyncio.Event())
+
+    async def retained_status() -> str:
+        async with aiomqtt.Client(
+            acl_broker.host, acl_broker.port, protocol=aiomqtt.ProtocolVersion.V5
+        ) as client:
+            await client.subscribe("edge/allowed-gw/status", qos=1)
+            async with asyncio.timeout(10):
+                async for message in client.messages:
+                    return bytes(message.payload).decode()
+        raise AssertionError("no status message")
+
+    async with running(uplink):
+        await wait_until(lambda: uplink.stats.connected)
+        assert '"state": "online"' in await retained_status()
+    assert '"state": "offline"' in await retained_status()
+    buffer.close()
+
+
+async def test_shutdown_completes_when_the_broker_is_gone(tmp_path: Path) -> None:
+    buffer = Buffer(tmp_path / "b.db", 1 << 20)
+    with servers.mosquitto(tmp_path / "mosquitto") as broker:
+        uplink = Uplink(UplinkSection(url=broker.url), "gw-1", buffer, asyncio.Event())
+        task = asyncio.create_task(uplink.run())
+        await wait_until(lambda: uplink.stats.connected)
+    task.cancel()  # the broker is stopped: the offline status cannot be sent, the stop must still happen
+    async with asyncio.timeout(15):
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert task.done()
+    buffer.close()
