@@ -71,14 +71,26 @@ class Agent:
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
         conf = config.buffer
-        self.buffer = Buffer(conf.path, conf.max_bytes, conf.on_full, conf.synchronous)
+        self.buffer = Buffer(
+            conf.path, conf.max_bytes, conf.on_full, conf.synchronous, conf.live_first_after_s
+        )
         self.wakeup = asyncio.Event()
         self.uplink = Uplink(config.uplink, config.gateway.id, self.buffer, self.wakeup)
         self.health = SourceHealth()
         self._tags = {"gateway": config.gateway.id}
 
-    def sink(self, readings: Sequence[Reading]) -> None:
-        """Store one cycle's readings in one transaction, stamped with this gateway's id."""
+    async def sink(self, readings: Sequence[Reading]) -> None:
+        """Store one cycle's readings in one transaction, stamped with this gateway's id.
+
+        With `on_full = "block"` a full buffer makes the collectors wait here, before storing, until
+        the broker has acknowledged enough to make room: polls are delayed, nothing is dropped.
+        """
+        if not self.buffer.has_room() and self.buffer.on_full == "block":
+            log.warning("buffer full (%d bytes): collection waits for the uplink", self.buffer.max_bytes)
+            while not self.buffer.has_room():
+                self.uplink.acked.clear()
+                await self.uplink.acked.wait()
+            log.info("buffer has room again: collection resumes")
         lines = encode_many(reading.with_tags(self._tags) for reading in readings)
         dropped = self.buffer.put(lines)
         if dropped:

@@ -7,14 +7,19 @@ rewriting every reading), publishes it, and *acks* it after the broker's PUBACK,
 rows. A batch taken but never acked (crash, power loss, broker gone) is handed out again with the same
 `seq` after a restart, so the bridge sees a harmless duplicate rather than a false gap.
 
-Priority 0 (status) leaves before priority 1 (bulk). When the held bytes pass `max_bytes`, the policy
-drops the oldest bulk readings or refuses the newest; every dropped reading is counted, persistently.
+Priority 0 (status) leaves before priority 1 (bulk). Bulk readings leave oldest first, except while a
+backlog older than `live_first_after_s` drains (a backhaul outage of hours): then batches alternate
+between the history and the readings accepted since the catch-up began, so dashboards are current
+again at once; each of the two streams stays in order. When the held bytes pass `max_bytes`, the
+policy drops the oldest bulk readings, refuses the newest, or (`block`) the agent waits for room before
+its next cycle; every dropped reading is counted, persistently.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +30,17 @@ PRIORITY_BULK = 1
 STATUS_MEASUREMENTS = frozenset({"device_status", "gateway"})
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS readings (id INTEGER PRIMARY KEY, prio INTEGER NOT NULL, line TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS readings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, prio INTEGER NOT NULL, line TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS readings_by_prio ON readings (prio, id);
 CREATE TABLE IF NOT EXISTS inflight (seq INTEGER PRIMARY KEY, ids TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TEMP TABLE taken (id INTEGER PRIMARY KEY);
 """
+_SELECT = "SELECT id, line FROM readings WHERE prio = ? AND id >= ? AND id < ? AND id NOT IN temp.taken"
+_MAX_ID = 2**63 - 1
+OnFull = Literal["drop_oldest", "drop_newest", "block"]
 
 
 def priority_of(line: str) -> int:
@@ -65,14 +76,17 @@ class Buffer:
         self,
         path: Path,
         max_bytes: int,
-        on_full: Literal["drop_oldest", "drop_newest"] = "drop_oldest",
+        on_full: OnFull = "drop_oldest",
         synchronous: Literal["normal", "full"] = "normal",
+        live_first_after_s: float = 300.0,
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.max_bytes = max_bytes
         self.on_full = on_full
+        self.live_first_after_s = live_first_after_s
         self._db = sqlite3.connect(path, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA temp_store=MEMORY")
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._db.executescript(_SCHEMA)
         row = self._db.execute("SELECT count(*), coalesce(sum(length(line)), 0) FROM readings").fetchone()
@@ -80,9 +94,12 @@ class Buffer:
         self._next_seq = self._meta("next_seq", 1)
         self._dropped = self._meta("dropped", 0)
         self._taken: dict[int, tuple[int, ...]] = {}
-        self._resend: list[int] = [
-            seq for (seq,) in self._db.execute("SELECT seq FROM inflight ORDER BY seq")
-        ]
+        self._resend: list[int] = []
+        for seq, ids_json in self._db.execute("SELECT seq, ids FROM inflight ORDER BY seq").fetchall():
+            self._resend.append(int(seq))
+            self._mark_taken(tuple(json.loads(ids_json)))
+        self._live_from_id: int | None = None
+        self._live_turn = False
 
     def close(self) -> None:
         self._db.close()
@@ -152,8 +169,17 @@ class Buffer:
         self._bytes -= freed
         return len(victims)
 
+    def has_room(self) -> bool:
+        return self._bytes < self.max_bytes
+
+    def _mark_taken(self, ids: tuple[int, ...]) -> None:
+        self._db.executemany("INSERT OR IGNORE INTO temp.taken (id) VALUES (?)", [(i,) for i in ids])
+
+    def _unmark_taken(self, ids: tuple[int, ...]) -> None:
+        self._db.executemany("DELETE FROM temp.taken WHERE id = ?", [(i,) for i in ids])
+
     def take(self, max_lines: int) -> Batch | None:
-        """The next batch to publish: first any batch taken before a restart, then new readings."""
+        """The next batch to publish: first any batch released or taken before a restart, then new ones."""
         while self._resend:
             seq = self._resend.pop(0)
             (ids_json,) = self._db.execute("SELECT ids FROM inflight WHERE seq = ?", (seq,)).fetchone()
@@ -163,11 +189,12 @@ class Buffer:
                 self._taken[seq] = ids
                 return Batch(seq, ids, lines)
             self._db.execute("DELETE FROM inflight WHERE seq = ?", (seq,))
-        taken = {row_id for ids in self._taken.values() for row_id in ids}
+            self._unmark_taken(ids)
         rows = self._db.execute(
-            "SELECT id, line FROM readings ORDER BY prio, id LIMIT ?", (max_lines + len(taken),)
+            _SELECT + " ORDER BY id LIMIT ?", (PRIORITY_STATUS, 0, _MAX_ID, max_lines)
         ).fetchall()
-        rows = [row for row in rows if row[0] not in taken][:max_lines]
+        if len(rows) < max_lines:
+            rows += self._bulk_rows(max_lines - len(rows))
         if not rows:
             return None
         seq, ids = self._next_seq, tuple(int(row[0]) for row in rows)
@@ -175,9 +202,38 @@ class Buffer:
         self._db.execute("INSERT INTO inflight (seq, ids) VALUES (?, ?)", (seq, json.dumps(ids)))
         self._set_meta("next_seq", seq + 1)
         self._db.execute("COMMIT")
+        self._mark_taken(ids)
         self._next_seq = seq + 1
         self._taken[seq] = ids
         return Batch(seq, ids, tuple(str(row[1]) for row in rows))
+
+    def _bulk_rows(self, limit: int) -> list[tuple[int, str]]:
+        """Oldest first; during a catch-up, alternately the history and what arrived since it began."""
+
+        def select(low: int, high: int) -> list[tuple[int, str]]:
+            return self._db.execute(
+                _SELECT + " ORDER BY id LIMIT ?", (PRIORITY_BULK, low, high, limit)
+            ).fetchall()
+
+        if self._live_from_id is None:
+            oldest_ns = self._oldest_time_ns(PRIORITY_BULK)
+            if oldest_ns is None or time.time_ns() - oldest_ns < self.live_first_after_s * 1e9:
+                return select(0, _MAX_ID)
+            (max_id,) = self._db.execute("SELECT coalesce(max(id), 0) FROM readings").fetchone()
+            self._live_from_id = int(max_id) + 1
+        history = select(0, self._live_from_id)
+        if not history:
+            self._live_from_id = None  # caught up: one in-order stream again
+            return select(0, _MAX_ID)
+        self._live_turn = not self._live_turn
+        if self._live_turn:
+            return select(self._live_from_id, _MAX_ID) or history
+        return history
+
+    def _oldest_time_ns(self, prio: int | None = None) -> int | None:
+        where = "" if prio is None else f"WHERE prio = {int(prio)} "
+        row = self._db.execute(f"SELECT line FROM readings {where}ORDER BY id LIMIT 1").fetchone()
+        return int(str(row[0]).rsplit(" ", 1)[1]) if row else None
 
     def _lines_of(self, ids: tuple[int, ...]) -> tuple[str, ...]:
         rows = self._db.execute(
@@ -196,6 +252,7 @@ class Buffer:
         ).fetchall()
         self._db.execute("DELETE FROM inflight WHERE seq = ?", (seq,))
         self._db.execute("COMMIT")
+        self._unmark_taken(ids)
         self._count -= len(sizes)
         self._bytes -= sum(int(size) for (size,) in sizes)
 

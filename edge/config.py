@@ -105,14 +105,16 @@ class GatewaySection(Section):
 
 class UplinkSection(MqttConnection):
     batch_max_readings: int = Field(500, ge=1, le=100_000)
+    max_inflight_batches: int = Field(8, ge=1, le=100)
     gzip: bool = False
 
 
 class BufferSection(Section):
     path: Path = Path("/var/lib/edge/buffer.db")
     max_bytes: int = Field(512 * 1024 * 1024, ge=64 * 1024)
-    on_full: Literal["drop_oldest", "drop_newest"] = "drop_oldest"
+    on_full: Literal["drop_oldest", "drop_newest", "block"] = "drop_oldest"
     synchronous: Literal["normal", "full"] = "normal"
+    live_first_after_s: float = Field(300.0, ge=0)
 
 
 class SnmpDevice(Section):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from edge.model import Reading
@@ -67,7 +67,7 @@ def start_offset_s(name: str, interval_s: float) -> float:
 
 
 async def run_periodic(
-    collector: Collector, sink: Callable[[Sequence[Reading]], None], health: SourceHealth
+    collector: Collector, sink: Callable[[Sequence[Reading]], Awaitable[None]], health: SourceHealth
 ) -> None:
     """Collect every `interval_s` on a fixed grid; a cycle that overran skips ticks instead of bunching."""
     loop = asyncio.get_running_loop()
@@ -80,7 +80,7 @@ async def run_periodic(
         except Exception as exc:  # a collector bug must not stop this device's loop, nor the others
             log.exception("%s: collector failed", collector.name)
             acc.add_error(collector.name, exc)
-        sink(acc.readings)
+        await sink(acc.readings)
         next_s += collector.interval_s
         now_s = loop.time()
         if next_s < now_s:

@@ -16,6 +16,7 @@ import json
 import logging
 import random
 import time
+from collections import deque
 from dataclasses import dataclass
 
 import aiomqtt
@@ -76,6 +77,8 @@ class Uplink:
         self.stats = UplinkStats()
         self._backoff_s = BACKOFF_START_S
         self._status_refusal_logged = False
+        self._refusal_logged = False
+        self.acked = asyncio.Event()  # set at every acknowledged batch: room in the buffer again
 
     def _status(self, state: str) -> bytes:
         return json.dumps(
@@ -124,31 +127,53 @@ class Uplink:
         await asyncio.sleep(delay_s)
 
     async def _drain(self, client: Client) -> None:
-        refused_logged = False
-        while True:
-            batch = self.buffer.take(self.conf.batch_max_readings)
-            if batch is None:
-                self.wakeup.clear()
-                await self.wakeup.wait()
-                continue
-            payload, props = encode_batch(batch, self.conf.gzip)
-            try:
-                await client.publish_checked(data_topic(self.gateway_id), payload, qos=1, properties=props)
-            except PublishRefused as exc:
-                self.buffer.release(batch.seq)
-                self.stats.refused_batches += 1
-                if not refused_logged:
-                    log.error("%s; keeping the batch (seq %d) and retrying with backoff", exc, batch.seq)
-                    refused_logged = True
-                await self._sleep_backoff()
-                continue
-            self.buffer.ack(batch.seq)
-            if refused_logged:
-                log.info("broker accepts publishes again")
-                refused_logged = False
-            self._backoff_s = BACKOFF_START_S
-            self.stats.published_batches += 1
-            self.stats.published_readings += len(batch.lines)
+        """Keep up to `max_inflight_batches` publishes on the wire; settle them in order of sending.
+
+        A backlog drains at the speed of the link instead of one round trip per batch; MQTT keeps the
+        order of publishes on one connection, so the broker still sees the batches in order.
+        """
+        pending: deque[tuple[Batch, asyncio.Future[None]]] = deque()
+        try:
+            while True:
+                while len(pending) < self.conf.max_inflight_batches:
+                    batch = self.buffer.take(self.conf.batch_max_readings)
+                    if batch is None:
+                        break
+                    payload, props = encode_batch(batch, self.conf.gzip)
+                    topic = data_topic(self.gateway_id)
+                    publish = client.publish_checked(topic, payload, qos=1, properties=props)
+                    pending.append((batch, asyncio.ensure_future(publish)))
+                if not pending:
+                    self.wakeup.clear()
+                    await self.wakeup.wait()
+                    continue
+                batch, publishing = pending.popleft()
+                await self._settle(batch, publishing)
+        finally:
+            for _, publishing in pending:
+                if publishing.done() and not publishing.cancelled():
+                    publishing.exception()  # retrieved: the connection loss is handled by run()
+                publishing.cancel()
+
+    async def _settle(self, batch: Batch, publishing: asyncio.Future[None]) -> None:
+        try:
+            await publishing
+        except PublishRefused as exc:
+            self.buffer.release(batch.seq)
+            self.stats.refused_batches += 1
+            if not self._refusal_logged:
+                log.error("%s; keeping the batch (seq %d) and retrying with backoff", exc, batch.seq)
+                self._refusal_logged = True
+            await self._sleep_backoff()
+            return
+        self.buffer.ack(batch.seq)
+        self.acked.set()
+        if self._refusal_logged:
+            log.info("the broker accepts this gateway's publishes again")
+            self._refusal_logged = False
+        self._backoff_s = BACKOFF_START_S
+        self.stats.published_batches += 1
+        self.stats.published_readings += len(batch.lines)
 
     async def _publish_status(self, client: Client, state: str) -> None:
         """The retained status is for humans and alerts; a broker refusing it must not stop the data."""

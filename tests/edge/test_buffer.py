@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from edge.buffer import Buffer, priority_of
@@ -100,3 +101,46 @@ def test_stats_report_bytes_and_oldest_time(tmp_path: Path) -> None:
         stats = buffer.stats()
         assert stats.bytes == sum(map(len, lines(3)))
         assert stats.oldest_time_ns == 1_000
+
+
+def test_old_backlog_alternates_with_live_readings_each_in_order(tmp_path: Path) -> None:
+    hour_ago_ns = time.time_ns() - 3600 * 10**9
+    history = [f"ap_iface,device=ap-1 in_octets={i}i {hour_ago_ns + i}" for i in range(6)]
+    with Buffer(tmp_path / "b.db", 1 << 20, live_first_after_s=300) as buffer:
+        buffer.put(history)
+        first = buffer.take(2)  # the catch-up begins: what is accepted from now on is live
+        now_ns = time.time_ns()
+        live = [f"ap_iface,device=ap-1 in_octets={i}i {now_ns + i}" for i in range(4)]
+        buffer.put(live)
+        rest = [buffer.take(2) for _ in range(5)]
+    batches = [first, *rest]
+    assert [list(b.lines) if b else None for b in batches] == [
+        history[0:2],
+        history[2:4],
+        live[0:2],
+        history[4:6],
+        live[2:4],
+        None,
+    ]
+
+
+def test_young_backlog_leaves_strictly_oldest_first(tmp_path: Path) -> None:
+    with Buffer(tmp_path / "b.db", 1 << 20, live_first_after_s=10**12) as buffer:
+        buffer.put(lines(4))
+        first = buffer.take(3)
+        buffer.put(lines(4, 4))
+        batches = [first, buffer.take(3), buffer.take(3)]
+    assert [line for batch in batches if batch is not None for line in batch.lines] == lines(8)
+
+
+def test_block_policy_keeps_everything_and_reports_no_room(tmp_path: Path) -> None:
+    size = len(lines(1)[0])
+    with Buffer(tmp_path / "b.db", max_bytes=4 * size, on_full="block") as buffer:
+        assert buffer.has_room()
+        assert buffer.put(lines(6)) == 0
+        assert not buffer.has_room()
+        assert buffer.stats().readings == 6 and buffer.stats().dropped == 0
+        batch = buffer.take(3)
+        assert batch is not None
+        buffer.ack(batch.seq)
+        assert buffer.has_room()
