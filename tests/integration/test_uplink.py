@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiomqtt
@@ -14,6 +14,7 @@ from edge import servers
 from edge.buffer import Buffer
 from edge.config import UplinkSection
 from edge.uplink import Uplink
+from tests.integration.mqtt_checker import running, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -27,23 +28,6 @@ def acl_broker(tmp_path: Path) -> Iterator[servers.Server]:
     acl.write_text("topic write edge/allowed-gw/#\ntopic read edge/#\n")
     with servers.mosquitto(tmp_path / "mosquitto", extra_config=f"acl_file {acl}\n") as server:
         yield server
-
-
-@contextlib.asynccontextmanager
-async def running(uplink: Uplink) -> AsyncIterator[None]:
-    task = asyncio.create_task(uplink.run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def wait_until(condition: Callable[[], bool], timeout_s: float = 20) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not condition():
-            await asyncio.sleep(0.05)
 
 
 async def test_batches_arrive_in_the_wire_format_and_leave_the_buffer(
