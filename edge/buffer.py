@@ -33,12 +33,16 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS readings (
     id INTEGER PRIMARY KEY AUTOINCREMENT, prio INTEGER NOT NULL, line TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS readings_by_prio ON readings (prio, id);
+DROP INDEX IF EXISTS readings_by_prio;
+CREATE INDEX IF NOT EXISTS readings_status ON readings (id) WHERE prio = 0;
 CREATE TABLE IF NOT EXISTS inflight (seq INTEGER PRIMARY KEY, ids TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TEMP TABLE taken (id INTEGER PRIMARY KEY);
 """
-_SELECT = "SELECT id, line FROM readings WHERE prio = ? AND id >= ? AND id < ? AND id NOT IN temp.taken"
+# The priority is spelled out, not bound, so that SQLite can use the partial index for status rows.
+_SELECT = "SELECT id, line FROM readings WHERE prio = {prio} AND id >= ? AND id < ? AND id NOT IN temp.taken"
+_SELECT_STATUS = _SELECT.format(prio=0) + " ORDER BY id LIMIT ?"
+_SELECT_BULK = _SELECT.format(prio=1) + " ORDER BY id LIMIT ?"
 _MAX_ID = 2**63 - 1
 OnFull = Literal["drop_oldest", "drop_newest", "block"]
 
@@ -156,7 +160,7 @@ class Buffer:
         freed = 0
         for prio in (PRIORITY_BULK, PRIORITY_STATUS):
             cursor = self._db.execute(
-                "SELECT id, length(line) FROM readings WHERE prio = ? ORDER BY id", (prio,)
+                f"SELECT id, length(line) FROM readings WHERE prio = {prio} ORDER BY id"
             )
             for row_id, size in cursor:
                 if freed >= excess_bytes:
@@ -190,9 +194,7 @@ class Buffer:
                 return Batch(seq, ids, lines)
             self._db.execute("DELETE FROM inflight WHERE seq = ?", (seq,))
             self._unmark_taken(ids)
-        rows = self._db.execute(
-            _SELECT + " ORDER BY id LIMIT ?", (PRIORITY_STATUS, 0, _MAX_ID, max_lines)
-        ).fetchall()
+        rows = self._db.execute(_SELECT_STATUS, (0, _MAX_ID, max_lines)).fetchall()
         if len(rows) < max_lines:
             rows += self._bulk_rows(max_lines - len(rows))
         if not rows:
@@ -211,9 +213,7 @@ class Buffer:
         """Oldest first; during a catch-up, alternately the history and what arrived since it began."""
 
         def select(low: int, high: int) -> list[tuple[int, str]]:
-            return self._db.execute(
-                _SELECT + " ORDER BY id LIMIT ?", (PRIORITY_BULK, low, high, limit)
-            ).fetchall()
+            return self._db.execute(_SELECT_BULK, (low, high, limit)).fetchall()
 
         if self._live_from_id is None:
             oldest_ns = self._oldest_time_ns(PRIORITY_BULK)
