@@ -111,7 +111,7 @@ class UplinkSection(MqttConnection):
 
 class BufferSection(Section):
     path: Path = Path("/var/lib/edge/buffer.db")
-    max_bytes: int = Field(512 * 1024 * 1024, ge=64 * 1024)
+    max_bytes: int = Field(512 * 1024 * 1024, ge=4096)
     on_full: Literal["drop_oldest", "drop_newest", "block"] = "drop_oldest"
     synchronous: Literal["normal", "full"] = "normal"
     live_first_after_s: float = Field(300.0, ge=0)
