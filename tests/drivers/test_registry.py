@@ -1,0 +1,63 @@
+"""Picking a driver by name with plain options, and the errors a bad config gets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from drivers.base import DriverConfigError
+from drivers.line import LineDriver
+from drivers.modbus_rtu import ModbusRtuDriver
+from drivers.nmea import NmeaDriver
+from drivers.radar import RadarDriver
+from drivers.registry import DRIVERS, create
+
+
+def test_each_name_builds_its_driver() -> None:
+    assert isinstance(create("modbus-rtu", {"slave": 2, "map": "pm"}), ModbusRtuDriver)
+    assert isinstance(create("nmea"), NmeaDriver)
+    assert isinstance(create("radar", {"address": 3}), RadarDriver)
+    line = create("line", {"measurement": "noise", "separator": ",", "fields": ["laeq_db"]})
+    assert isinstance(line, LineDriver)
+    assert create("nmea").name == "nmea"
+    assert sorted(DRIVERS) == ["line", "modbus-rtu", "nmea", "radar"]
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "problem"),
+    [
+        ("gps", {}, "driver: unknown driver 'gps'; known: line, modbus-rtu, nmea, radar"),
+        ("modbus-rtu", {"map": "pm"}, "slave: Field required"),
+        ("modbus-rtu", {"slave": 300, "map": "pm"}, "slave: Input should be less than or equal to 247"),
+        ("modbus-rtu", {"slave": 1}, "set either map (a built-in map name) or points"),
+        ("modbus-rtu", {"slave": 1, "map": "xy"}, "map: unknown register map 'xy'"),
+        (
+            "modbus-rtu",
+            {"slave": 1, "points": [{"name": "t", "function": 4, "register": 1, "measurement": "w"}]},
+            "points.0.field: Field required",
+        ),
+        ("radar", {"address": 0}, "address: Input should be greater than or equal to 1"),
+        ("nmea", {"baud": 9600}, "baud: Extra inputs are not permitted"),
+        ("line", {"measurement": "x"}, "set exactly one of regex or separator"),
+    ],
+)
+def test_bad_options_name_the_problem(name: str, options: dict[str, Any], problem: str) -> None:
+    with pytest.raises(DriverConfigError) as caught:
+        create(name, options)
+    assert any(problem in line for line in caught.value.problems), caught.value.problems
+
+
+def test_duplicate_generic_points_are_refused_as_a_map() -> None:
+    point = {"name": "t", "function": 4, "register": 1, "measurement": "weather", "field": "temp_c"}
+    with pytest.raises(DriverConfigError, match="two points are named 't'"):
+        create("modbus-rtu", {"slave": 1, "points": [point, point]})
+
+
+def test_stats_as_fields_are_integers() -> None:
+    driver = create("nmea")
+    driver.feed(b"noise$GPZDA*00\r\n")
+    fields = driver.stats.as_fields()
+    assert fields["bytes_discarded"] == 5
+    assert fields["checksum_errors"] == 1
+    assert all(isinstance(value, int) for value in fields.values())
