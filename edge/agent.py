@@ -17,12 +17,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from collectors.snmp.poller import SnmpPoller
+from collectors import snmp
 from edge.buffer import Buffer
 from edge.config import AgentConfig
 from edge.lineproto import encode_many
 from edge.model import Reading
-from edge.scheduler import Accumulator, Collector, SourceHealth, run_periodic
+from edge.scheduler import Accumulator, SourceHealth, run_periodic
 from edge.uplink import Uplink
 
 log = logging.getLogger(__name__)
@@ -98,9 +98,7 @@ class Agent:
         self.wakeup.set()
 
     async def run(self) -> None:
-        site = self.config.gateway.site
-        limit = asyncio.Semaphore(self.config.snmp.concurrency)
-        collectors: list[Collector] = [SnmpPoller(device, site, limit) for device in self.config.snmp.devices]
+        collectors = snmp.build_collectors(self.config)
         health = GatewayHealth(self.buffer, self.uplink, self.config.buffer.path.parent)
         log.info("agent %s starting: %d SNMP devices", self.config.gateway.id, len(collectors))
         try:
