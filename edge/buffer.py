@@ -267,8 +267,5 @@ class Buffer:
             self.release(seq)
 
     def stats(self) -> BufferStats:
-        row = self._db.execute("SELECT line FROM readings ORDER BY id LIMIT 1").fetchone()
-        oldest = int(str(row[0]).rsplit(" ", 1)[1]) if row else None
-        return BufferStats(
-            self._count, self._bytes, len(self._taken) + len(self._resend), self._dropped, oldest
-        )
+        inflight = len(self._taken) + len(self._resend)
+        return BufferStats(self._count, self._bytes, inflight, self._dropped, self._oldest_time_ns())

@@ -77,6 +77,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args.duration, args.summary_json)
 
 
+def cmd_buffer(args: argparse.Namespace) -> int:
+    from edge.buffer_tools import BufferNotFound, dump, print_stats
+
+    try:
+        path = args.path if args.path else load_agent(args.config).buffer.path
+    except ConfigError as exc:
+        return _report(exc, args.config)
+    try:
+        if args.action == "stats":
+            print_stats(path, args.json)
+        else:
+            dump(path, args.limit)
+    except BufferNotFound as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -90,6 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", type=Path)
     check.add_argument("--kind", choices=["agent", "bridge"], help="default: tell from the sections")
     check.set_defaults(func=cmd_check_config)
+    buffer = sub.add_parser("buffer", help="look into a gateway's disk buffer (read-only)")
+    buffer.add_argument("action", choices=["stats", "dump"])
+    where = buffer.add_mutually_exclusive_group(required=True)
+    where.add_argument("-c", "--config", type=Path, help="agent TOML file naming the buffer")
+    where.add_argument("--path", type=Path, help="the buffer database itself")
+    buffer.add_argument("--json", action="store_true", help="stats as one JSON object")
+    buffer.add_argument("--limit", type=int, help="dump at most this many readings")
+    buffer.set_defaults(func=cmd_buffer)
     demo = sub.add_parser("demo", help="the whole pipeline on loopback with real servers")
     demo.add_argument("--duration", type=float, default=60.0, help="seconds to run (default 60)")
     demo.add_argument("--summary-json", type=Path, help="write the summary counted from InfluxDB here")

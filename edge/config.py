@@ -224,6 +224,7 @@ class InfluxSection(Section):
     token: SecretStr | None = None
     token_file: Path | None = None
     timeout_s: float = Field(10.0, gt=0, le=300)
+    gzip: bool = True
 
     _secrets = model_validator(mode="before")(lambda data: _read_secret_files(data, ("password", "token")))
 
@@ -248,11 +249,17 @@ class BridgeMqttSection(MqttConnection):
     client_id: str = Field("edge-bridge-1", pattern=NAME_PATTERN)
     share_group: str = Field("edge-bridge", pattern=NAME_PATTERN)
     session_expiry_s: int = Field(7 * 86_400, ge=0)
+    receive_maximum: int = Field(1000, ge=1, le=65_535)
 
 
 class BridgeSection(Section):
     dead_letter_path: Path = Path("/var/lib/edge/dead-letters.jsonl")
     health_interval_s: float = Field(10.0, ge=1, le=3600)
+    batch_max_points: int = Field(5000, ge=1, le=1_000_000)
+    flush_interval_s: float = Field(1.0, gt=0, le=60)
+    retry_max_s: float = Field(30.0, ge=0.1, le=3600)
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(9465, ge=0, le=65_535, description="0: any free port")
 
 
 class BridgeConfig(_EnvFirst):
