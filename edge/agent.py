@@ -23,6 +23,7 @@ from edge.config import AgentConfig
 from edge.lineproto import encode_many
 from edge.model import Reading
 from edge.scheduler import Accumulator, SourceHealth, run_periodic
+from edge.status import Board, StatusServer
 from edge.uplink import Uplink
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class Agent:
         self.wakeup = asyncio.Event()
         self.uplink = Uplink(config.uplink, config.gateway.id, self.buffer, self.wakeup)
         self.health = SourceHealth()
+        self.board = Board()
         self._tags = {"gateway": config.gateway.id}
 
     async def sink(self, readings: Sequence[Reading]) -> None:
@@ -91,6 +93,7 @@ class Agent:
                 self.uplink.acked.clear()
                 await self.uplink.acked.wait()
             log.info("buffer has room again: collection resumes")
+        self.board.record(readings)
         lines = encode_many(reading.with_tags(self._tags) for reading in readings)
         dropped = self.buffer.put(lines)
         if dropped:
@@ -104,6 +107,11 @@ class Agent:
         try:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self.uplink.run(), name="uplink")
+                if self.config.status.enabled:
+                    status = StatusServer(
+                        self.config.status, self.config.gateway.id, self.board, self.buffer, self.uplink.stats
+                    )
+                    tasks.create_task(status.serve(), name="status")
                 for collector in [*collectors, health]:
                     tasks.create_task(run_periodic(collector, self.sink, self.health), name=collector.name)
         finally:

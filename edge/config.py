@@ -203,11 +203,36 @@ class _EnvFirst(BaseSettings):
         return (env_settings, init_settings)
 
 
+class StatusSection(Section):
+    """The agent's own web page, /metrics and /healthz, for the technician on site and for Prometheus."""
+
+    enabled: bool = True
+    listen: str = Field("127.0.0.1:9108", pattern=r"^[^:]+:[0-9]{1,5}$", description="host:port")
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    unhealthy_after_s: float = Field(300.0, gt=0)
+
+    _secrets = model_validator(mode="before")(lambda data: _read_secret_files(data, ("token",)))
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, _, port = self.listen.rpartition(":")
+        return host, int(port)
+
+    @model_validator(mode="after")
+    def _token_beyond_loopback(self) -> StatusSection:
+        host = self.address[0]
+        if self.enabled and host not in ("127.0.0.1", "localhost", "::1") and self.token is None:
+            raise ValueError(f"listening on {host} (beyond loopback) needs a token (or token_file)")
+        return self
+
+
 class AgentConfig(_EnvFirst):
     gateway: GatewaySection
     uplink: UplinkSection = UplinkSection()
     buffer: BufferSection = BufferSection()
     snmp: SnmpSection = SnmpSection()
+    status: StatusSection = StatusSection()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from tests.integration.helpers import edge_process, influx_query, wait_for
 pytestmark = pytest.mark.integration
 
 GATEWAY = "cbn-gw-01"
+STATUS_PORT = servers.free_port()
 
 
 def write_configs(
@@ -22,6 +25,7 @@ def write_configs(
         f'[gateway]\nid = "{GATEWAY}"\nsite = "Alun-alun Kejaksan"\n'
         f'[uplink]\nurl = "{mqtt.url}"\n'
         f'[buffer]\npath = "{tmp_path}/buffer.db"\n'
+        f'[status]\nlisten = "127.0.0.1:{STATUS_PORT}"\n'
         "[[snmp.devices]]\n"
         f'name = "ap-kejaksan-1"\nhost = "{snmp.host}:{snmp.port}"\ncommunity = "public"\ninterval_s = 1\n'
     )
@@ -49,6 +53,10 @@ def test_readings_reach_influxdb_with_the_right_tags(
             return series if series and series[0]["values"][0][1] >= 3 else []
 
         wait_for(three_polls, 60, "three polls of the AP in InfluxDB", logs)
+        with urllib.request.urlopen(f"http://127.0.0.1:{STATUS_PORT}/api/status", timeout=5) as response:
+            page = json.load(response)
+        with urllib.request.urlopen(f"http://127.0.0.1:{STATUS_PORT}/healthz", timeout=5) as response:
+            assert response.status == 200
         ifaces = influx_query(
             influxdb.url,
             "edge",
@@ -62,6 +70,9 @@ def test_readings_reach_influxdb_with_the_right_tags(
             "the bridge's ingest accounting",
             logs,
         )
+
+    assert page["gateway"] == GATEWAY and page["uplink"]["connected"]
+    assert page["devices"]["ap-kejaksan-1"]["up"] is True
 
     tags = [series["tags"] for series in ifaces]
     assert {t["gateway"] for t in tags} == {GATEWAY}

@@ -27,7 +27,7 @@ def agent_config(tmp_path: Path, broker_url: str, devices: str = "", batch: int 
     path = tmp_path / "edge.toml"
     path.write_text(
         f'[gateway]\nid = "gw-1"\n[uplink]\nurl = "{broker_url}"\nbatch_max_readings = {batch}\n'
-        f'reconnect_max_s = 2\n[buffer]\npath = "{tmp_path}/buffer.db"\n{devices}'
+        f'reconnect_max_s = 2\n[buffer]\npath = "{tmp_path}/buffer.db"\n[status]\nenabled = false\n{devices}'
     )
     return path
 
