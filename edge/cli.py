@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+import tempfile
 from pathlib import Path
 
 from edge.config import ConfigError, kind_of, load_agent, load_bridge, read_toml
@@ -95,6 +96,18 @@ def cmd_buffer(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sim_fleet(args: argparse.Namespace) -> int:
+    from firmware_sim.fleet import FleetArgs, serve
+
+    port_dir = args.port_dir or Path(tempfile.mkdtemp(prefix="edge-sim-ports-"))
+    buffer_path = args.buffer_path or args.config_out.resolve().parent / "buffer.db"
+    fleet = FleetArgs(
+        args.aps, args.intersections, args.seed, args.faults, args.config_out, port_dir,
+        args.gateway_id, args.broker_url, buffer_path, args.interval_s,
+    )  # fmt: skip
+    return serve(fleet)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -116,6 +129,29 @@ def build_parser() -> argparse.ArgumentParser:
     buffer.add_argument("--json", action="store_true", help="stats as one JSON object")
     buffer.add_argument("--limit", type=int, help="dump at most this many readings")
     buffer.set_defaults(func=cmd_buffer)
+    sim = sub.add_parser("sim", help="simulated devices on loopback").add_subparsers(
+        dest="what", required=True
+    )
+    fleet = sim.add_parser(
+        "fleet", help="simulated APs (SNMP) and intersections (ptys); writes an agent config"
+    )
+    fleet.add_argument("--aps", type=int, default=40, help="access points (default 40)")
+    fleet.add_argument("--intersections", type=int, default=8, help="intersections (default 8)")
+    fleet.add_argument("--seed", type=int, default=1, help="same seed, same fleet (default 1)")
+    fleet.add_argument(
+        "--faults", default="", help="NAME:FAULTS;... e.g. 'ap-003:no_reply;cbn-int-02:rs485.silent=3'"
+    )
+    fleet.add_argument("--config-out", type=Path, required=True, help="write the agent config here")
+    fleet.add_argument(
+        "--port-dir", type=Path, help="folder for the serial port links (default: a temp folder)"
+    )
+    fleet.add_argument("--gateway-id", default="cbn-gw-sim", help="gateway id in the config")
+    fleet.add_argument("--broker-url", default="mqtt://127.0.0.1:1883", help="broker in the config")
+    fleet.add_argument("--buffer-path", type=Path, help="buffer in the config (default: beside the config)")
+    fleet.add_argument(
+        "--interval-s", type=float, default=30.0, help="poll interval in the config (default 30)"
+    )
+    fleet.set_defaults(func=cmd_sim_fleet)
     demo = sub.add_parser("demo", help="the whole pipeline on loopback with real servers")
     demo.add_argument("--duration", type=float, default=60.0, help="seconds to run (default 60)")
     demo.add_argument("--summary-json", type=Path, help="write the summary counted from InfluxDB here")

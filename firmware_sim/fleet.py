@@ -1,0 +1,187 @@
+"""`edge sim fleet`: the whole simulated field on loopback, and an agent config that lists it.
+
+Access points answer real SNMP on 127.0.0.1 (firmware_sim.snmp); intersections speak real bytes on
+pseudo-terminals linked from one folder (firmware_sim.serial). The same seed gives the same fleet:
+names, vendors, sites, credentials and behaviour; only the UDP ports and the pty numbers differ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from firmware_sim.serial import (
+    PORTS,
+    IntersectionHandle,
+    IntersectionSpec,
+    make_intersection_specs,
+    run_intersections,
+)
+from firmware_sim.serial.faults import parse_faults as parse_port_faults
+from firmware_sim.snmp import ApHandle, ApSpec, make_fleet_specs, run_fleet
+from firmware_sim.snmp.spec import parse_faults as parse_ap_faults
+
+# The Modbus slaves of every intersection's RS-485 bus (docs/sensor-protocols.md): suffix, address, map.
+MODBUS_SENSORS = (("th", 1, "xy-md02"), ("pm", 2, "pm"), ("noise", 3, "noise"), ("loops", 4, "di8"))
+
+
+class FleetFaultError(ValueError):
+    """A --faults item naming no device of the fleet, or a fault the device does not know."""
+
+
+@dataclass(frozen=True)
+class Field:
+    aps: list[ApHandle]
+    intersections: list[IntersectionHandle]
+    port_dir: Path
+
+
+def apply_faults(text: str, ap_specs: list[ApSpec], intersection_specs: list[IntersectionSpec]) -> None:
+    """`NAME:FAULTS;NAME:FAULTS`, e.g. `ap-003:no_reply;cbn-int-02:rs485.silent=3,gps.garbage=0.1`."""
+    aps = {spec.name: spec for spec in ap_specs}
+    intersections = {spec.name: spec for spec in intersection_specs}
+    for item in filter(None, (part.strip() for part in text.split(";"))):
+        name, _, faults = item.partition(":")
+        try:
+            if name in aps:
+                aps[name].faults = parse_ap_faults(faults)
+            elif name in intersections:
+                intersections[name].faults = parse_port_faults(faults, PORTS)
+            else:
+                raise FleetFaultError(f"{name!r} is no device of this fleet")
+        except ValueError as exc:
+            raise FleetFaultError(f"--faults {item!r}: {exc}") from exc
+
+
+@contextlib.asynccontextmanager
+async def run_field(
+    aps: int, intersections: int, seed: int, faults: str, port_dir: Path
+) -> AsyncIterator[Field]:
+    """Serve the fleet in the running event loop for the duration of the block (`port_dir` must exist)."""
+    ap_specs = make_fleet_specs(aps, seed)
+    intersection_specs = make_intersection_specs(intersections, seed)
+    apply_faults(faults, ap_specs, intersection_specs)
+    async with (
+        run_fleet(ap_specs) as ap_handles,
+        run_intersections(intersection_specs, port_dir) as crossings,
+    ):
+        yield Field(ap_handles, crossings, port_dir)
+
+
+def _toml(value: object) -> str:
+    """A TOML value: JSON's strings, numbers and booleans are TOML's too; tables inline."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{key} = {_toml(item)}" for key, item in value.items()) + " }"
+    return json.dumps(value)
+
+
+def _table(header: str, keys: dict[str, object]) -> str:
+    body = "".join(f"{key} = {_toml(value)}\n" for key, value in keys.items() if value is not None)
+    return f"\n[[{header}]]\n{body}"
+
+
+def _ap_device(ap: ApHandle, interval_s: float) -> dict[str, object]:
+    info = ap.describe()
+    device: dict[str, object] = {
+        "name": ap.name,
+        "host": f"{ap.host}:{ap.port}",
+        "site": info["location"] or None,
+    }
+    v3 = info["v3"]
+    if isinstance(v3, dict):
+        device |= {"version": "3", "user": v3["user"]}
+        if v3["auth_key"]:
+            device |= {"auth_protocol": str(v3["auth_protocol"]).lower(), "auth_key": v3["auth_key"]}
+        if v3["priv_key"]:
+            device |= {"priv_protocol": str(v3["priv_protocol"]).lower(), "priv_key": v3["priv_key"]}
+    else:
+        device |= {"version": "2c", "community": info["community"]}
+    return device | {"interval_s": interval_s}
+
+
+def _buses(crossing: IntersectionHandle, interval_s: float) -> str:
+    name, site = crossing.spec.name, crossing.spec.site
+    text = _table(
+        "serial.buses", {"name": f"{name}-rs485", "port": str(crossing.paths["rs485"]), "site": site}
+    )
+    for suffix, slave, register_map in MODBUS_SENSORS:
+        options = {"slave": slave, "map": register_map}
+        sensor = {
+            "name": f"{name}-{suffix}",
+            "driver": "modbus-rtu",
+            "options": options,
+            "interval_s": interval_s,
+        }
+        text += _table("serial.buses.sensors", sensor)
+    text += _table("serial.buses", {"name": f"{name}-gps", "port": str(crossing.paths["gps"]), "site": site})
+    text += _table(
+        "serial.buses.sensors", {"name": f"{name}-gps", "driver": "nmea", "interval_s": interval_s}
+    )
+    text += _table(
+        "serial.buses", {"name": f"{name}-radar", "port": str(crossing.paths["radar"]), "site": site}
+    )
+    radar = {"name": f"{name}-radar", "driver": "radar", "options": {"address": crossing.spec.radar_address}}
+    return text + _table("serial.buses.sensors", radar | {"interval_s": interval_s})
+
+
+def agent_config(field: Field, gateway_id: str, broker_url: str, buffer_path: Path, interval_s: float) -> str:
+    """A ready agent config (TOML) polling every device of the field."""
+    text = (
+        "# Written by `edge sim fleet`: the simulated field on loopback. Check it with `edge check-config`.\n"
+        f'[gateway]\nid = {_toml(gateway_id)}\nsite = "Cirebon"\n'
+        f"[uplink]\nurl = {_toml(broker_url)}\n"
+        f"[buffer]\npath = {_toml(str(buffer_path))}\n"
+    )
+    text += "".join(_table("snmp.devices", _ap_device(ap, interval_s)) for ap in field.aps)
+    return text + "".join(_buses(crossing, interval_s) for crossing in field.intersections)
+
+
+def serve(args: FleetArgs) -> int:
+    """Run the field until SIGINT or SIGTERM; write the agent config as soon as every device answers."""
+    args.port_dir.mkdir(parents=True, exist_ok=True)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        async with run_field(args.aps, args.intersections, args.seed, args.faults, args.port_dir) as field:
+            text = agent_config(field, args.gateway_id, args.broker_url, args.buffer_path, args.interval_s)
+            tmp = args.config_out.with_name(args.config_out.name + ".tmp")
+            tmp.write_text(text)
+            tmp.replace(args.config_out)  # whoever waits for the file never reads half of it
+            ports = sorted(ap.port for ap in field.aps)
+            print(
+                f"edge sim fleet: {len(field.aps)} APs on 127.0.0.1 (UDP {ports[0] if ports else '-'}-"
+                f"{ports[-1] if ports else '-'}), {len(field.intersections)} intersections with ports in "
+                f"{args.port_dir}; agent config in {args.config_out}. Ctrl-C stops.",
+                flush=True,
+            )
+            await stop.wait()
+
+    try:
+        asyncio.run(main())
+    except FleetFaultError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
+@dataclass(frozen=True)
+class FleetArgs:
+    aps: int
+    intersections: int
+    seed: int
+    faults: str
+    config_out: Path
+    port_dir: Path
+    gateway_id: str
+    broker_url: str
+    buffer_path: Path
+    interval_s: float
