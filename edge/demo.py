@@ -1,15 +1,16 @@
 """`edge demo`: the whole pipeline on loopback with real servers, and a summary counted from InfluxDB.
 
-Starts Mosquitto, InfluxDB 1.x and three net-snmp `snmpd` agents (standing in for access points until
-the simulated fleet takes their place), then the agent and the bridge as separate processes, exactly
-as they run in production. Prints progress while it runs; Ctrl-C or `--duration` ends it, and every
-process it started is stopped.
+Starts Mosquitto and InfluxDB 1.x, the simulated fleet (`edge sim fleet`: access points of mixed
+vendors answering real SNMP, a few faults switched on), then the agent and the bridge as separate
+processes, exactly as they run in production. Prints progress while it runs; Ctrl-C or `--duration`
+ends it, and every process it started is stopped.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import subprocess
 import sys
 import tempfile
@@ -23,7 +24,10 @@ from edge import servers
 
 DATABASE = "edge"
 GATEWAY_ID = "cbn-gw-demo"
-SITES = ("Alun-alun Kejaksan", "Pelabuhan Cirebon", "Stasiun Kejaksan")
+APS = 40
+POLL_INTERVAL_S = 10
+FAULTS = "ap-007:no_reply;ap-013:delay_ms=800"
+STATUS_PORT = 9108
 PROGRESS_EVERY_S = 5.0
 
 
@@ -56,39 +60,21 @@ def summary(influx_url: str) -> dict[str, Any]:
     }
 
 
-def _write_configs(
-    workdir: Path, mqtt: servers.Server, influx: servers.Server, aps: list[servers.Server]
-) -> None:
-    devices = "".join(
-        f'[[snmp.devices]]\nname = "ap-demo-{i + 1}"\nhost = "{ap.host}:{ap.port}"\n'
-        f'community = "public"\nsite = "{SITES[i % len(SITES)]}"\ninterval_s = 5\n'
-        for i, ap in enumerate(aps)
-    )
-    (workdir / "edge.toml").write_text(
-        f'[gateway]\nid = "{GATEWAY_ID}"\nsite = "{SITES[0]}"\n[uplink]\nurl = "{mqtt.url}"\n'
-        f'[buffer]\npath = "{workdir}/buffer.db"\n{devices}'
-    )
+def _write_bridge_config(workdir: Path, mqtt: servers.Server, influx: servers.Server) -> None:
     (workdir / "bridge.toml").write_text(
         f'[mqtt]\nurl = "{mqtt.url}"\n[influxdb]\nurl = "{influx.url}"\napi = "v1"\ndatabase = "{DATABASE}"\n'
         f'[bridge]\ndead_letter_path = "{workdir}/dead-letters.jsonl"\n'
     )
 
 
-def _spawn(stack: contextlib.ExitStack, workdir: Path, name: str) -> subprocess.Popen[bytes]:
+def _spawn(stack: contextlib.ExitStack, workdir: Path, name: str, args: list[str]) -> subprocess.Popen[bytes]:
     log = (workdir / f"{name}.log").open("wb")
     stack.callback(log.close)
-    command = [
-        sys.executable,
-        "-m",
-        "edge",
-        name,
-        "-c",
-        str(workdir / f"{'edge' if name == 'agent' else name}.toml"),
-    ]
+    command = [sys.executable, "-m", "edge", *args]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def stop() -> None:
-        process.terminate()
+        process.send_signal(signal.SIGINT)  # each of them stops cleanly on it, the fleet unplugs its ports
         try:
             process.wait(15)
         except subprocess.TimeoutExpired:
@@ -99,6 +85,22 @@ def _spawn(stack: contextlib.ExitStack, workdir: Path, name: str) -> subprocess.
     return process
 
 
+def _start_fleet(stack: contextlib.ExitStack, workdir: Path, mqtt: servers.Server) -> subprocess.Popen[bytes]:
+    config = workdir / "edge.toml"
+    args = ["sim", "fleet", "--aps", str(APS), "--intersections", "0", "--seed", "1", "--faults", FAULTS]
+    args += ["--config-out", str(config), "--port-dir", str(workdir / "ports"), "--broker-url", mqtt.url]
+    args += ["--gateway-id", GATEWAY_ID, "--interval-s", str(POLL_INTERVAL_S)]
+    fleet = _spawn(stack, workdir, "fleet", args)
+    deadline = time.monotonic() + 60
+    while not config.exists():
+        if fleet.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the simulated fleet did not start; see {workdir}/fleet.log")
+        time.sleep(0.1)
+    with config.open("a") as file:
+        file.write(f'\n[status]\nlisten = "127.0.0.1:{STATUS_PORT}"\n')
+    return fleet
+
+
 def run_demo(duration_s: float, summary_path: Path | None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="edge-demo-"))
     print(f"edge demo: working in {workdir} (configs and logs are kept there)")
@@ -106,10 +108,14 @@ def run_demo(duration_s: float, summary_path: Path | None) -> int:
     with contextlib.ExitStack() as stack:
         mqtt = stack.enter_context(servers.mosquitto(workdir / "mosquitto"))
         influx = stack.enter_context(servers.influxdb(workdir / "influxdb"))
-        aps = [stack.enter_context(servers.snmpd(workdir / f"snmpd-{i + 1}")) for i in range(3)]
-        print(f"  Mosquitto {mqtt.url}, InfluxDB {influx.url}, {len(aps)} snmpd agents as access points")
-        _write_configs(workdir, mqtt, influx, aps)
-        processes = [_spawn(stack, workdir, "bridge"), _spawn(stack, workdir, "agent")]
+        print(f"  Mosquitto {mqtt.url}, InfluxDB {influx.url}")
+        fleet = _start_fleet(stack, workdir, mqtt)
+        print(f"  simulated fleet: {APS} access points (faults: {FAULTS}); config {workdir}/edge.toml")
+        _write_bridge_config(workdir, mqtt, influx)
+        bridge = _spawn(stack, workdir, "bridge", ["bridge", "-c", str(workdir / "bridge.toml")])
+        agent = _spawn(stack, workdir, "agent", ["agent", "-c", str(workdir / "edge.toml")])
+        processes = [fleet, bridge, agent]
+        print(f"  the gateway's own page: http://127.0.0.1:{STATUS_PORT}/ (metrics, healthz beside it)")
         started = time.monotonic()
         try:
             while (elapsed := time.monotonic() - started) < duration_s:
@@ -126,7 +132,10 @@ def run_demo(duration_s: float, summary_path: Path | None) -> int:
             print("  interrupted; stopping")
         result = summary(influx.url)
         result["duration_s"] = round(time.monotonic() - started, 1)
-    print(json.dumps(result, indent=2))
+    print(f"summary, counted from InfluxDB after {result['duration_s']} s:")
+    for measurement, count in result["points_per_measurement"].items():
+        print(f"  {measurement:<16} {count} points")
+    print(f"  {len(result['devices_seen'])} devices and {len(result['sites_seen'])} sites seen")
     if summary_path:
         summary_path.write_text(json.dumps(result, indent=2) + "\n")
         print(f"summary written to {summary_path}")

@@ -1,0 +1,26 @@
+"""`edge demo` as a new user runs it: the whole pipeline, and a summary counted from InfluxDB."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def test_demo_runs_the_pipeline_and_counts_from_influxdb(tmp_path: Path) -> None:
+    summary_path = tmp_path / "summary.json"
+    command = [sys.executable, "-m", "edge", "demo", "--duration", "25", "--summary-json", str(summary_path)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = json.loads(summary_path.read_text())
+    points = summary["points_per_measurement"]
+    assert points["device_status"] >= 40 and points["ap"] >= 40 and points["ap_iface"] > 0
+    assert points["gateway"] >= 1 and points["ingest"] >= 1
+    assert len(summary["devices_seen"]) == 40  # the dead AP (a fault) is seen too, as down
+    assert len(summary["sites_seen"]) >= 5
+    assert "the gateway's own page: http://127.0.0.1:" in result.stdout
