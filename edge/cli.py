@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 import tempfile
@@ -68,6 +69,17 @@ def cmd_check_config(args: argparse.Namespace) -> int:
             )
     except ConfigError as exc:
         return _report(exc, args.file)
+    return 0
+
+
+def cmd_config_schema(args: argparse.Namespace) -> int:
+    from edge.config import AgentConfig, BridgeConfig
+
+    model = AgentConfig if args.kind == "agent" else BridgeConfig
+    schema = model.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"edge {args.kind} configuration"
+    print(json.dumps(schema, indent=2))
     return 0
 
 
@@ -152,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--interval-s", type=float, default=30.0, help="poll interval in the config (default 30)"
     )
     fleet.set_defaults(func=cmd_sim_fleet)
+    schema = sub.add_parser("config-schema", help="JSON Schema of a config file, for editor completion")
+    schema.add_argument("--kind", choices=["agent", "bridge"], default="agent")
+    schema.set_defaults(func=cmd_config_schema)
     demo = sub.add_parser("demo", help="the whole pipeline on loopback with real servers")
     demo.add_argument("--duration", type=float, default=60.0, help="seconds to run (default 60)")
     demo.add_argument("--summary-json", type=Path, help="write the summary counted from InfluxDB here")
