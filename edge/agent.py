@@ -19,7 +19,7 @@ from pathlib import Path
 
 from collectors import snmp
 from edge.buffer import Buffer
-from edge.config import AgentConfig
+from edge.config import AgentConfig, ConfigError, load_agent
 from edge.lineproto import encode_many
 from edge.model import Reading
 from edge.scheduler import Accumulator, SourceHealth, run_periodic
@@ -80,6 +80,8 @@ class Agent:
         self.health = SourceHealth()
         self.board = Board()
         self._tags = {"gateway": config.gateway.id}
+        self._inputs: dict[str, tuple[object, asyncio.Task[None]]] = {}
+        self._tasks: asyncio.TaskGroup | None = None  # set while running
 
     async def sink(self, readings: Sequence[Reading]) -> None:
         """Store one cycle's readings in one transaction, stamped with this gateway's id.
@@ -101,30 +103,70 @@ class Agent:
         self.wakeup.set()
 
     async def run(self) -> None:
-        collectors = snmp.build_collectors(self.config)
         health = GatewayHealth(self.buffer, self.uplink, self.config.buffer.path.parent)
-        log.info("agent %s starting: %d SNMP devices", self.config.gateway.id, len(collectors))
+        log.info("agent %s starting: %d SNMP devices", self.config.gateway.id, len(self.config.snmp.devices))
         try:
             async with asyncio.TaskGroup() as tasks:
+                self._tasks = tasks
                 tasks.create_task(self.uplink.run(), name="uplink")
                 if self.config.status.enabled:
                     status = StatusServer(
                         self.config.status, self.config.gateway.id, self.board, self.buffer, self.uplink.stats
                     )
                     tasks.create_task(status.serve(), name="status")
-                for collector in [*collectors, health]:
-                    tasks.create_task(run_periodic(collector, self.sink, self.health), name=collector.name)
+                tasks.create_task(run_periodic(health, self.sink, self.health), name=health.name)
+                self._start_inputs(self.config, self.config)
         finally:
             self.buffer.close()
 
+    def _start_inputs(self, old: AgentConfig, new: AgentConfig) -> None:
+        """Stop the collectors whose device is gone or changed, start those that are new or changed."""
+        assert self._tasks is not None, "inputs start inside run()"
+        specs = {f"snmp[{device.name}]": device for device in new.snmp.devices}
+        section_changed = old.snmp.model_copy(update={"devices": []}) != new.snmp.model_copy(
+            update={"devices": []}
+        )
+        for name, (spec, task) in list(self._inputs.items()):
+            if section_changed or specs.get(name) != spec:
+                task.cancel()
+                del self._inputs[name]
+        for collector in snmp.build_collectors(new):
+            if collector.name not in self._inputs:
+                task = self._tasks.create_task(
+                    run_periodic(collector, self.sink, self.health), name=collector.name
+                )
+                self._inputs[collector.name] = (specs[collector.name], task)
 
-async def run_until_signalled(config: AgentConfig) -> None:
-    """Run the agent; SIGTERM and SIGINT stop it cleanly (offline status sent, buffer closed)."""
+    def reload(self, path: Path) -> None:
+        """Apply a changed device list without touching the buffer or the MQTT session (SIGHUP)."""
+        if self._tasks is None:
+            log.warning("reload ignored: the agent is not running yet")
+            return
+        try:
+            new = load_agent(path)
+        except ConfigError as exc:
+            log.error("reload of %s refused, the running config stays: %s", path, "; ".join(exc.problems))
+            return
+        fixed = ("gateway", "uplink", "buffer", "status")
+        changed = [section for section in fixed if getattr(new, section) != getattr(self.config, section)]
+        if changed:
+            log.warning("reload: changes to [%s] take effect at the next restart", "], [".join(changed))
+        new = new.model_copy(update={section: getattr(self.config, section) for section in fixed})
+        self._start_inputs(self.config, new)
+        self.config = new
+        log.info("reloaded %s: %d SNMP devices", path, len(new.snmp.devices))
+
+
+async def run_until_signalled(config: AgentConfig, path: Path) -> None:
+    """Run the agent; SIGTERM and SIGINT stop it cleanly (offline status sent, buffer closed), SIGHUP
+    reloads the device list from `path`."""
     task = asyncio.current_task()
     assert task is not None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, task.cancel)
+    agent = Agent(config)
+    loop.add_signal_handler(signal.SIGHUP, agent.reload, path)
     with contextlib.suppress(asyncio.CancelledError):
-        await Agent(config).run()
+        await agent.run()
     log.info("agent stopped")

@@ -35,7 +35,7 @@ def cmd_agent(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return _report(exc, args.config)
     _setup_logging(config.log_level)
-    asyncio.run(run_until_signalled(config))
+    asyncio.run(run_until_signalled(config, args.config))
     return 0
 
 
