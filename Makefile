@@ -7,7 +7,8 @@ DURATION ?= 60
 # Debian packages of the real servers and tools the tests and the demo run (command -> package).
 DEB_CMDS := mosquitto:mosquitto mosquitto_sub:mosquitto-clients influxd:influxdb influx:influxdb-client \
 	victoria-metrics:victoria-metrics prometheus-alertmanager:prometheus-alertmanager snmpd:snmpd \
-	snmpbulkwalk:snmp socat:socat prometheus-snmp-exporter:prometheus-snmp-exporter
+	snmpbulkwalk:snmp socat:socat prometheus-snmp-exporter:prometheus-snmp-exporter \
+	chromium:chromium chromedriver:chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-packages venv test lint typecheck unit demo clean
