@@ -83,6 +83,22 @@ def cmd_config_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_alerts_export_grafana(args: argparse.Namespace) -> int:
+    from bridge.alerts.grafana import provisioning_text
+    from bridge.alerts.rules import DEFAULT_RULES, load_rules
+
+    try:
+        rules = load_rules(args.rules or DEFAULT_RULES)
+    except ConfigError as exc:
+        return _report(exc, args.rules or DEFAULT_RULES)
+    text = provisioning_text(rules)
+    if args.out:
+        args.out.write_text(text)
+    else:
+        print(text, end="")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from edge.demo import run_demo
 
@@ -167,6 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("config-schema", help="JSON Schema of a config file, for editor completion")
     schema.add_argument("--kind", choices=["agent", "bridge"], default="agent")
     schema.set_defaults(func=cmd_config_schema)
+    alerts = sub.add_parser("alerts", help="the bridge's alert rules").add_subparsers(
+        dest="what", required=True
+    )
+    export = alerts.add_parser("export-grafana", help="the rules as Grafana alert-rule provisioning")
+    export.add_argument("--rules", type=Path, help="rules file (default: the shipped rules)")
+    export.add_argument("--out", type=Path, help="write here instead of standard output")
+    export.set_defaults(func=cmd_alerts_export_grafana)
     demo = sub.add_parser("demo", help="the whole pipeline on loopback with real servers")
     demo.add_argument("--duration", type=float, default=60.0, help="seconds to run (default 60)")
     demo.add_argument("--summary-json", type=Path, help="write the summary counted from InfluxDB here")
