@@ -63,6 +63,15 @@ class Client(aiomqtt.Client):
         if reason is not None and reason.is_failure:
             raise PublishRefused(topic, reason)
 
+    async def connection_lost(self) -> None:
+        """Return, raising the cause, once the connection is gone.
+
+        aiomqtt only notices a lost connection at the next call; an uplink with nothing to send
+        would think itself connected for as long as it is idle, and the cause would be logged as
+        'Future exception was never retrieved' when the client is collected.
+        """
+        await asyncio.shield(self._disconnected)
+
     def enable_manual_ack(self) -> None:
         """Messages are acknowledged by `ack`, not on receipt; call before connecting."""
         self._client.manual_ack_set(True)

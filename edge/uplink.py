@@ -145,7 +145,7 @@ class Uplink:
                     pending.append((batch, asyncio.ensure_future(publish)))
                 if not pending:
                     self.wakeup.clear()
-                    await self.wakeup.wait()
+                    await self._idle(client)
                     continue
                 batch, publishing = pending.popleft()
                 await self._settle(batch, publishing)
@@ -154,6 +154,19 @@ class Uplink:
                 if publishing.done() and not publishing.cancelled():
                     publishing.exception()  # retrieved: the connection loss is handled by run()
                 publishing.cancel()
+
+    async def _idle(self, client: Client) -> None:
+        """Wait for new readings; raise at once if the connection is lost meanwhile."""
+        readings = asyncio.ensure_future(self.wakeup.wait())
+        lost = asyncio.ensure_future(client.connection_lost())
+        try:
+            done, _ = await asyncio.wait({readings, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            readings.cancel()
+            lost.cancel()
+        if lost in done:
+            lost.result()  # raises the cause: run() reconnects
+            raise aiomqtt.MqttError("disconnected")
 
     async def _settle(self, batch: Batch, publishing: asyncio.Future[None]) -> None:
         try:

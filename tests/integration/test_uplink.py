@@ -109,3 +109,22 @@ async def test_shutdown_completes_when_the_broker_is_gone(tmp_path: Path) -> Non
             await task
     assert task.done()
     buffer.close()
+
+
+async def test_an_idle_uplink_notices_a_lost_broker_and_reconnects(tmp_path: Path) -> None:
+    buffer = Buffer(tmp_path / "b.db", 1 << 20)
+    port = servers.free_port()
+    uplink = Uplink(
+        UplinkSection(url=f"mqtt://127.0.0.1:{port}", reconnect_max_s=1), "gw-1", buffer, asyncio.Event()
+    )
+    async with running(uplink):
+        with servers.mosquitto(tmp_path / "mosquitto", port=port):
+            await wait_until(lambda: uplink.stats.connected, 20, "connected")
+        # Nothing to send: only watching the connection can tell the page and /healthz the truth.
+        await wait_until(lambda: not uplink.stats.connected, 5, "the loss noticed while idle")
+        with servers.mosquitto(tmp_path / "mosquitto", port=port):
+            await wait_until(lambda: uplink.stats.connected, 20, "connected again")
+            buffer.put(LINES)
+            uplink.wakeup.set()
+            await wait_until(lambda: buffer.stats().readings == 0, 20, "published after the reconnect")
+    buffer.close()
