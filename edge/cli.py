@@ -194,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--duration", type=float, default=60.0, help="seconds to run (default 60)")
     demo.add_argument("--summary-json", type=Path, help="write the summary counted from InfluxDB here")
     demo.set_defaults(func=cmd_demo)
+    from dashboards.cli import add_dashboards_parser
+
+    add_dashboards_parser(sub)
     return parser
 
 

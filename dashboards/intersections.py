@@ -1,0 +1,118 @@
+"""Intersections: traffic per lane, air quality against Indonesia's ISPU bands, noise against the legal
+limits, and the weather, for one intersection (chosen by gateway and site).
+
+Band limits and their sources are in docs/dashboards.md; they live here as the colour steps.
+"""
+
+from __future__ import annotations
+
+from dashboards.model import Dashboard, Panel, Step, Target, Variable
+from dashboards.panels import stat, timeseries
+
+UID = "edge-intersections"
+SITE = '"gateway" =~ /^$gateway$/ AND "site" =~ /^$site$/'
+WHERE = f"{SITE} AND $timeFilter"
+
+VARIABLES = [
+    Variable(
+        "gateway",
+        "Gateway",
+        'SHOW TAG VALUES FROM "device_status" WITH KEY = "gateway" WHERE "kind" != \'snmp\'',
+    ),
+    Variable(
+        "site",
+        "Intersection",
+        'SHOW TAG VALUES FROM "device_status" WITH KEY = "site" WHERE "kind" != \'snmp\' '
+        'AND "gateway" =~ /^$gateway$/',
+    ),
+]
+
+# ISPU colours: baik, sedang, tidak sehat, sangat tidak sehat, berbahaya (PermenLHK P.14/2020).
+_ISPU_COLOURS = ("green", "blue", "yellow", "red", "black")
+PM25_BREAKPOINTS_UG_M3 = (15.5, 55.4, 150.4, 250.4)
+PM10_BREAKPOINTS_UG_M3 = (50.0, 150.0, 350.0, 420.0)
+# KepMenLH 48/1996 noise limits, dB(A): housing 55, trade and services 70.
+NOISE_HOUSING_DBA = 55.0
+NOISE_TRADE_DBA = 70.0
+
+
+def ispu_steps(breakpoints: tuple[float, ...]) -> list[Step]:
+    """Colour steps for the ISPU bands: each breakpoint starts the next band."""
+    return [
+        Step(_ISPU_COLOURS[0]),
+        *(Step(c, v) for c, v in zip(_ISPU_COLOURS[1:], breakpoints, strict=True)),
+    ]
+
+
+NOISE_STEPS = [Step("green"), Step("orange", NOISE_HOUSING_DBA), Step("red", NOISE_TRADE_DBA)]
+
+
+def _per_lane(how: str, field: str) -> Target:
+    query = (
+        f'SELECT {how}("{field}") AS {field} FROM "traffic" WHERE {WHERE} '
+        'GROUP BY time($__interval), "lane" fill(none)'
+    )
+    return Target(query, alias="lane $tag_lane")
+
+
+def _series(measurement: str, field: str) -> Target:
+    query = (
+        f'SELECT mean("{field}") AS {field} FROM "{measurement}" WHERE {WHERE} '
+        'GROUP BY time($__interval), "sensor" fill(none)'
+    )
+    return Target(query, alias="$tag_sensor")
+
+
+def _daily_mean(field: str) -> Target:
+    """ISPU bands are defined on 24-hour means, whatever the time range shown."""
+    return Target(f'SELECT mean("{field}") AS {field} FROM "air_quality" WHERE {SITE} AND time > now() - 24h')
+
+
+def _traffic() -> list[Panel]:
+    return [
+        timeseries("Vehicle volume per lane", [_per_lane("sum", "volume")], unit="short", width=8, bars=True),
+        timeseries("Speed per lane", [_per_lane("mean", "speed_kmh")], unit="velocitykmh", width=8),
+        timeseries("Occupancy per lane", [_per_lane("mean", "occupancy_pct")], unit="percent", width=8),
+    ]
+
+
+def _air() -> list[Panel]:
+    pm25 = ispu_steps(PM25_BREAKPOINTS_UG_M3)
+    pm10 = ispu_steps(PM10_BREAKPOINTS_UG_M3)
+    unit = "conμgm3"
+    return [
+        stat("PM2.5, 24-h mean", _daily_mean("pm25"), unit=unit, width=4, steps=pm25, height=8),
+        timeseries(
+            "PM2.5 against the ISPU bands", [_series("air_quality", "pm25")], unit=unit, width=8, steps=pm25
+        ),
+        stat("PM10, 24-h mean", _daily_mean("pm10"), unit=unit, width=4, steps=pm10, height=8),
+        timeseries(
+            "PM10 against the ISPU bands", [_series("air_quality", "pm10")], unit=unit, width=8, steps=pm10
+        ),
+    ]
+
+
+def _environment() -> list[Panel]:
+    return [
+        timeseries(
+            "Noise (LAeq) against the legal limits",
+            [_series("noise", "laeq_db")],
+            unit="dB",
+            width=8,
+            steps=NOISE_STEPS,
+            description="Orange from 55 dB(A) (housing), red from 70 dB(A) (trade and services).",
+        ),
+        timeseries("Temperature", [_series("weather", "temp_c")], unit="celsius", width=8),
+        timeseries("Humidity", [_series("weather", "rh_pct")], unit="humidity", width=8),
+    ]
+
+
+def build() -> Dashboard:
+    return Dashboard(
+        uid=UID,
+        title="Intersections",
+        description="Traffic per lane, air quality (ISPU bands), noise (legal limits) and weather.",
+        panels=[*_traffic(), *_air(), *_environment()],
+        variables=VARIABLES,
+        tags=("edge", "intersection"),
+    )

@@ -1,0 +1,164 @@
+"""NOC overview: the wall screen. A city map of APs and intersections coloured up/down, the totals,
+the intersections whose sensors went stale and the alerts that are firing.
+"""
+
+from __future__ import annotations
+
+from dashboards.model import JSON, Dashboard, Panel, Step, Target
+from dashboards.panels import UP_DOWN, only_rows, stat, table, timeseries
+
+UID = "edge-noc"
+# Wired ports carry what the AP's clients send and receive; radios and bridges would count it again.
+UPLINK_IFNAME = r"/^(eth|ether|wan)/"
+# "Now" figures read only this recent past, so a device that stopped answering stops counting.
+RECENT = "time > now() - 3m"
+# Fit the view to the markers (at most this zoom); the centre is only used before data arrives.
+MAP_VIEW = {"id": "fit", "lat": -6.7063, "lon": 108.5570, "zoom": 16, "allLayers": True, "lastOnly": False}
+
+AP_POSITIONS = (
+    'SELECT last("up") AS up, last("lat") AS lat, last("lon") AS lon FROM "device_status" '
+    'WHERE "kind" = \'snmp\' AND $timeFilter GROUP BY "gateway", "device", "site"'
+)
+SENSOR_POSITIONS = (
+    'SELECT last("up") AS up, last("lat") AS lat, last("lon") AS lon FROM "device_status" '
+    'WHERE "kind" != \'snmp\' AND $timeFilter GROUP BY "gateway", "device", "site"'
+)
+GPS_POSITIONS = (
+    'SELECT last("lat") AS lat, last("lon") AS lon, last("sats") AS sats FROM "gps" '
+    'WHERE $timeFilter GROUP BY "gateway", "site"'
+)
+
+
+def _marker_layer(name: str, ref_id: str, symbol: str, colour_field: str) -> JSON:
+    return {
+        "type": "markers",
+        "name": name,
+        "config": {
+            "showLegend": True,
+            "style": {
+                "size": {"fixed": 8},
+                "color": {"field": colour_field, "fixed": "blue"} if colour_field else {"fixed": "blue"},
+                "symbol": {"mode": "fixed", "fixed": f"img/icons/marker/{symbol}.svg"},
+                "opacity": 0.9,
+            },
+        },
+        "location": {"mode": "coords", "latitude": "lat", "longitude": "lon"},
+        "filterData": {"id": "byRefId", "options": ref_id},
+        "tooltip": True,
+    }
+
+
+def city_map() -> Panel:
+    """Geomap: `up` is turned into 0/1 so the red/green thresholds colour each marker."""
+    options: JSON = {
+        "view": MAP_VIEW,
+        "controls": {"showZoom": True, "mouseWheelZoom": True, "showAttribution": True},
+        "basemap": {"type": "default", "name": "Basemap"},
+        "layers": [
+            _marker_layer("Access points", "A", "circle", "up"),
+            _marker_layer("Intersection sensors", "B", "square", "up"),
+            _marker_layer("Intersection GPS", "C", "triangle", ""),
+        ],
+        "tooltip": {"mode": "details"},
+    }
+    conversions = [{"targetField": "up", "destinationType": "number"}]
+    return Panel(
+        "geomap",
+        "City map: access points and intersections",
+        [
+            Target(AP_POSITIONS, "A", result_format="table"),
+            Target(SENSOR_POSITIONS, "B", result_format="table"),
+            Target(GPS_POSITIONS, "C", result_format="table"),
+        ],
+        width=16,
+        height=18,
+        steps=[Step("red"), Step("green", 1)],
+        color_mode="thresholds",
+        options=options,
+        transformations=[{"id": "convertFieldType", "options": {"conversions": conversions}}],
+        description="Green: the last poll in the time range succeeded; red: it failed.",
+    )
+
+
+def _totals() -> list[Panel]:
+    aps_up = Target(
+        'SELECT count("up") AS aps_up FROM (SELECT last("up") AS up FROM "device_status" '
+        'WHERE "kind" = \'snmp\' AND $timeFilter GROUP BY "gateway", "device") WHERE "up" = true'
+    )
+    aps_down = Target(
+        'SELECT count("up") AS aps_down FROM (SELECT last("up") AS up FROM "device_status" '
+        'WHERE "kind" = \'snmp\' AND $timeFilter GROUP BY "gateway", "device") WHERE "up" = false'
+    )
+    clients = Target(
+        'SELECT sum("clients") AS clients FROM (SELECT last("clients") AS clients FROM "ap" '
+        f'WHERE {RECENT} GROUP BY "gateway", "device")'
+    )
+    throughput = Target(
+        'SELECT sum("bps") AS bps FROM (SELECT last("in_bps") + last("out_bps") AS bps FROM "ap_iface" '
+        f'WHERE "ifname" =~ {UPLINK_IFNAME} AND {RECENT} GROUP BY "gateway", "device", "ifname")'
+    )
+    return [
+        stat("APs up", aps_up, width=2, steps=[Step("red"), Step("green", 1)], no_value="0"),
+        stat("APs down", aps_down, width=2, steps=[Step("green"), Step("red", 1)], no_value="0"),
+        stat("Clients", clients, width=2, description="On the APs heard from in the last 3 minutes."),
+        stat(
+            "Throughput",
+            throughput,
+            unit="bps",
+            width=2,
+            description="In + out on the wired ports of the APs heard from in the last 3 minutes.",
+        ),
+    ]
+
+
+def _throughput_over_time() -> Panel:
+    query = (
+        'SELECT sum("bps") AS bps FROM (SELECT mean("in_bps") + mean("out_bps") AS bps FROM "ap_iface" '
+        f'WHERE "ifname" =~ {UPLINK_IFNAME} AND $timeFilter '
+        'GROUP BY time($__interval), "gateway", "device", "ifname") '
+        'WHERE $timeFilter GROUP BY time($__interval), "gateway" fill(none)'
+    )
+    panel = timeseries("Throughput per gateway", [Target(query, alias="$tag_gateway")], unit="bps", width=8)
+    panel.height = 14  # fills the space beside the map, under the totals
+    return panel
+
+
+def _stale_sensors() -> Panel:
+    query = (
+        'SELECT last("up") AS up, last("stale") AS stale, last("error") AS error FROM "device_status" '
+        'WHERE "kind" != \'snmp\' AND $timeFilter GROUP BY "site", "device", "kind"'
+    )
+    return table(
+        "Intersections with stale or failed sensors",
+        Target(query, result_format="table"),
+        width=12,
+        transformations=[only_rows(("stale", True), ("up", False))],
+        mappings=UP_DOWN,
+        description="Last status of each sensor; only the sensors that are down or sent nothing.",
+    )
+
+
+def _active_alerts() -> Panel:
+    query = (
+        'SELECT last("firing") AS firing, last("summary") AS summary FROM "alerts" WHERE $timeFilter '
+        'GROUP BY "alertname", "severity", "gateway", "site", "device"'
+    )
+    return table(
+        "Active alerts",
+        Target(query, result_format="table"),
+        width=12,
+        transformations=[only_rows(("firing", True))],
+        description="Written by the alert engine: the last evaluation of each alert, firing ones only.",
+    )
+
+
+def build() -> Dashboard:
+    return Dashboard(
+        uid=UID,
+        title="NOC overview",
+        description="Wall screen: where things are, whether they are up, and what is firing.",
+        panels=[city_map(), *_totals(), _throughput_over_time(), _stale_sensors(), _active_alerts()],
+        tags=("edge", "noc"),
+        refresh="1m",
+        time_from="now-1h",
+    )

@@ -1,0 +1,124 @@
+"""Every panel's and variable's query, run against a real InfluxDB 1.x holding an hour of the schema.
+
+Variables take the first value their own query returns (after the variables before them), as Grafana
+does on first load; `$timeFilter` and `$__interval` are filled in as Grafana would.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from dashboards.build import all_dashboards
+from dashboards.provisioning import DATABASE
+from edge import servers
+from edge.lineproto import encode_many
+from tests.dashboards.fleet_data import city_readings
+from tests.dashboards.queries import Query, panel_queries, substitute, variable_queries
+
+DASHBOARDS = [d.to_json() for d in all_dashboards()]
+PANEL_QUERIES = [q for d in DASHBOARDS for q in panel_queries(d)]
+
+
+def _post(url: str, path: str, params: dict[str, str], body: bytes) -> None:
+    request = urllib.request.Request(
+        f"{url}{path}?{urllib.parse.urlencode(params)}", data=body, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert 200 <= response.status < 300
+
+
+@pytest.fixture(scope="module")
+def influx_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with servers.influxdb(tmp_path_factory.mktemp("influxdb")) as server:
+        _post(server.url, "/query", {"q": f"CREATE DATABASE {DATABASE}"}, b"")
+        lines = encode_many(city_readings())
+        _post(server.url, "/write", {"db": DATABASE, "precision": "ns"}, "\n".join(lines).encode())
+        yield server.url
+
+
+def influx_query(url: str, database: str, query: str) -> list[dict[str, Any]]:
+    """The query's series; InfluxDB's own error message when it refuses the query."""
+    params = urllib.parse.urlencode({"db": database, "q": query})
+    try:
+        with urllib.request.urlopen(f"{url}/query?{params}", timeout=10) as response:
+            body = json.load(response)
+    except urllib.error.HTTPError as exc:
+        raise AssertionError(f"{query}: {exc.read().decode(errors='replace')}") from exc
+    result = body["results"][0]
+    assert "error" not in result, f"{query}: {result['error']}"
+    series: list[dict[str, Any]] = result.get("series", [])
+    return series
+
+
+def _has_values(series: list[dict[str, Any]]) -> bool:
+    """At least one row with a non-null value besides the time column."""
+    for one in series:
+        columns = one["columns"]
+        for row in one.get("values", []):
+            if any(v is not None for c, v in zip(columns, row, strict=True) if c != "time"):
+                return True
+    return False
+
+
+def _variable_values(influx_url: str, uid: str) -> dict[str, str]:
+    dashboard = next(d for d in DASHBOARDS if d["uid"] == uid)
+    values: dict[str, str] = {}
+    for query in variable_queries(dashboard):
+        series = influx_query(influx_url, DATABASE, substitute(query.text, values))
+        assert _has_values(series), f"{query.id}: no values for {query.text}"
+        values[query.where.removeprefix("var-")] = str(series[0]["values"][0][1])
+    return values
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("query", PANEL_QUERIES, ids=[q.id for q in PANEL_QUERIES])
+def test_every_panel_query_returns_values(influx_url: str, query: Query) -> None:
+    text = substitute(query.text, _variable_values(influx_url, query.dashboard))
+    series = influx_query(influx_url, DATABASE, text)
+    assert _has_values(series), f"{query.id}: no non-null values from {text}"
+
+
+@pytest.mark.integration
+def test_variables_follow_each_other(influx_url: str) -> None:
+    """The AP picker lists only the chosen gateway's APs: the second variable depends on the first."""
+    values = _variable_values(influx_url, "edge-access-point")
+    assert values["gateway"] == "cbn-gw-01"
+    query = next(q for q in variable_queries(DASHBOARDS[1]) if q.where == "var-device")
+    devices = influx_query(influx_url, DATABASE, substitute(query.text, {"gateway": "cbn-gw-02"}))
+    assert [row[1] for row in devices[0]["values"]] == ["ap-02-1", "ap-02-2", "ap-02-3"]
+
+
+@pytest.mark.integration
+def test_the_totals_count_what_was_written(influx_url: str) -> None:
+    """APs up/down and active alerts agree with the fixture: ap-*-3 went down and its alert fires."""
+    by_title = {p["title"]: p["targets"][0]["query"] for p in DASHBOARDS[0]["panels"]}
+
+    def first_value(title: str) -> Any:
+        return influx_query(influx_url, DATABASE, substitute(by_title[title], {}))[0]["values"][0][1]
+
+    assert (first_value("APs up"), first_value("APs down")) == (4, 2)
+    assert first_value("Clients") == 4 * 6
+    alerts = influx_query(influx_url, DATABASE, substitute(by_title["Active alerts"], {}))
+    assert sorted(s["tags"]["device"] for s in alerts if s["values"][0][1] is True) == ["ap-01-3", "ap-02-3"]
+
+
+@pytest.mark.integration
+def test_reboots_and_stale_sensors_are_found(influx_url: str) -> None:
+    """ap-01-1 rebooted once in the hour; int-01-2's sound meter went stale and shows in the NOC table."""
+    ap_panels = {p["title"]: p["targets"][0]["query"] for p in DASHBOARDS[1]["panels"]}
+    values = {"gateway": "cbn-gw-01", "device": "ap-01-1"}
+    reboots = influx_query(influx_url, DATABASE, substitute(ap_panels["Reboots"], values))
+    assert reboots[0]["values"][0][1] == 1
+    values["device"] = "ap-01-2"
+    assert influx_query(influx_url, DATABASE, substitute(ap_panels["Reboots"], values)) == []
+    noc_panels = {p["title"]: p["targets"][0]["query"] for p in DASHBOARDS[0]["panels"]}
+    stale_query = substitute(noc_panels["Intersections with stale or failed sensors"], {})
+    rows = {s["tags"]["device"]: s["values"][0] for s in influx_query(influx_url, DATABASE, stale_query)}
+    assert [device for device, (_, up, stale, _) in rows.items() if stale or not up] == ["int-01-2-sound"]
