@@ -2,53 +2,48 @@
 message to the broker only once its points are stored (manual acknowledgement, MQTT 5 persistent
 session, shared subscription so several bridges split the load).
 
-A database that is down blocks the stream (nothing is acknowledged, the broker keeps the messages);
-a message that is bad is dead-lettered with its reason and acknowledged, so one bad message cannot
-block the stream forever.
+Per connection the reader decodes messages into a `Batcher`, a timer closes a batch that waited
+`flush_interval_s`, and `max_inflight_writes` writers each store one batch at a time (while the
+reader already fills the next) and then acknowledge its messages. A database that is down blocks the
+writers (nothing is acknowledged; once `receive_maximum` messages are unacknowledged the broker stops sending
+and keeps the rest in the bridge's session). A bad message or line is dead-lettered with its reason
+and acknowledged, so bad input never blocks the stream. When the connection drops, batches not yet
+stored are simply dropped: the broker sends their messages again when the session resumes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import itertools
 import logging
 import random
 import signal
 import time
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import aiomqtt
+from aiohttp.web import AppRunner
 from paho.mqtt.packettypes import PacketTypes
 
+from bridge import web
+from bridge.accounting import Accounts
+from bridge.batching import Batch, Batcher
+from bridge.deadletters import DeadLetters
 from bridge.influx import InfluxWriter, WriteError, create_database
-from bridge.ingest import Accounts, MessageError, decode_message
+from bridge.ingest import Decoded, MessageError, decode_message, gateway_of
+from bridge.store import RETRY_START_S, Store
 from edge.config import BridgeConfig
 from edge.lineproto import encode_many
 from edge.mqtt import Client, client_options, properties
 
 log = logging.getLogger(__name__)
 
-RETRY_START_S = 0.5
-RETRY_MAX_S = 30.0
+WRITES_QUEUED = 1  # closed batches waiting for a free writer: one is enough to keep them busy
 
 
-class DeadLetters:
-    """An append-only JSON-lines file of what could not be stored, and why, for a human to look at."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-
-    def add(self, topic: str, reason: str, payload: str) -> None:
-        record = {"time_s": round(time.time(), 3), "topic": topic, "reason": reason, "payload": payload}
-        with self.path.open("a", encoding="utf-8") as file:
-            file.write(json.dumps(record) + "\n")
-
-
-def _user_properties(message: aiomqtt.Message) -> tuple[dict[str, str], str]:
+def _properties(message: aiomqtt.Message) -> tuple[dict[str, str], str]:
     props: Any = message.properties
     pairs = getattr(props, "UserProperty", None) or []
     return {str(key): str(value) for key, value in pairs}, str(getattr(props, "ContentType", "") or "")
@@ -60,90 +55,179 @@ class Bridge:
         self.accounts = Accounts()
         self.dead_letters = DeadLetters(config.bridge.dead_letter_path)
         self.connected = False
+        self.pending_points = 0
+        self.store: Store | None = None
+        self.http_port: int | None = None
 
     async def run(self) -> None:
+        conf = self.config
         async with aiohttp.ClientSession() as session:
-            writer = InfluxWriter(self.config.influxdb, session)
-            if self.config.influxdb.api == "v1" and self.config.influxdb.database:
-                await self._retry(
-                    lambda: create_database(self.config.influxdb.url, writer.params["db"], session)
-                )
-            async with asyncio.TaskGroup() as tasks:
-                tasks.create_task(self._consume(writer), name="mqtt")
-                tasks.create_task(self._report_health(writer), name="ingest-health")
-
-    async def _retry(self, action: Any) -> None:
-        """Retry a database action until it works, honouring Retry-After; a bad request is raised."""
-        delay_s = RETRY_START_S
-        while True:
+            writer = InfluxWriter(conf.influxdb, session)
+            self.store = Store(writer, conf.bridge.retry_max_s)
+            status = web.Status(
+                conf.mqtt.client_id,
+                self.accounts,
+                self.store.stats,
+                lambda: self.connected,
+                lambda: self.pending_points,
+            )
+            runner = await self._serve_pages(status)
             try:
-                await action()
+                if conf.influxdb.api == "v1" and conf.influxdb.database:
+                    await self._create_database(session, conf.influxdb.database)
+                async with asyncio.TaskGroup() as tasks:
+                    tasks.create_task(self._consume(self.store), name="mqtt")
+                    tasks.create_task(self._report_health(writer), name="ingest-health")
+            finally:
+                if runner is not None:
+                    await runner.cleanup()
+
+    async def _serve_pages(self, status: web.Status) -> AppRunner | None:
+        """Start /metrics and /healthz; a port already taken costs the pages, never the data."""
+        host, port = self.config.bridge.listen_host, self.config.bridge.listen_port
+        try:
+            runner, self.http_port = await web.start(status, host, port)
+        except OSError as exc:
+            log.error("no /metrics and /healthz: cannot listen on %s:%d: %s", host, port, exc)
+            return None
+        log.info("bridge pages on http://%s:%d/metrics", host, self.http_port)
+        return runner
+
+    async def _create_database(self, session: aiohttp.ClientSession, database: str) -> None:
+        """Create the v1 database if missing; a user not allowed to is fine if it exists already."""
+        conf = self.config.influxdb
+        password = conf.password.get_secret_value() if conf.password else None
+        delay_s = RETRY_START_S
+        for attempt in itertools.count():
+            try:
+                await create_database(conf.url, database, session, conf.username, password)
                 return
             except WriteError as exc:
                 if not exc.retryable:
-                    raise
-                log.warning("InfluxDB unavailable (%s); retrying", exc)
-                await asyncio.sleep(exc.retry_after_s or random.uniform(delay_s / 2, delay_s))
-                delay_s = min(delay_s * 2, RETRY_MAX_S)
+                    log.warning("%s; assuming the database exists", exc)
+                    return
+                if attempt == 0:
+                    log.warning("InfluxDB not ready (%s); retrying until it is", exc)
+            await asyncio.sleep(random.uniform(delay_s / 2, delay_s))
+            delay_s = min(delay_s * 2, self.config.bridge.retry_max_s)
 
     def _client(self) -> Client:
         mqtt = self.config.mqtt
         props = properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = mqtt.session_expiry_s
+        props.ReceiveMaximum = mqtt.receive_maximum
         client = Client(
             identifier=mqtt.client_id,
             clean_start=False,
             properties=props,
-            max_queued_incoming_messages=10_000,
+            max_queued_incoming_messages=0,  # unbounded here; the broker bounds it by receive_maximum
             **client_options(mqtt),
         )
         client.enable_manual_ack()
         return client
 
-    async def _consume(self, writer: InfluxWriter) -> None:
+    async def _consume(self, store: Store) -> None:
         mqtt = self.config.mqtt
         delay_s = RETRY_START_S
+        failures = 0
         while True:
             try:
                 async with self._client() as client:
                     await client.subscribe(f"$share/{mqtt.share_group}/edge/+/data", qos=1)
                     self.connected = True
-                    delay_s = RETRY_START_S
+                    failures, delay_s = 0, RETRY_START_S
                     log.info("bridge subscribed on %s as %s", mqtt.url, mqtt.client_id)
-                    async for message in client.messages:
-                        await self._handle(message, writer)
-                        client.ack(message)
-            except aiomqtt.MqttError as exc:
-                if self.connected:
-                    log.warning("broker connection lost: %s; reconnecting", exc)
+                    await self._session(client, store)
+            except* aiomqtt.MqttError as group:
+                failures += 1
+                if self.connected or failures == 1:
+                    log.warning("broker %s: %s; reconnecting", mqtt.url, group.exceptions[0])
+            finally:
                 self.connected = False
+                self.pending_points = 0
             await asyncio.sleep(random.uniform(delay_s / 2, delay_s))
-            delay_s = min(delay_s * 2, RETRY_MAX_S)
+            delay_s = min(delay_s * 2, mqtt.reconnect_max_s)
 
-    async def _handle(self, message: aiomqtt.Message, writer: InfluxWriter) -> None:
+    async def _session(self, client: Client, store: Store) -> None:
+        bridge = self.config.bridge
+        # Unacknowledged messages: the batch being filled, the queued ones and the one being written.
+        writers = bridge.max_inflight_writes
+        max_messages = max(1, self.config.mqtt.receive_maximum // (1 + WRITES_QUEUED + writers))
+        batcher: Batcher[aiomqtt.Message] = Batcher(
+            bridge.batch_max_points, max_messages, bridge.flush_interval_s
+        )
+        queue: asyncio.Queue[Batch[aiomqtt.Message]] = asyncio.Queue(maxsize=WRITES_QUEUED)
+        async with asyncio.TaskGroup() as tasks:
+            for index in range(writers):
+                tasks.create_task(self._write_batches(client, store, queue), name=f"influx-writer-{index}")
+            tasks.create_task(self._flush_when_due(batcher, queue), name="flush-timer")
+            async for message in client.messages:
+                decoded = self._decode(message)
+                if decoded is None:
+                    client.ack(message)
+                    continue
+                self.pending_points += len(decoded.lines)
+                batch = batcher.add(message, decoded)
+                if batch is not None:
+                    await queue.put(batch)
+
+    async def _flush_when_due(self, batcher: Batcher[Any], queue: asyncio.Queue[Batch[Any]]) -> None:
+        while True:
+            await asyncio.sleep(batcher.flush_interval_s / 4)
+            batch = batcher.due()
+            if batch is not None:
+                await queue.put(batch)
+
+    def _decode(self, message: aiomqtt.Message) -> Decoded | None:
+        """The message's lines, its bad lines dead-lettered; None (and dead-lettered) if it is unusable."""
         topic = str(message.topic)
         payload = message.payload if isinstance(message.payload, bytes) else str(message.payload).encode()
-        properties, content_type = _user_properties(message)
+        user_properties, content_type = _properties(message)
+        gateway = gateway_of(topic)
         try:
-            decoded = decode_message(topic, payload, properties, content_type)
+            decoded = decode_message(topic, payload, user_properties, content_type)
         except MessageError as exc:
-            self.accounts.malformed_messages += 1
-            log.warning("dead-lettered a message on %s: %s", topic, exc)
-            self.dead_letters.add(topic, str(exc), payload.decode("utf-8", errors="backslashreplace"))
-            return
-        for line, reason in decoded.bad_lines:
-            self.dead_letters.add(topic, reason, line)
-        if decoded.lines:
-            try:
-                await self._retry(lambda: writer.write(decoded.lines))
-            except WriteError as exc:
-                log.warning("InfluxDB rejected batch seq %d of %s: %s", decoded.seq, decoded.gateway, exc)
-                self.dead_letters.add(topic, str(exc), "\n".join(decoded.lines))
-                self.accounts.of(decoded.gateway).dead_letters += len(decoded.lines)
-                decoded = type(decoded)(decoded.gateway, decoded.seq, [], decoded.bad_lines, 0)
-        self.accounts.of(decoded.gateway).record(decoded)
+            if gateway is None:
+                self.accounts.malformed_messages += 1
+            else:
+                self.accounts.of(gateway).malformed += 1
+            self.dead_letters.log_once(
+                gateway or "a topic with no valid gateway id", "unusable message", str(exc)
+            )
+            text = payload.decode("utf-8", errors="backslashreplace")
+            self.dead_letters.add(topic, [(str(exc), text)])
+            return None
+        if decoded.bad_lines:
+            self.dead_letters.log_once(decoded.gateway, "bad line", decoded.bad_lines[0][1])
+            count = self.dead_letters.add(topic, [(reason, line) for line, reason in decoded.bad_lines])
+            self.accounts.of(decoded.gateway).dead_letters += count
+        return decoded
+
+    async def _write_batches(
+        self, client: Client, store: Store, queue: asyncio.Queue[Batch[aiomqtt.Message]]
+    ) -> None:
+        while True:
+            batch = await queue.get()
+            reasons = dict(await store.store(batch.lines))
+            now_ns = time.time_ns()
+            for message, decoded in batch.entries:
+                refused = (
+                    [(reasons[line], line) for line in decoded.lines if line in reasons] if reasons else []
+                )
+                if refused:
+                    self._dead_letter_refused(decoded.gateway, refused)
+                client.ack(message)
+                account = self.accounts.of(decoded.gateway)
+                account.record(decoded.seq, len(decoded.lines) - len(refused), decoded.newest_time_ns, now_ns)
+            self.pending_points -= len(batch.lines)
+
+    def _dead_letter_refused(self, gateway: str, records: list[tuple[str, str]]) -> None:
+        """Lines the database refused (after bisection), under the topic they came on."""
+        self.dead_letters.log_once(gateway, "line refused by InfluxDB", records[0][0])
+        self.accounts.of(gateway).dead_letters += self.dead_letters.add(f"edge/{gateway}/data", records)
 
     async def _report_health(self, writer: InfluxWriter) -> None:
+        """The `ingest` measurement; best effort, since it describes the very writes that may fail."""
         interval_s = self.config.bridge.health_interval_s
         while True:
             await asyncio.sleep(interval_s)

@@ -1,33 +1,64 @@
 """Writes line protocol to InfluxDB: the 1.x `/write` API or the v2 `/api/v2/write` API.
 
-Both are one HTTP POST of line protocol, so one small writer serves both over the aiohttp session
-the bridge already has; it keeps full control of the status codes, which decide between retrying
-(connection errors, 5xx, 429: the data is fine, the database is not) and dead-lettering (other 4xx:
-the data is bad and retrying would block the stream forever). The v2 endpoint is the one InfluxDB
-1.8+, 2.x, 3.x and VictoriaMetrics share.
+Both are one HTTP POST of line protocol, so one small writer serves both over the aiohttp session the
+bridge already has. It keeps the raw status code, body and `Retry-After` of every answer, which decide
+what happens next (see `WriteError`); `influxdb-client` hides the first two behind its own retry logic.
+The v2 endpoint is the one InfluxDB 1.8+, 2.x, 3.x and VictoriaMetrics share.
 """
 
 from __future__ import annotations
 
+import email.utils
+import gzip
+import time
 from collections.abc import Sequence
 
 import aiohttp
 
 from edge.config import InfluxSection
 
+# The data itself is refused: retrying the same lines can never succeed, splitting them can.
+REJECTED_STATUSES = frozenset({400, 413, 422})
+# ... except these 400s, which InfluxDB 1.x gives for its own configuration, not for the data.
+NOT_THE_DATA = ("retention policy not found", "database not found")
+GZIP_LEVEL = 1  # most of the size gain for a fraction of the CPU of the default level
+RETRY_AFTER_MAX_S = 3600.0
+
 
 class WriteError(Exception):
-    """A write that failed; `retryable` says whether the same data may succeed later."""
+    """A write that failed; `retryable` says whether the same data may succeed later.
 
-    def __init__(self, message: str, retryable: bool, retry_after_s: float | None = None) -> None:
+    Not retryable only when the database refused the data itself (400, 413, 422: bad lines, a field
+    type conflict, too large), unless the 400 is about a missing retention policy or database.
+    Everything else is the database's or the network's problem and is retried, including
+    401/403/404: a wrong password or a missing bucket must not throw good data away.
+    """
+
+    def __init__(
+        self, message: str, retryable: bool, retry_after_s: float | None = None, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after_s = retry_after_s
+        self.status = status
 
 
-def _retry_after_s(response: aiohttp.ClientResponse) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    return float(value) if value.replace(".", "", 1).isdigit() else None
+def parse_retry_after(value: str, now_s: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date; None if unusable."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - (time.time() if now_s is None else now_s)
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), RETRY_AFTER_MAX_S)
 
 
 class InfluxWriter:
@@ -36,6 +67,8 @@ class InfluxWriter:
         self.session = session
         base = conf.url.rstrip("/")
         self.headers = {"Content-Type": "text/plain; charset=utf-8"}
+        if conf.gzip:
+            self.headers["Content-Encoding"] = "gzip"
         if conf.api == "v1":
             self.url = f"{base}/write"
             self.params = {"db": conf.database or "", "precision": "ns"}
@@ -50,27 +83,47 @@ class InfluxWriter:
             token = conf.token.get_secret_value() if conf.token else ""
             self.headers["Authorization"] = f"Token {token}"
 
+    def body(self, lines: Sequence[str]) -> bytes:
+        body = ("\n".join(lines) + "\n").encode()
+        return gzip.compress(body, compresslevel=GZIP_LEVEL) if self.conf.gzip else body
+
     async def write(self, lines: Sequence[str]) -> None:
         """Store the lines or raise WriteError; returns only once the database answered 2xx."""
-        body = "\n".join(lines).encode()
         timeout = aiohttp.ClientTimeout(total=self.conf.timeout_s)
         try:
             async with self.session.post(
-                self.url, params=self.params, data=body, headers=self.headers, timeout=timeout
+                self.url, params=self.params, data=self.body(lines), headers=self.headers, timeout=timeout
             ) as response:
                 if response.status < 300:
                     return
-                text = (await response.text())[:500]
-                retryable = response.status >= 500 or response.status == 429
-                raise WriteError(f"HTTP {response.status}: {text}", retryable, _retry_after_s(response))
+                text = (await response.text(errors="replace"))[:500].strip()
+                status = response.status
+                retry_after_s = parse_retry_after(response.headers.get("Retry-After", ""))
+                refused = status in REJECTED_STATUSES and not any(what in text for what in NOT_THE_DATA)
+                raise WriteError(f"HTTP {status}: {text}", not refused, retry_after_s, status)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise WriteError(f"{type(exc).__name__}: {exc}", retryable=True) from exc
 
 
-async def create_database(url: str, database: str, session: aiohttp.ClientSession) -> None:
-    """InfluxDB 1.x only: make sure the database exists (idempotent)."""
-    async with session.post(
-        f"{url.rstrip('/')}/query", data={"q": f'CREATE DATABASE "{database}"'}
-    ) as response:
-        if response.status >= 300:
-            raise WriteError(f"CREATE DATABASE {database}: HTTP {response.status}", retryable=True)
+async def create_database(
+    url: str,
+    database: str,
+    session: aiohttp.ClientSession,
+    username: str | None = None,
+    password: str | None = None,
+) -> None:
+    """InfluxDB 1.x only: make sure the database exists (idempotent); WriteError.status says why not."""
+    params = {"u": username, "p": password or ""} if username else {}
+    try:
+        async with session.post(
+            f"{url.rstrip('/')}/query", params=params, data={"q": f'CREATE DATABASE "{database}"'}
+        ) as response:
+            if response.status >= 300:
+                text = (await response.text(errors="replace"))[:200].strip()
+                raise WriteError(
+                    f"CREATE DATABASE {database}: HTTP {response.status}: {text}",
+                    response.status not in (401, 403),
+                    status=response.status,
+                )
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise WriteError(f"CREATE DATABASE {database}: {type(exc).__name__}: {exc}", retryable=True) from exc

@@ -249,7 +249,7 @@ class InfluxSection(Section):
     token: SecretStr | None = None
     token_file: Path | None = None
     timeout_s: float = Field(10.0, gt=0, le=300)
-    gzip: bool = True
+    gzip: bool = False
 
     _secrets = model_validator(mode="before")(lambda data: _read_secret_files(data, ("password", "token")))
 
@@ -282,6 +282,7 @@ class BridgeSection(Section):
     health_interval_s: float = Field(10.0, ge=1, le=3600)
     batch_max_points: int = Field(5000, ge=1, le=1_000_000)
     flush_interval_s: float = Field(1.0, gt=0, le=60)
+    max_inflight_writes: int = Field(2, ge=1, le=16)
     retry_max_s: float = Field(30.0, ge=0.1, le=3600)
     listen_host: str = "127.0.0.1"
     listen_port: int = Field(9465, ge=0, le=65_535, description="0: any free port")

@@ -3,12 +3,16 @@ from __future__ import annotations
 import gzip
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
-from bridge.ingest import Accounts, GatewayAccount, MessageError, decode_message
+from bridge.ingest import MessageError, check_line, decode_message
 from edge.buffer import Batch
+from edge.lineproto import LineProtocolError, encode, encode_many, parse
+from edge.model import Reading
 from edge.uplink import CONTENT_TYPE, CONTENT_TYPE_GZIP, encode_batch
 
-LINES = ("ap,device=ap-1 up=true 10", "device_status,device=ap-1 up=true,latency_ms=2.5 11")
+LINES = ("ap,device=ap-1,gateway=cbn-gw-01 up=true 10", "device_status,device=ap-1 up=true,latency_ms=2.5 11")
 
 
 def props(seq: int = 7, n: int = 2, v: str = "1") -> dict[str, str]:
@@ -31,10 +35,54 @@ def test_wire_format_round_trip_plain_and_gzip() -> None:
         assert decoded.newest_time_ns == 11
 
 
-def test_a_gateway_cannot_write_as_another() -> None:
-    payload = b"ap,device=ap-1,gateway=cbn-gw-99 up=true 10\n"
-    decoded = decode_message("edge/cbn-gw-01/data", payload, props(n=1), CONTENT_TYPE)
-    assert decoded.lines == ["ap,device=ap-1,gateway=cbn-gw-01 up=true 10"]
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("ap,device=ap-1,gateway=cbn-gw-99 up=true 10", "gateway tag 'cbn-gw-99' is not the topic's"),
+        ("ap,device=a\\,b,gateway=cbn-gw-99 up=true 10", "gateway tag 'cbn-gw-99' is not the topic's"),
+        ("ap,gateway=cbn-gw-01,gateway=cbn-gw-99 up=true 10", "more than one gateway tag"),
+    ],
+)
+def test_a_gateway_cannot_write_as_another(line: str, reason: str) -> None:
+    decoded = decode_message("edge/cbn-gw-01/data", line.encode(), props(n=1), CONTENT_TYPE)
+    assert decoded.lines == []
+    assert [line for line, _ in decoded.bad_lines] == [line]
+    assert decoded.bad_lines[0][1].startswith(reason)
+
+
+@pytest.mark.parametrize(
+    ("line", "stored"),
+    [
+        ("m,a=1 x=1i 5", "m,a=1,gateway=g1 x=1i 5"),
+        ("m x=1i 5", "m,gateway=g1 x=1i 5"),
+        ('my\\ m,site=Alun-alun\\ Kejaksan,gateway=g1 s="a b, c" 5', None),
+        ("m,k=v\\,w x=1.5 5", "m,gateway=g1,k=v\\,w x=1.5 5"),  # slow path rewrites
+        ('m,gateway=g1 x=-1.5e-3,y=T,z="\\"q\\"" -5', None),
+    ],
+)
+def test_lines_are_stamped_with_the_topic_gateway(line: str, stored: str | None) -> None:
+    checked, time_ns = check_line(line, "g1")
+    assert checked == (stored or line)
+    reading = parse(checked)
+    assert reading.tags["gateway"] == "g1" and reading.time_ns == time_ns
+    assert reading.fields == parse(line).fields
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("not line protocol", "bad field"),
+        ("nofields", "no field set"),
+        ("m x=1i", "no timestamp"),
+        ("m x=nan 5", "non-finite"),
+        ('m x="open 5', "unterminated"),
+        ("m x=1 12ab", "bad timestamp"),
+        ("m,t= x=1 5", "bad tag"),
+    ],
+)
+def test_bad_lines_say_why(line: str, reason: str) -> None:
+    with pytest.raises(LineProtocolError, match=reason):
+        check_line(line, "g1")
 
 
 def test_bad_lines_are_set_apart_and_the_rest_kept() -> None:
@@ -70,20 +118,40 @@ def test_gzip_payload_is_accepted() -> None:
     ]
 
 
-def test_accounting_counts_gaps_and_duplicates() -> None:
-    account = GatewayAccount()
-    for seq in (1, 2, 2, 5, 3, 6):
-        account.record(decode_message("edge/g1/data", b"a x=1i 1\n", props(seq=seq, n=1), CONTENT_TYPE))
-    assert (account.batches, account.points, account.last_seq) == (6, 6, 6)
-    assert account.gaps == 1  # 4 is still missing; 3 arrived late and filled its gap
-    assert account.duplicates == 1  # the second 2
+_names = st.text(alphabet='abz _,=\\"-.0', min_size=1, max_size=6)
+_readings = st.builds(
+    Reading,
+    st.sampled_from(["ap", "my m", "a,b"]),
+    st.dictionaries(
+        st.sampled_from(["device", "site", "gateway", "a b", "k,=v"]),
+        st.one_of(st.sampled_from(["g1", "g2"]), _names),
+        max_size=3,
+    ),
+    st.dictionaries(
+        _names,
+        st.one_of(st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False), st.booleans(), _names),
+        min_size=1,
+        max_size=3,
+    ),
+    st.integers(0, 2**62),
+)
 
 
-def test_ingest_readings_per_gateway() -> None:
-    accounts = Accounts()
-    accounts.of("g2").points = 5
-    accounts.of("g1").gaps = 1
-    readings = accounts.readings("bridge-1", 123)
-    assert [r.tags["gateway"] for r in readings] == ["g1", "g2"]
-    assert readings[1].fields["points"] == 5 and readings[0].fields["gaps"] == 1
-    assert all(r.measurement == "ingest" and r.time_ns == 123 for r in readings)
+@given(st.lists(_readings, min_size=1, max_size=8))
+def test_a_whole_message_is_decoded_as_its_lines_are_one_by_one(readings: list[Reading]) -> None:
+    lines = encode_many(readings)
+    assume(lines)
+    payload = ("\n".join(lines) + "\n").encode()
+    decoded = decode_message("edge/g1/data", payload, props(n=len(lines)), CONTENT_TYPE)
+    expected_good, expected_bad = [], []
+    for line in lines:
+        try:
+            expected_good.append(check_line(line, "g1")[0])
+        except LineProtocolError:
+            expected_bad.append(line)
+    assert decoded.lines == expected_good
+    assert [line for line, _ in decoded.bad_lines] == expected_bad
+    assert all(parse(line).tags["gateway"] == "g1" for line in decoded.lines)
+    # Encoded readings are valid line protocol: only another gateway's tag makes one bad.
+    impostors = [encode(r) for r in readings if encode(r) and r.tags.get("gateway", "g1") != "g1"]
+    assert expected_bad == impostors

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import aiohttp
+
+from bridge import web
+from bridge.accounting import Accounts
+from bridge.store import StoreStats
+
+
+def status(connected: list[bool]) -> web.Status:
+    accounts = Accounts()
+    accounts.of("g1").record(1, points=40, newest_time_ns=1_000_000_000, now_ns=3_000_000_000)
+    accounts.of("g1").record(3, points=2, newest_time_ns=0)
+    accounts.of('we"ird').dead_letters = 2
+    accounts.malformed_messages = 5
+    return web.Status("b1", accounts, StoreStats(requests=9, points=42), lambda: connected[0], lambda: 17)
+
+
+def test_metrics_in_prometheus_text_format() -> None:
+    text = web.render_metrics(status([True]))
+    lines = text.splitlines()
+    assert 'edge_bridge_points_total{gateway="g1"} 42' in lines
+    assert 'edge_bridge_seq_gaps{gateway="g1"} 1' in lines
+    assert 'edge_bridge_lag_seconds{gateway="g1"} 2' in lines
+    assert 'edge_bridge_dead_letters_total{gateway="we\\"ird"} 2' in lines
+    assert "edge_bridge_unattributed_messages_total 5" in lines
+    assert "edge_bridge_pending_points 17" in lines
+    assert "edge_bridge_write_requests_total 9" in lines
+    assert "# TYPE edge_bridge_points_total counter" in lines
+    assert "# TYPE edge_bridge_lag_seconds gauge" in lines
+    samples = [line for line in lines if not line.startswith("#")]
+    assert all(len(line.rsplit(" ", 1)) == 2 for line in samples)
+
+
+async def test_healthz_follows_broker_and_database() -> None:
+    connected = [False]
+    state = status(connected)
+    runner, port = await web.start(state, "127.0.0.1", 0)
+    try:
+        async with aiohttp.ClientSession() as session:
+
+            async def healthz() -> int:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    return response.status
+
+            assert await healthz() == 503  # not connected
+            connected[0] = True
+            assert await healthz() == 200  # connected, nothing written yet
+            state.store.healthy = False
+            assert await healthz() == 503  # the last write failed
+            state.store.healthy = True
+            assert await healthz() == 200
+            async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
+                assert response.headers["Content-Type"].startswith("text/plain")
+                assert "edge_bridge_healthy 1" in await response.text()
+    finally:
+        await runner.cleanup()
