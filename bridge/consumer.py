@@ -29,6 +29,8 @@ from paho.mqtt.packettypes import PacketTypes
 
 from bridge import web
 from bridge.accounting import Accounts
+from bridge.alerts.rules import Rule
+from bridge.alerts.runner import STATUS_TOPIC, AlertRunner
 from bridge.batching import Batch, Batcher
 from bridge.deadletters import DeadLetters
 from bridge.influx import InfluxWriter, WriteError, create_database
@@ -50,8 +52,9 @@ def _properties(message: aiomqtt.Message) -> tuple[dict[str, str], str]:
 
 
 class Bridge:
-    def __init__(self, config: BridgeConfig) -> None:
+    def __init__(self, config: BridgeConfig, rules: list[Rule] | None = None) -> None:
         self.config = config
+        self.alerts = AlertRunner(config.alerts, rules) if config.alerts.enabled and rules else None
         self.accounts = Accounts()
         self.dead_letters = DeadLetters(config.bridge.dead_letter_path)
         self.connected = False
@@ -78,6 +81,8 @@ class Bridge:
                 async with asyncio.TaskGroup() as tasks:
                     tasks.create_task(self._consume(self.store), name="mqtt")
                     tasks.create_task(self._report_health(writer), name="ingest-health")
+                    if self.alerts is not None:
+                        tasks.create_task(self.alerts.run(writer, session), name="alerts")
             finally:
                 if runner is not None:
                     await runner.cleanup()
@@ -134,6 +139,8 @@ class Bridge:
             try:
                 async with self._client() as client:
                     await client.subscribe(f"$share/{mqtt.share_group}/edge/+/data", qos=1)
+                    if self.alerts is not None:  # not shared: every bridge's engine needs every status
+                        await client.subscribe(STATUS_TOPIC, qos=1)
                     self.connected = True
                     failures, delay_s = 0, RETRY_START_S
                     log.info("bridge subscribed on %s as %s", mqtt.url, mqtt.client_id)
@@ -162,6 +169,11 @@ class Bridge:
                 tasks.create_task(self._write_batches(client, store, queue), name=f"influx-writer-{index}")
             tasks.create_task(self._flush_when_due(batcher, queue), name="flush-timer")
             async for message in client.messages:
+                if self.alerts is not None and str(message.topic).endswith("/status"):
+                    payload = message.payload if isinstance(message.payload, bytes) else b""
+                    self.alerts.status_message(str(message.topic), payload)
+                    client.ack(message)
+                    continue
                 decoded = self._decode(message)
                 if decoded is None:
                     client.ack(message)
@@ -217,6 +229,8 @@ class Bridge:
                 if refused:
                     self._dead_letter_refused(decoded.gateway, refused)
                 client.ack(message)
+                if self.alerts is not None:
+                    self.alerts.observe(decoded.gateway, decoded.lines)
                 account = self.accounts.of(decoded.gateway)
                 account.record(decoded.seq, len(decoded.lines) - len(refused), decoded.newest_time_ns, now_ns)
             self.pending_points -= len(batch.lines)
@@ -237,12 +251,12 @@ class Bridge:
                     await writer.write(encode_many(readings))
 
 
-async def run_until_signalled(config: BridgeConfig) -> None:
+async def run_until_signalled(config: BridgeConfig, rules: list[Rule] | None = None) -> None:
     task = asyncio.current_task()
     assert task is not None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, task.cancel)
     with contextlib.suppress(asyncio.CancelledError):
-        await Bridge(config).run()
+        await Bridge(config, rules).run()
     log.info("bridge stopped")

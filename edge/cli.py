@@ -40,14 +40,16 @@ def cmd_agent(args: argparse.Namespace) -> int:
 
 
 def cmd_bridge(args: argparse.Namespace) -> int:
+    from bridge.alerts.rules import DEFAULT_RULES, load_rules
     from bridge.consumer import run_until_signalled
 
     try:
         config = load_bridge(args.config)
+        rules = load_rules(config.alerts.rules_path or DEFAULT_RULES) if config.alerts.enabled else []
     except ConfigError as exc:
         return _report(exc, args.config)
     _setup_logging(config.log_level)
-    asyncio.run(run_until_signalled(config))
+    asyncio.run(run_until_signalled(config, rules))
     return 0
 
 
@@ -64,6 +66,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
             print(f"{args.file}: ok, agent config for gateway {agent.gateway.id}, {devices} SNMP devices")
         else:
             bridge = load_bridge(args.file)
+            if bridge.alerts.enabled and bridge.alerts.rules_path:
+                from bridge.alerts.rules import load_rules
+
+                load_rules(bridge.alerts.rules_path)
             print(
                 f"{args.file}: ok, bridge config writing to {bridge.influxdb.url} (API {bridge.influxdb.api})"
             )

@@ -288,10 +288,21 @@ class BridgeSection(Section):
     listen_port: int = Field(9465, ge=0, le=65_535, description="0: any free port")
 
 
+class AlertsSection(Section):
+    """Alert rules evaluated on the stored stream; see docs/alerts.md."""
+
+    enabled: bool = True
+    alertmanager_url: str | None = Field(None, description="None: alerts only go to InfluxDB")
+    rules_path: Path | None = Field(None, description="None: the rules shipped with the bridge")
+    evaluate_every_s: float = Field(10.0, ge=1, le=600)
+    max_age_s: float = Field(300.0, gt=0, description="older readings update state but never raise")
+
+
 class BridgeConfig(_EnvFirst):
     mqtt: BridgeMqttSection = BridgeMqttSection()
     influxdb: InfluxSection
     bridge: BridgeSection = BridgeSection()
+    alerts: AlertsSection = AlertsSection()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
 
