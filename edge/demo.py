@@ -23,9 +23,11 @@ from typing import Any
 from edge import servers
 
 DATABASE = "edge"
+DEPLOYED_ALERTMANAGER = Path(__file__).resolve().parents[1] / "deploy" / "alertmanager" / "alertmanager.yml"
+DASHBOARDS = Path(__file__).resolve().parents[1] / "dashboards"
 GATEWAY_ID = "cbn-gw-demo"
 APS = 40
-POLL_INTERVAL_S = 10
+POLL_INTERVAL_S = 5
 FAULTS = "ap-007:no_reply;ap-013:delay_ms=800"
 STATUS_PORT = 9108
 PROGRESS_EVERY_S = 5.0
@@ -50,6 +52,10 @@ def summary(influx_url: str) -> dict[str, Any]:
             points[measurement] = (
                 max((v for v in counted[0]["values"][0][1:] if v), default=0) if counted else 0
             )
+    fired = _query(
+        influx_url,
+        'SELECT "firing" FROM "alerts" WHERE "firing" = true GROUP BY "alertname", "device", "gateway"',
+    )
     devices = _query(influx_url, 'SHOW TAG VALUES FROM "device_status" WITH KEY = "device"')
     sites = _query(influx_url, 'SHOW TAG VALUES FROM "device_status" WITH KEY = "site"')
     return {
@@ -57,13 +63,28 @@ def summary(influx_url: str) -> dict[str, Any]:
         "points_total": sum(points.values()),
         "devices_seen": sorted(v[1] for s in devices for v in s["values"]),
         "sites_seen": sorted(v[1] for s in sites for v in s["values"]),
+        "alerts_fired": sorted(
+            f"{s['tags']['alertname']}:{s['tags'].get('device') or s['tags'].get('gateway')}" for s in fired
+        ),
     }
 
 
-def _write_bridge_config(workdir: Path, mqtt: servers.Server, influx: servers.Server) -> None:
+def _alertmanager_config() -> str:
+    """The deployed routing and inhibition; receivers without endpoints: the demo notifies nobody."""
+    routing = DEPLOYED_ALERTMANAGER.read_text().split("\nreceivers:")[0]
+    return (
+        routing.replace("group_wait: 30s", "group_wait: 1s")
+        + "\nreceivers:\n  - name: noc-webhook\n  - name: noc-telegram\n"
+    )
+
+
+def _write_bridge_config(
+    workdir: Path, mqtt: servers.Server, influx: servers.Server, am: servers.Server
+) -> None:
     (workdir / "bridge.toml").write_text(
         f'[mqtt]\nurl = "{mqtt.url}"\n[influxdb]\nurl = "{influx.url}"\napi = "v1"\ndatabase = "{DATABASE}"\n'
-        f'[bridge]\ndead_letter_path = "{workdir}/dead-letters.jsonl"\n'
+        f'[bridge]\ndead_letter_path = "{workdir}/dead-letters.jsonl"\nlisten_port = 0\n'
+        f'[alerts]\nalertmanager_url = "{am.url}"\nevaluate_every_s = 2\n'
     )
 
 
@@ -108,14 +129,20 @@ def run_demo(duration_s: float, summary_path: Path | None) -> int:
     with contextlib.ExitStack() as stack:
         mqtt = stack.enter_context(servers.mosquitto(workdir / "mosquitto"))
         influx = stack.enter_context(servers.influxdb(workdir / "influxdb"))
-        print(f"  Mosquitto {mqtt.url}, InfluxDB {influx.url}")
+        am = stack.enter_context(servers.alertmanager(workdir / "alertmanager", _alertmanager_config()))
+        print(f"  Mosquitto {mqtt.url}, InfluxDB {influx.url}, Alertmanager {am.url}")
         fleet = _start_fleet(stack, workdir, mqtt)
         print(f"  simulated fleet: {APS} access points (faults: {FAULTS}); config {workdir}/edge.toml")
-        _write_bridge_config(workdir, mqtt, influx)
+        _write_bridge_config(workdir, mqtt, influx, am)
         bridge = _spawn(stack, workdir, "bridge", ["bridge", "-c", str(workdir / "bridge.toml")])
         agent = _spawn(stack, workdir, "agent", ["agent", "-c", str(workdir / "edge.toml")])
         processes = [fleet, bridge, agent]
         print(f"  the gateway's own page: http://127.0.0.1:{STATUS_PORT}/ (metrics, healthz beside it)")
+        print(
+            f"  dashboards: {DASHBOARDS}/json; to see them, give a Grafana the files in"
+            f" {DASHBOARDS}/provisioning"
+            f" with INFLUX_URL={influx.url} and EDGE_DASHBOARDS_DIR={DASHBOARDS}/json (docs/dashboards.md)"
+        )
         started = time.monotonic()
         try:
             while (elapsed := time.monotonic() - started) < duration_s:
@@ -136,6 +163,7 @@ def run_demo(duration_s: float, summary_path: Path | None) -> int:
     for measurement, count in result["points_per_measurement"].items():
         print(f"  {measurement:<16} {count} points")
     print(f"  {len(result['devices_seen'])} devices and {len(result['sites_seen'])} sites seen")
+    print(f"  alerts fired: {', '.join(result['alerts_fired']) or 'none'}")
     if summary_path:
         summary_path.write_text(json.dumps(result, indent=2) + "\n")
         print(f"summary written to {summary_path}")

@@ -24,3 +24,5 @@ def test_demo_runs_the_pipeline_and_counts_from_influxdb(tmp_path: Path) -> None
     assert len(summary["devices_seen"]) == 40  # the dead AP (a fault) is seen too, as down
     assert len(summary["sites_seen"]) >= 5
     assert "the gateway's own page: http://127.0.0.1:" in result.stdout
+    assert "dashboards/provisioning" in result.stdout
+    assert "APDown:ap-007" in summary["alerts_fired"]  # the AP the demo switches off
