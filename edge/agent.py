@@ -14,10 +14,11 @@ import resource
 import shutil
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
-from collectors import snmp
+from collectors import serial, snmp
 from edge.buffer import Buffer
 from edge.config import AgentConfig, ConfigError, load_agent
 from edge.lineproto import encode_many
@@ -104,7 +105,14 @@ class Agent:
 
     async def run(self) -> None:
         health = GatewayHealth(self.buffer, self.uplink, self.config.buffer.path.parent)
-        log.info("agent %s starting: %d SNMP devices", self.config.gateway.id, len(self.config.snmp.devices))
+        buses = self.config.serial.buses
+        log.info(
+            "agent %s starting: %d SNMP devices, %d serial buses with %d sensors",
+            self.config.gateway.id,
+            len(self.config.snmp.devices),
+            len(buses),
+            sum(len(bus.sensors) for bus in buses),
+        )
         try:
             async with asyncio.TaskGroup() as tasks:
                 self._tasks = tasks
@@ -122,20 +130,28 @@ class Agent:
     def _start_inputs(self, old: AgentConfig, new: AgentConfig) -> None:
         """Stop the collectors whose device is gone or changed, start those that are new or changed."""
         assert self._tasks is not None, "inputs start inside run()"
-        specs = {f"snmp[{device.name}]": device for device in new.snmp.devices}
-        section_changed = old.snmp.model_copy(update={"devices": []}) != new.snmp.model_copy(
-            update={"devices": []}
+        specs: dict[str, object] = {f"snmp[{device.name}]": device for device in new.snmp.devices}
+        specs |= {f"serial[{bus.name}]": (bus, new.gateway.site) for bus in new.serial.buses}
+        snmp_section = (
+            old.snmp.model_copy(update={"devices": []}),
+            new.snmp.model_copy(update={"devices": []}),
         )
         for name, (spec, task) in list(self._inputs.items()):
-            if section_changed or specs.get(name) != spec:
+            if specs.get(name) != spec or (name.startswith("snmp[") and snmp_section[0] != snmp_section[1]):
                 task.cancel()
                 del self._inputs[name]
-        for collector in snmp.build_collectors(new):
-            if collector.name not in self._inputs:
-                task = self._tasks.create_task(
-                    run_periodic(collector, self.sink, self.health), name=collector.name
-                )
-                self._inputs[collector.name] = (specs[collector.name], task)
+        starts: list[tuple[str, Coroutine[Any, Any, None]]] = [
+            (collector.name, run_periodic(collector, self.sink, self.health))
+            for collector in snmp.build_collectors(new)
+            if collector.name not in self._inputs
+        ]
+        starts += [
+            (owner.name, owner.run(self.sink, self.health))
+            for owner in serial.build_buses(new.serial, new.gateway.site)
+            if owner.name not in self._inputs
+        ]
+        for name, work in starts:
+            self._inputs[name] = (specs[name], self._tasks.create_task(work, name=name))
 
     def reload(self, path: Path) -> None:
         """Apply a changed device list without touching the buffer or the MQTT session (SIGHUP)."""
@@ -154,7 +170,12 @@ class Agent:
         new = new.model_copy(update={section: getattr(self.config, section) for section in fixed})
         self._start_inputs(self.config, new)
         self.config = new
-        log.info("reloaded %s: %d SNMP devices", path, len(new.snmp.devices))
+        log.info(
+            "reloaded %s: %d SNMP devices, %d serial buses",
+            path,
+            len(new.snmp.devices),
+            len(new.serial.buses),
+        )
 
 
 async def run_until_signalled(config: AgentConfig, path: Path) -> None:

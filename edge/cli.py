@@ -200,8 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--duration", type=float, default=60.0, help="seconds to run (default 60)")
     demo.add_argument("--summary-json", type=Path, help="write the summary counted from InfluxDB here")
     demo.set_defaults(func=cmd_demo)
+    from collectors.serial.probe import add_probe_parser as add_serial_probe
     from dashboards.cli import add_dashboards_parser
 
+    probe = sub.add_parser("probe", help="poll one device once and print its readings")
+    probes = probe.add_subparsers(dest="probe_kind", required=True)
+    add_serial_probe(probes)
     add_dashboards_parser(sub)
     return parser
 

@@ -24,6 +24,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from collectors.serial.config import SerialSection
+
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
@@ -232,6 +234,7 @@ class AgentConfig(_EnvFirst):
     uplink: UplinkSection = UplinkSection()
     buffer: BufferSection = BufferSection()
     snmp: SnmpSection = SnmpSection()
+    serial: SerialSection = SerialSection()
     status: StatusSection = StatusSection()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -361,7 +364,7 @@ def load_bridge(path: Path) -> BridgeConfig:
 
 def kind_of(data: dict[str, Any]) -> Literal["agent", "bridge"] | None:
     """Which program a config file is for, from its sections."""
-    if "gateway" in data or "snmp" in data or "uplink" in data:
+    if "gateway" in data or "snmp" in data or "serial" in data or "uplink" in data:
         return "agent"
     if "influxdb" in data or "mqtt" in data:
         return "bridge"

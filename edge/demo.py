@@ -27,6 +27,7 @@ DEPLOYED_ALERTMANAGER = Path(__file__).resolve().parents[1] / "deploy" / "alertm
 DASHBOARDS = Path(__file__).resolve().parents[1] / "dashboards"
 GATEWAY_ID = "cbn-gw-demo"
 APS = 40
+INTERSECTIONS = 8
 POLL_INTERVAL_S = 5
 FAULTS = "ap-007:no_reply;ap-013:delay_ms=800"
 STATUS_PORT = 9108
@@ -108,7 +109,18 @@ def _spawn(stack: contextlib.ExitStack, workdir: Path, name: str, args: list[str
 
 def _start_fleet(stack: contextlib.ExitStack, workdir: Path, mqtt: servers.Server) -> subprocess.Popen[bytes]:
     config = workdir / "edge.toml"
-    args = ["sim", "fleet", "--aps", str(APS), "--intersections", "0", "--seed", "1", "--faults", FAULTS]
+    args = [
+        "sim",
+        "fleet",
+        "--aps",
+        str(APS),
+        "--intersections",
+        str(INTERSECTIONS),
+        "--seed",
+        "1",
+        "--faults",
+        FAULTS,
+    ]
     args += ["--config-out", str(config), "--port-dir", str(workdir / "ports"), "--broker-url", mqtt.url]
     args += ["--gateway-id", GATEWAY_ID, "--interval-s", str(POLL_INTERVAL_S)]
     fleet = _spawn(stack, workdir, "fleet", args)
@@ -132,7 +144,10 @@ def run_demo(duration_s: float, summary_path: Path | None) -> int:
         am = stack.enter_context(servers.alertmanager(workdir / "alertmanager", _alertmanager_config()))
         print(f"  Mosquitto {mqtt.url}, InfluxDB {influx.url}, Alertmanager {am.url}")
         fleet = _start_fleet(stack, workdir, mqtt)
-        print(f"  simulated fleet: {APS} access points (faults: {FAULTS}); config {workdir}/edge.toml")
+        print(
+            f"  simulated fleet: {APS} access points, {INTERSECTIONS} intersections (faults: {FAULTS});"
+            f" config {workdir}/edge.toml"
+        )
         _write_bridge_config(workdir, mqtt, influx, am)
         bridge = _spawn(stack, workdir, "bridge", ["bridge", "-c", str(workdir / "bridge.toml")])
         agent = _spawn(stack, workdir, "agent", ["agent", "-c", str(workdir / "edge.toml")])

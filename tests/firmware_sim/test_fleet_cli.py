@@ -86,6 +86,9 @@ def test_fleet_serves_what_its_config_lists_and_stops_cleanly(tmp_path: Path) ->
         assert all(Path(bus["port"]).is_symlink() for bus in buses)
         sensors = [s["name"] for bus in buses for s in bus["sensors"]]
         assert "cbn-int-01-th" in sensors and "cbn-int-02-radar" in sensors
+        check = [sys.executable, "-m", "edge", "check-config", str(config_path)]
+        checked = subprocess.run(check, capture_output=True, text=True, timeout=60, check=False)
+        assert checked.returncode == 0, checked.stderr  # the agent accepts what the fleet wrote
     finally:
         assert stop(process) == 0
     assert not list(ports.iterdir())  # every port unplugged on the way out

@@ -21,7 +21,9 @@ def test_demo_runs_the_pipeline_and_counts_from_influxdb(tmp_path: Path) -> None
     points = summary["points_per_measurement"]
     assert points["device_status"] >= 40 and points["ap"] >= 40 and points["ap_iface"] > 0
     assert points["gateway"] >= 1 and points["ingest"] >= 1
-    assert len(summary["devices_seen"]) == 40  # the dead AP (a fault) is seen too, as down
+    assert len(summary["devices_seen"]) == 40 + 8 * 6  # APs (the dead one too, as down) and sensors
+    for measurement in ("air_quality", "weather", "noise", "traffic", "gps", "serial_bus"):
+        assert points.get(measurement, 0) > 0, measurement
     assert len(summary["sites_seen"]) >= 5
     assert "the gateway's own page: http://127.0.0.1:" in result.stdout
     assert "dashboards/provisioning" in result.stdout

@@ -1,0 +1,152 @@
+"""`edge probe serial PORT --driver NAME ...`: read one sensor once, to check wiring and options.
+
+A request/response sensor is polled once; a talker (nmea, line) is listened to for `--duration-s`.
+The output is the readings, the sensor's `device_status` and the port's `serial_bus` reading, as a
+JSON array (`{"measurement", "tags", "fields", "time_ns"}`), line protocol or a table. Exit status: 0
+when the sensor answered, 1 when it did not, 2 for bad options or a port that cannot be opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import tomllib
+from typing import Any
+
+from pydantic import ValidationError
+
+from collectors.serial import build_bus
+from collectors.serial.bus import PolledBus
+from collectors.serial.config import SerialBus
+from collectors.serial.port import PortError
+from collectors.serial.stream import StreamingBus
+from drivers.base import validation_problems
+from edge.lineproto import encode_many
+from edge.model import Reading
+from edge.scheduler import SourceHealth
+
+EXIT_NO_ANSWER = 1
+EXIT_BAD_USAGE = 2
+_ADDRESS_OPTION = {"modbus-rtu": "slave", "radar": "address"}
+
+
+def option_value(text: str) -> Any:
+    """A TOML value when the text is one (`7`, `true`, `[1, 2]`, `"x"`), else the text itself."""
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def probe_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for item in args.option:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--option {item!r}: expected key=value")
+        options[key.strip()] = option_value(value.strip())
+    if args.address is not None:
+        key = _ADDRESS_OPTION.get(args.driver)
+        if key is None:
+            raise ValueError(f"--address does not apply to driver {args.driver!r}")
+        options[key] = args.address
+    return options
+
+
+def render(readings: list[Reading], fmt: str) -> str:
+    if fmt == "json":
+        rows = [
+            {
+                "measurement": r.measurement,
+                "tags": dict(r.tags),
+                "fields": dict(r.fields),
+                "time_ns": r.time_ns,
+            }
+            for r in readings
+        ]
+        return json.dumps(rows, indent=2)
+    if fmt == "lp":
+        return "\n".join(encode_many(readings))
+    lines = []
+    for reading in readings:
+        tags = ",".join(f"{k}={v}" for k, v in sorted(reading.tags.items()))
+        fields = " ".join(f"{k}={v}" for k, v in reading.fields.items())
+        lines.append(f"{reading.measurement:<14} {tags:<48} {fields}")
+    return "\n".join(lines)
+
+
+async def probe(bus: SerialBus, duration_s: float) -> list[Reading]:
+    """One poll round, or `duration_s` of listening; PortError when the port cannot be opened."""
+    owner = build_bus(bus, "probe")
+    health = SourceHealth()
+    if isinstance(owner, PolledBus):
+        owner.stats.window_start_s = asyncio.get_running_loop().time()
+        if owner.keeper.ensure_open(health) is None:
+            raise PortError(owner.keeper.error)
+        try:
+            return await owner.poll_round(owner.sensors, health)
+        finally:
+            owner.keeper.close()
+    assert isinstance(owner, StreamingBus)
+    loop = asyncio.get_running_loop()
+    owner.stats.window_start_s = loop.time()
+    port = owner.keeper.ensure_open(health)
+    if port is None:
+        raise PortError(owner.keeper.error)
+    try:
+        deadline_s = loop.time() + duration_s
+        while (remaining_s := deadline_s - loop.time()) > 0:
+            data = await port.read(remaining_s)
+            if data:
+                owner.take(data, loop.time())
+        return owner.emit(health)
+    finally:
+        owner.keeper.close()
+
+
+def cmd_probe_serial(args: argparse.Namespace) -> int:
+    try:
+        sensor = {
+            "name": "probe",
+            "driver": args.driver,
+            "options": probe_options(args),
+            "interval_s": args.duration_s,
+            "timeout_s": args.timeout_s,
+        }
+        bus = SerialBus.model_validate(
+            {"name": "probe", "port": args.port, "baud": args.baud, "sensors": [sensor]}
+        )
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError too
+        problems = validation_problems(exc) if isinstance(exc, ValidationError) else [str(exc)]
+        for problem in problems:
+            print(f"probe serial: {problem.replace('Value error, ', '')}", file=sys.stderr)
+        return EXIT_BAD_USAGE
+    # The outcome is printed below; the down/recovered log lines of a long-running owner would repeat it.
+    logging.getLogger("edge.scheduler").setLevel(logging.ERROR)
+    try:
+        readings = asyncio.run(probe(bus, args.duration_s))
+    except PortError as exc:
+        print(f"probe serial: {exc}", file=sys.stderr)
+        return EXIT_BAD_USAGE
+    print(render(readings, args.format))
+    status = next(r for r in readings if r.measurement == "device_status")
+    return 0 if status.fields["up"] is True else EXIT_NO_ANSWER
+
+
+def add_probe_parser(subparsers: Any) -> None:
+    """Register `serial` on the subparsers of the `probe` command (`edge probe serial ...`)."""
+    parser = subparsers.add_parser("serial", help="read one serial sensor once")
+    parser.add_argument("port", help="serial device, e.g. /dev/ttyUSB0 or a /dev/serial/by-id/ link")
+    parser.add_argument("--driver", required=True, help="modbus-rtu, nmea, radar or line")
+    parser.add_argument("--address", type=int, help="Modbus slave or radar address")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="driver option")
+    parser.add_argument("--baud", type=int, default=9600)
+    parser.add_argument("--timeout-s", type=float, default=0.5, help="wait for each answer (default 0.5)")
+    parser.add_argument(
+        "--duration-s", type=float, default=3.0, help="listening time for talkers (default 3)"
+    )
+    parser.add_argument("--format", choices=["json", "lp", "table"], default="table")
+    parser.set_defaults(func=cmd_probe_serial)
