@@ -19,6 +19,7 @@ from edge.uplink import Uplink
 class Received:
     lines: list[str] = field(default_factory=list)  # in arrival order, duplicates included
     seqs: list[int] = field(default_factory=list)
+    subscribed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 async def _collect(host: str, port: int, topic: str, received: Received, options: dict[str, Any]) -> None:
@@ -36,6 +37,7 @@ async def _collect(host: str, port: int, topic: str, received: Received, options
                 **options,
             ) as client:
                 await client.subscribe(topic, qos=1)
+                received.subscribed.set()
                 async for message in client.messages:
                     if not isinstance(message.payload, bytes):
                         continue
@@ -51,6 +53,9 @@ async def checker(host: str, port: int, topic: str, **options: Any) -> AsyncIter
     received = Received()
     task = asyncio.create_task(_collect(host, port, topic, received, options))
     try:
+        # Subscribed before the block starts: what is published from then on is seen (the session
+        # persists, so a broker restart later loses nothing either).
+        await asyncio.wait_for(received.subscribed.wait(), 20)
         yield received
     finally:
         task.cancel()
