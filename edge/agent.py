@@ -160,6 +160,7 @@ class Agent:
             return
         try:
             new = load_agent(path)
+            snmp.settings_for(new.snmp)  # a bad vendor profile is refused like a bad key
         except ConfigError as exc:
             log.error("reload of %s refused, the running config stays: %s", path, "; ".join(exc.problems))
             return

@@ -10,6 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from collectors import snmp
 from edge.config import ConfigError, kind_of, load_agent, load_bridge, read_toml
 
 EXIT_BAD_CONFIG = 2
@@ -32,6 +33,7 @@ def cmd_agent(args: argparse.Namespace) -> int:
 
     try:
         config = load_agent(args.config)
+        snmp.settings_for(config.snmp)
     except ConfigError as exc:
         return _report(exc, args.config)
     _setup_logging(config.log_level)
@@ -62,6 +64,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
             )
         if kind == "agent":
             agent = load_agent(args.file)
+            snmp.settings_for(agent.snmp)  # the vendor profiles it names must load
             devices = len(agent.snmp.devices)
             print(f"{args.file}: ok, agent config for gateway {agent.gateway.id}, {devices} SNMP devices")
         else:
@@ -201,10 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--summary-json", type=Path, help="write the summary counted from InfluxDB here")
     demo.set_defaults(func=cmd_demo)
     from collectors.serial.probe import add_probe_parser as add_serial_probe
+    from collectors.snmp.probe import add_probe_parser as add_snmp_probe
     from dashboards.cli import add_dashboards_parser
 
     probe = sub.add_parser("probe", help="poll one device once and print its readings")
     probes = probe.add_subparsers(dest="probe_kind", required=True)
+    add_snmp_probe(probes)
     add_serial_probe(probes)
     add_dashboards_parser(sub)
     return parser

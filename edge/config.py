@@ -137,6 +137,11 @@ class SnmpDevice(Section):
     interval_s: float = Field(30.0, ge=1, le=86_400)
     timeout_s: float = Field(2.0, gt=0, le=60)
     retries: int = Field(1, ge=0, le=10)
+    lat: float | None = Field(None, ge=-90, le=90, description="position on the NOC map, degrees")
+    lon: float | None = Field(None, ge=-180, le=180)
+    deadline_s: float | None = Field(None, gt=0, le=86_400, description="None: 0.9 x interval_s")
+    backend: Literal["gufo", "pysnmp"] | None = Field(None, description="None: the section's")
+    clients: bool | None = Field(None, description="ap_client readings; None: the section's")
 
     _secrets = model_validator(mode="before")(
         lambda data: _read_secret_files(data, ("community", "auth_key", "priv_key"))
@@ -174,7 +179,26 @@ class SnmpDevice(Section):
 
 class SnmpSection(Section):
     concurrency: int = Field(32, ge=1, le=1024)
+    backend: Literal["gufo", "pysnmp"] = "gufo"
+    profiles_dir: Path | None = Field(None, description="more vendor profiles, *.toml")
+    clients: bool = False
+    client_hash_key: SecretStr | None = None
+    client_hash_key_file: Path | None = None
+    max_repetitions: int = Field(25, ge=1, le=200)
+    max_varbinds_per_walk: int = Field(10_000, ge=10, le=1_000_000)
+    down_backoff_max_s: float = Field(300.0, ge=0, le=86_400)
     devices: list[SnmpDevice] = []
+
+    _secrets = model_validator(mode="before")(lambda data: _read_secret_files(data, ("client_hash_key",)))
+
+    @model_validator(mode="after")
+    def _client_key(self) -> SnmpSection:
+        wanted = self.clients or any(device.clients for device in self.devices)
+        if wanted and self.client_hash_key is None:
+            raise ValueError("client readings need client_hash_key (or client_hash_key_file)")
+        if self.client_hash_key is not None and len(self.client_hash_key.get_secret_value()) < 16:
+            raise ValueError("client_hash_key needs at least 16 characters")
+        return self
 
     @field_validator("devices")
     @classmethod

@@ -1,145 +1,150 @@
-"""A first SNMP collector: uptime and IF-MIB octet counters of one device, over gufo-snmp.
+"""One device's collector: profile, deadline, retries, backoff while down, status every cycle.
 
-One `SnmpPoller` per device, run by the scheduler in its own task. Each poll has its own deadline
-and retries; the device's `device_status` reading (up, latency_ms, error) is emitted every cycle,
-whether the poll worked or not. Walks are guarded against agents whose OIDs do not increase (a real
-firmware bug that would otherwise loop forever) and capped in size.
+The scheduler runs one `SnmpPoller` per device in its own task, so a dead or slow AP never delays
+another; `limit` (shared) caps how many polls are on the wire at once. Each poll has its own deadline
+(`asyncio.timeout`). A device that keeps failing is polled less often (every 2nd, 4th, ... cycle up to
+`snmp.down_backoff_max_s`) and its going down and coming back are each logged once, by the scheduler's
+health tracking fed from `acc.add_error` / `acc.add_success`. `device_status` is written every cycle.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
-from gufo.snmp import Aes128Key, DesKey, Md5Key, Sha1Key, SnmpError, User
-from gufo.snmp.aio.client import SnmpSession
+from pydantic import SecretStr
 
-from edge.config import SnmpDevice
+from collectors.snmp.backend import Credentials, SnmpBackend, SnmpBackendError, open_backend
+from collectors.snmp.privacy import ClientHasher
+from collectors.snmp.profile import Profile
+from collectors.snmp.readings import CounterState, build
+from collectors.snmp.snapshot import fetch, identify
+from collectors.snmp.walk import Link
+from edge.config import SnmpDevice, SnmpSection
 from edge.model import FieldValue, Reading
 from edge.scheduler import Accumulator
 
-SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
-IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
-IF_HC_IN_OCTETS = "1.3.6.1.2.1.31.1.1.1.6"
-IF_HC_OUT_OCTETS = "1.3.6.1.2.1.31.1.1.1.10"
-IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
-IF_IN_OCTETS = "1.3.6.1.2.1.2.2.1.10"
-IF_OUT_OCTETS = "1.3.6.1.2.1.2.2.1.16"
-MAX_VARBINDS_PER_WALK = 10_000
-
 
 class PollError(Exception):
-    """One poll of one device failed; chained to the SNMP or timeout error underneath."""
+    """One poll of one device failed; chained to the SNMP or deadline error underneath."""
 
 
-def _oid_key(oid: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in oid.strip(".").split("."))
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What every poller shares: profiles, the hasher for client MACs, section-wide limits."""
+
+    profiles: dict[str, Profile]
+    hasher: ClientHasher | None
+    section: SnmpSection
 
 
-async def walk(session: SnmpSession, column: str) -> dict[str, object]:
-    """Values of one column by row index, stopping at the end of the column."""
-    prefix, rows = column + ".", {}
-    last: tuple[int, ...] = _oid_key(column)
-    iterator: AsyncIterator[tuple[str, object]] = session.getbulk(column)
-    async for oid, value in iterator:
-        if not oid.startswith(prefix):
-            break
-        key = _oid_key(oid)
-        if key <= last:
-            raise PollError(f"OID not increasing at {oid} after {'.'.join(map(str, last))}")
-        last = key
-        rows[oid[len(prefix) :]] = value
-        if len(rows) >= MAX_VARBINDS_PER_WALK:
-            raise PollError(f"more than {MAX_VARBINDS_PER_WALK} rows under {column}")
-    return rows
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value else ""
 
 
-def _text(value: object) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-
-
-def session_for(device: SnmpDevice) -> SnmpSession:
+def credentials_of(device: SnmpDevice) -> Credentials:
     host, port = device.address
-    if device.version == "2c":
-        community = device.community.get_secret_value() if device.community else ""
-        return SnmpSession(addr=host, port=port, community=community, timeout=device.timeout_s)
-    auth = priv = None
-    if device.auth_protocol and device.auth_key:
-        auth = {"sha": Sha1Key, "md5": Md5Key}[device.auth_protocol](
-            device.auth_key.get_secret_value().encode()
-        )
-    if device.priv_protocol and device.priv_key:
-        priv = {"aes": Aes128Key, "des": DesKey}[device.priv_protocol](
-            device.priv_key.get_secret_value().encode()
-        )
-    user = User(device.user or "", auth_key=auth, priv_key=priv)
-    return SnmpSession(addr=host, port=port, user=user, timeout=device.timeout_s)
+    return Credentials(
+        host=host,
+        port=port,
+        timeout_s=device.timeout_s,
+        community=_secret(device.community),
+        user=device.user or "" if device.version == "3" else "",
+        auth_protocol=device.auth_protocol,
+        auth_key=_secret(device.auth_key),
+        priv_protocol=device.priv_protocol,
+        priv_key=_secret(device.priv_key),
+    )
+
+
+def error_text(error: BaseException) -> str:
+    if isinstance(error, TimeoutError):
+        return "deadline exceeded"
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 class SnmpPoller:
-    """Polls one device; the scheduler calls `collect` every `interval_s`.
-
-    `limit` is shared by all pollers: at most `snmp.concurrency` polls are on the wire at once.
-    """
-
-    def __init__(self, device: SnmpDevice, site: str, limit: asyncio.Semaphore) -> None:
-        self.device = device
-        self.limit = limit
+    def __init__(self, device: SnmpDevice, site: str, settings: Settings, limit: asyncio.Semaphore) -> None:
+        section = settings.section
+        self.device, self.settings, self.limit = device, settings, limit
         self.name = f"snmp[{device.name}]"
         self.interval_s = device.interval_s
+        self.deadline_s = device.deadline_s or 0.9 * device.interval_s
+        self.backend_name = device.backend or section.backend
+        self.clients = device.clients if device.clients is not None else section.clients
         self.tags = {"device": device.name, "site": device.site or site}
+        self.profile: Profile | None = None
+        if device.profile != "auto":
+            self.profile = settings.profiles[device.profile]
+        self.link: Link | None = None
+        self.model = ""
+        self.counters: CounterState = {}
+        self.failures = 0
+        self.skip_cycles = 0
+        self.last_error = ""
+        self.max_repetitions = section.max_repetitions
+        self.walked: list[str] = []  # columns the last poll walked (what "only what is needed" came to)
+
+    def _status(self, fields: dict[str, FieldValue], time_ns: int) -> Reading:
+        """`device_status`, with the AP's position from its config for the NOC map."""
+        if self.device.lat is not None and self.device.lon is not None:
+            fields = {**fields, "lat": self.device.lat, "lon": self.device.lon}
+        return Reading("device_status", {**self.tags, "kind": "snmp"}, fields, time_ns)
 
     async def collect(self, acc: Accumulator) -> None:
-        started_s = time.monotonic()
         time_ns = time.time_ns()
-        error: BaseException | None = None
-        for _attempt in range(self.device.retries + 1):
-            try:
-                async with self.limit:
-                    readings = await self._poll(time_ns)
-            except (SnmpError, TimeoutError, OSError, PollError) as exc:
-                error = exc
-                continue
-            for reading in readings:
-                acc.add(reading)
-            error = None
-            break
+        if self.skip_cycles > 0:
+            self.skip_cycles -= 1
+            fields: dict[str, FieldValue] = {"up": False, "error": f"{self.last_error} (backing off)"}
+            acc.add(self._status(fields, time_ns))
+            return
+        started_s = time.monotonic()
+        try:
+            async with self.limit, asyncio.timeout(self.deadline_s):
+                readings, problems = await self._poll()
+        except (SnmpBackendError, TimeoutError, OSError) as exc:
+            await self._failed(acc, exc, started_s, time_ns)
+            return
+        self.failures = 0
+        for reading in readings:
+            acc.add(reading)
         latency_ms = round((time.monotonic() - started_s) * 1000, 1)
-        status = {"kind": "snmp", **self.tags}
-        fields: dict[str, FieldValue] = {
-            "up": error is None,
-            "latency_ms": latency_ms,
-            "error": _error_text(error),
-        }
-        acc.add(Reading("device_status", status, fields, time_ns))
-        if error is None:
-            acc.add_success(self.name)
-        else:
-            acc.add(Reading("ap", self.tags, {"up": False}, time_ns))
-            acc.add_error(self.name, PollError(f"{self.device.host}: {_error_text(error)}"))
+        fields = {"up": True, "latency_ms": latency_ms, "error": "; ".join(problems)}
+        acc.add(self._status(fields, time_ns))
+        acc.add_success(self.name)
 
-    async def _poll(self, time_ns: int) -> list[Reading]:
-        async with session_for(self.device) as session:
-            uptime_ticks = await session.get(SYS_UPTIME)
-            names = await walk(session, IF_NAME) or await walk(session, IF_DESCR)
-            in_octets = await walk(session, IF_HC_IN_OCTETS) or await walk(session, IF_IN_OCTETS)
-            out_octets = await walk(session, IF_HC_OUT_OCTETS) or await walk(session, IF_OUT_OCTETS)
-        readings = [
-            Reading("ap", self.tags, {"up": True, "uptime_s": int(str(uptime_ticks)) // 100}, time_ns)
-        ]
-        for index, name in names.items():
-            fields: dict[str, FieldValue] = {}
-            for field, column in (("in_octets", in_octets), ("out_octets", out_octets)):
-                if isinstance(column.get(index), int):
-                    fields[field] = int(str(column[index]))
-            if fields:
-                tags = {**self.tags, "ifname": _text(name)}
-                readings.append(Reading("ap_iface", tags, fields, time_ns))
-        return readings
+    async def _failed(self, acc: Accumulator, exc: BaseException, started_s: float, time_ns: int) -> None:
+        await self.close()
+        self.failures += 1
+        self.last_error = error_text(exc)
+        max_skip = int(self.settings.section.down_backoff_max_s // self.interval_s)
+        self.skip_cycles = min(2 ** (self.failures - 1) - 1, max_skip) if self.failures > 1 else 0
+        latency_ms = round((time.monotonic() - started_s) * 1000, 1)
+        fields: dict[str, FieldValue] = {"up": False, "latency_ms": latency_ms, "error": self.last_error}
+        acc.add(self._status(fields, time_ns))
+        acc.add(Reading("ap", self.tags, {"up": False}, time_ns))
+        acc.add_error(self.name, PollError(f"{self.device.host}: {self.last_error}"))
 
+    async def _poll(self) -> tuple[list[Reading], list[str]]:
+        if self.link is None:
+            backend: SnmpBackend = await open_backend(self.backend_name, credentials_of(self.device))
+            section = self.settings.section
+            self.link = Link(
+                backend, self.max_repetitions, section.max_varbinds_per_walk, self.device.retries
+            )
+        if self.profile is None:
+            self.profile = await identify(self.link, self.settings.profiles)
+        snapshot = await fetch(self.link, self.profile, self.clients, self.model)
+        self.max_repetitions = self.link.max_repetitions
+        self.model, self.walked = snapshot.model, list(snapshot.columns)
+        readings, self.counters = build(
+            self.profile, snapshot, self.tags, self.clients, self.settings.hasher, self.counters
+        )
+        return readings, snapshot.problems
 
-def _error_text(error: BaseException | None) -> str:
-    if error is None:
-        return ""
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    async def close(self) -> None:
+        """Drop the session (a new one is opened at the next poll, with a fresh v3 engine discovery)."""
+        if self.link is not None:
+            link, self.link = self.link, None
+            await link.backend.close()

@@ -165,3 +165,12 @@ def test_check_config_exit_codes_and_output(tmp_path: Path, capsys: pytest.Captu
     assert "not valid TOML" in capsys.readouterr().err
     assert main(["check-config", str(tmp_path / "absent.toml")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_an_unknown_vendor_profile_is_a_config_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = write(tmp_path, GOOD_AGENT.replace('profile = "auto"', 'profile = "cisco-aironet"'))
+    assert main(["check-config", str(bad)]) == 2
+    assert "cisco-aironet" in capsys.readouterr().err
+    assert main(["agent", "-c", str(bad)]) == 2

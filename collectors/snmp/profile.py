@@ -1,0 +1,260 @@
+"""Vendor profiles as data: which OIDs a device is asked for and how they become readings.
+
+A profile is a TOML file (built-ins in `collectors/snmp/profiles/`, more in `snmp.profiles_dir`), the
+way Telegraf's `snmp.Field` describes a mapping instead of code. A profile names scalars (one GET for
+all of them) and tables (one GETBULK walk per needed column, never the whole table), the measurement
+each table feeds (`ap_radio`, `ap_iface`, `ap_client`) and the `ap` totals it adds up. Files are parsed
+and validated once, at start; a bad file stops the agent with the file and the key at fault.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from collectors.snmp.expr import names_in
+from edge.config import ConfigError
+
+BUILTIN_DIR = Path(__file__).parent / "profiles"
+Kind = Literal["gauge", "integer", "counter32", "counter64", "timeticks", "truth", "text"]
+KINDS: tuple[str, ...] = ("gauge", "integer", "counter32", "counter64", "timeticks", "truth", "text")
+INTEGER_KINDS = ("integer", "counter32", "counter64")
+MEASUREMENTS = ("", "ap_radio", "ap_iface", "ap_client")
+COMBINES = ("sum", "max", "min", "avg")
+TOTALS = ("sum", "avg", "max", "count")
+INDEX_PARTS = {"mac": 6}  # index components wider than one sub-identifier
+
+
+class ProfileError(ConfigError):
+    """A profile that cannot be used; a ConfigError, so the agent and check-config report it alike."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__([message])
+
+
+@dataclass(frozen=True, slots=True)
+class OidField:
+    """One value: `OidField("in_octets", "1.3.6.1.2.1.31.1.1.1.6", kind="counter64", rate="in_bps")`.
+
+    `zero_absent` drops a 0 (virtual APs report frequency 0 and noise 0 for "unknown"); `fallback` is
+    walked only when `oid` answers nothing (32-bit counters for devices without ifHC*). A name starting
+    with `_` is an input of totals or derived fields and is never written.
+    """
+
+    name: str
+    oid: str
+    kind: Kind = "gauge"
+    scale: float = 1.0
+    zero_absent: bool = False
+    rate: str = ""
+    rate_scale: float = 8.0
+    combine: str = "sum"
+    fallback: OidField | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TagSource:
+    """A tag's value: a column at the row's index (or at one part of it), or the index itself."""
+
+    oid: str = ""
+    part: str = ""
+    fallback: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    measurement: str
+    fields: tuple[OidField, ...]
+    tags: Mapping[str, TagSource] = field(default_factory=dict)
+    index: tuple[str, ...] = ("row",)
+    client: str = ""
+    group: bool = False
+    count_field: str = ""
+    totals: Mapping[str, str] = field(default_factory=dict)
+    where: tuple[str, str] | None = None
+    speed_field: str = ""
+    discontinuity: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    name: str
+    vendor: str
+    sys_object_ids: tuple[str, ...]
+    probe: str
+    priority: int
+    scalars: tuple[OidField, ...]
+    tables: tuple[Table, ...]
+    derived: Mapping[str, str]
+    model_oids: tuple[str, ...]
+    model_column: str
+
+
+def _oid(value: Any, where: str) -> str:
+    text = str(value).strip().lstrip(".")
+    parts = text.split(".")
+    if not text or not all(part.isdigit() for part in parts) or len(parts) < 2:
+        raise ProfileError(f"{where}: {value!r} is not a numeric OID")
+    return text
+
+
+def _field(raw: Any, where: str) -> OidField:
+    if not isinstance(raw, dict) or "name" not in raw or "oid" not in raw:
+        raise ProfileError(f"{where}: a field needs name and oid")
+    unknown = set(raw) - set(OidField.__slots__)
+    if unknown:
+        raise ProfileError(f"{where}: unknown keys {sorted(unknown)}")
+    kind = raw.get("kind", "gauge")
+    if kind not in KINDS:
+        raise ProfileError(f"{where}.kind: {kind!r} is not one of {', '.join(KINDS)}")
+    combine = raw.get("combine", "sum")
+    if combine not in COMBINES:
+        raise ProfileError(f"{where}.combine: {combine!r} is not one of {', '.join(COMBINES)}")
+    if raw.get("rate") and kind not in ("counter32", "counter64"):
+        raise ProfileError(f"{where}.rate: only counters have rates")
+    fallback = raw.get("fallback")
+    return OidField(
+        name=str(raw["name"]),
+        oid=_oid(raw["oid"], f"{where}.oid"),
+        kind=kind,
+        scale=float(raw.get("scale", 1.0)),
+        zero_absent=bool(raw.get("zero_absent", False)),
+        rate=str(raw.get("rate", "")),
+        rate_scale=float(raw.get("rate_scale", 8.0)),
+        combine=combine,
+        fallback=_field({"name": raw["name"], **fallback}, f"{where}.fallback") if fallback else None,
+    )
+
+
+def _tag(raw: Any, index: tuple[str, ...], where: str) -> TagSource:
+    if raw == "index":
+        return TagSource()
+    if isinstance(raw, str):
+        return TagSource(oid=_oid(raw, where))
+    if not isinstance(raw, dict) or not ({"oid", "part"} & set(raw)):
+        raise ProfileError(f'{where}: a tag is an OID, "index", or {{oid, part, fallback}}')
+    part = str(raw.get("part", ""))
+    if part and part not in index:
+        raise ProfileError(f"{where}.part: {part!r} is not in index {list(index)}")
+    oid = _oid(raw["oid"], f"{where}.oid") if "oid" in raw else ""
+    fallback = _oid(raw["fallback"], f"{where}.fallback") if "fallback" in raw else ""
+    return TagSource(oid=oid, part=part, fallback=fallback)
+
+
+def _table(raw: Any, where: str) -> Table:
+    if not isinstance(raw, dict) or "name" not in raw:
+        raise ProfileError(f"{where}: a table needs a name")
+    measurement = str(raw.get("measurement", ""))
+    if measurement not in MEASUREMENTS:
+        raise ProfileError(f"{where}.measurement: {measurement!r} is not one of {MEASUREMENTS}")
+    index = tuple(str(part) for part in raw.get("index", ["row"]))
+    fields = tuple(_field(item, f"{where}.fields[{i}]") for i, item in enumerate(raw.get("fields", [])))
+    names = {item.name for item in fields}
+    tags = {str(k): _tag(v, index, f"{where}.tags.{k}") for k, v in raw.get("tags", {}).items()}
+    totals = {str(k): str(v) for k, v in raw.get("totals", {}).items()}
+    for total, how in totals.items():
+        op, _, source = how.partition(":")
+        if op not in TOTALS or (op != "count" and source not in names):
+            raise ProfileError(f"{where}.totals.{total}: {how!r} is not count or sum|avg|max:FIELD")
+    client = str(raw.get("client", ""))
+    if measurement == "ap_client" and client not in index:
+        raise ProfileError(f"{where}.client: ap_client tables name the index part holding the MAC")
+    where_raw = raw.get("where")
+    row_filter = (_oid(where_raw["oid"], f"{where}.where"), str(where_raw["equals"])) if where_raw else None
+    if not fields and not tags:
+        raise ProfileError(f"{where}: a table needs fields or tags")
+    return Table(
+        name=str(raw["name"]),
+        measurement=measurement,
+        fields=fields,
+        tags=tags,
+        index=index,
+        client=client,
+        group=bool(raw.get("group", False)),
+        count_field=str(raw.get("count_field", "")),
+        totals=totals,
+        where=row_filter,
+        speed_field=str(raw.get("speed_field", "")),
+        discontinuity=_oid(raw["discontinuity"], f"{where}.discontinuity") if "discontinuity" in raw else "",
+    )
+
+
+def parse_profile(data: Mapping[str, Any], name: str, parent: Profile | None = None) -> Profile:
+    """A validated profile from parsed TOML; `parent` is the profile named by `extends`."""
+    match = data.get("match", {})
+    scalars = tuple(_field(item, f"{name}.scalars[{i}]") for i, item in enumerate(data.get("scalars", [])))
+    tables = tuple(_table(item, f"{name}.tables[{i}]") for i, item in enumerate(data.get("tables", [])))
+    derived = {str(k): str(v) for k, v in data.get("derived", {}).items()}
+    model = data.get("model", {})
+    profile = Profile(
+        name=name,
+        vendor=str(data.get("vendor", name)),
+        sys_object_ids=tuple(_oid(o, f"{name}.match.sys_object_id") for o in match.get("sys_object_id", [])),
+        probe=_oid(match["probe"], f"{name}.match.probe") if "probe" in match else "",
+        priority=int(match.get("priority", 0)),
+        scalars=(parent.scalars if parent else ()) + scalars,
+        tables=(parent.tables if parent else ()) + tables,
+        derived={**(parent.derived if parent else {}), **derived},
+        model_oids=tuple(_oid(o, f"{name}.model.get") for o in model.get("get", []))
+        if model or not parent
+        else parent.model_oids,
+        model_column=_oid(model["column"], f"{name}.model.column")
+        if "column" in model
+        else (parent.model_column if parent and not model else ""),
+    )
+    known = {item.name for item in profile.scalars} | {t for tb in profile.tables for t in tb.totals}
+    for target, expression in profile.derived.items():
+        try:
+            missing = names_in(expression) - known
+        except ValueError as exc:
+            raise ProfileError(f"{name}.derived.{target}: {exc}") from exc
+        if missing:
+            raise ProfileError(f"{name}.derived.{target}: unknown names {sorted(missing)}")
+    return profile
+
+
+def load_profiles(extra_dirs: Iterable[Path] = ()) -> dict[str, Profile]:
+    """Built-in profiles, then every `*.toml` of `extra_dirs` (a file may replace a built-in)."""
+    raw: dict[str, dict[str, Any]] = {}
+    for directory in (BUILTIN_DIR, *extra_dirs):
+        if not directory.is_dir():
+            raise ProfileError(f"{directory}: profile directory not found")
+        for path in sorted(directory.glob("*.toml")):
+            try:
+                raw[path.stem] = tomllib.loads(path.read_text())
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ProfileError(f"{path}: {exc}") from exc
+    profiles: dict[str, Profile] = {}
+
+    def build(name: str, chain: tuple[str, ...]) -> Profile:
+        if name in profiles:
+            return profiles[name]
+        if name in chain:
+            raise ProfileError(f"{name}: extends itself through {' -> '.join(chain)}")
+        if name not in raw:
+            raise ProfileError(f"{chain[-1] if chain else name}: extends unknown profile {name!r}")
+        parent_name = raw[name].get("extends")
+        parent = build(str(parent_name), (*chain, name)) if parent_name else None
+        profiles[name] = parse_profile(raw[name], name, parent)
+        return profiles[name]
+
+    for name in raw:
+        build(name, ())
+    return profiles
+
+
+def candidates(profiles: Mapping[str, Profile], sys_object_id: str) -> list[Profile]:
+    """Profiles that may fit a device, best first: sysObjectID match, then priority, then name."""
+    oid = sys_object_id.lstrip(".")
+
+    def matches(profile: Profile) -> bool:
+        return not profile.sys_object_ids or any(
+            oid == prefix or oid.startswith(prefix + ".") for prefix in profile.sys_object_ids
+        )
+
+    fitting = [p for p in profiles.values() if matches(p)]
+    return sorted(fitting, key=lambda p: (not p.sys_object_ids, -p.priority, p.name))

@@ -1,0 +1,153 @@
+"""The per-device collector: status every cycle, deadline, backoff while down, logs once, privacy."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from collectors.snmp import ProfileError, settings_for
+from collectors.snmp.backend import Credentials, SnmpBackend
+from collectors.snmp.poller import SnmpPoller
+from edge.config import AgentConfig, SnmpSection
+from edge.scheduler import Accumulator, SourceHealth
+from tests.collectors.snmp.fakes import FakeBackend, FakeDevice
+from tests.collectors.snmp.walks import MIKROTIK, load_walk, mac_forms
+
+KEY = "a client hash key of some length"
+
+
+def fleet(monkeypatch: pytest.MonkeyPatch, devices: dict[int, FakeDevice]) -> list[FakeBackend]:
+    """Route each poller's backend to the fake device of its port."""
+    opened: list[FakeBackend] = []
+
+    async def open_fake(name: str, credentials: Credentials) -> SnmpBackend:
+        backend = FakeBackend(devices[credentials.port])
+        opened.append(backend)
+        return backend
+
+    monkeypatch.setattr("collectors.snmp.poller.open_backend", open_fake)
+    return opened
+
+
+def pollers(section: dict[str, Any]) -> list[SnmpPoller]:
+    config = SnmpSection(**section)
+    settings = settings_for(config)
+    return [SnmpPoller(d, "site", settings, asyncio.Semaphore(8)) for d in config.devices]
+
+
+def device(port: int, **extra: Any) -> dict[str, Any]:
+    return {"name": f"ap-{port}", "host": f"127.0.0.1:{port}", "community": "public", **extra}
+
+
+async def cycle(poller: SnmpPoller, health: SourceHealth) -> Accumulator:
+    acc = Accumulator(health)
+    await poller.collect(acc)
+    return acc
+
+
+def status(acc: Accumulator) -> dict[str, Any]:
+    return dict(next(r for r in acc.readings if r.measurement == "device_status").fields)
+
+
+async def test_a_good_poll_writes_readings_and_status(monkeypatch: pytest.MonkeyPatch) -> None:
+    fleet(monkeypatch, {1: FakeDevice(load_walk(MIKROTIK))})
+    (poller,) = pollers({"devices": [device(1)]})
+    acc = await cycle(poller, SourceHealth())
+    assert status(acc)["up"] is True and status(acc)["error"] == ""
+    assert status(acc)["latency_ms"] >= 0
+    assert poller.profile is not None and poller.profile.name == "mikrotik"
+    assert {r.measurement for r in acc.readings} == {"ap", "ap_radio", "ap_iface", "device_status"}
+
+
+async def test_dead_device_backs_off_logs_once_and_recovers_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeDevice(load_walk(MIKROTIK), dead=True)
+    opened = fleet(monkeypatch, {1: fake})
+    (poller,) = pollers({"devices": [device(1, interval_s=10)], "down_backoff_max_s": 40})
+    health = SourceHealth()
+    caplog.set_level(logging.INFO, logger="edge.scheduler")
+    results = [await cycle(poller, health) for _ in range(10)]
+    assert all(status(acc)["up"] is False for acc in results)  # a status every cycle, polled or not
+    assert len(opened) < 10  # fewer attempts than cycles: backing off
+    assert sum("(backing off)" in status(acc)["error"] for acc in results) == 10 - len(opened)
+    assert sum("is down" in r.message for r in caplog.records) == 1
+    fake.dead = False
+    for _ in range(6):
+        acc = await cycle(poller, health)
+    assert status(acc)["up"] is True
+    assert sum("recovered" in r.message for r in caplog.records) == 1
+
+
+async def test_a_slow_device_misses_its_deadline_without_delaying_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fleet(monkeypatch, {1: FakeDevice(load_walk(MIKROTIK), delay_s=5.0), 2: FakeDevice(load_walk(MIKROTIK))})
+    slow, fast = pollers({"devices": [device(1, deadline_s=1.0), device(2)]})
+    finished: list[str] = []
+
+    async def run(poller: SnmpPoller) -> Accumulator:
+        acc = await cycle(poller, SourceHealth())
+        finished.append(poller.device.name)
+        return acc
+
+    slow_acc, fast_acc = await asyncio.gather(run(slow), run(fast))
+    assert finished == ["ap-2", "ap-1"]
+    assert status(slow_acc) == {
+        "up": False,
+        "latency_ms": status(slow_acc)["latency_ms"],
+        "error": "deadline exceeded",
+    }
+    assert status(fast_acc)["up"] is True
+
+
+async def test_no_raw_mac_in_readings_or_logs(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    values = load_walk(MIKROTIK)
+    fake = FakeDevice(values, repeat_at="1.3.6.1.4.1.14988.1.1.1.2.1.3.8.140.44.21.110.185.9")
+    fleet(monkeypatch, {1: fake})
+    (poller,) = pollers({"devices": [device(1)], "clients": True, "client_hash_key": KEY})
+    caplog.set_level(logging.DEBUG)
+    acc = await cycle(poller, SourceHealth())
+    assert "not increasing" in status(acc)["error"]  # the registration walk broke, the rest stands
+    fake.repeat_at = None
+    acc2 = await cycle(poller, SourceHealth())
+    assert len([r for r in acc2.readings if r.measurement == "ap_client"]) == 11
+    text = repr(acc.readings) + repr(acc2.readings) + caplog.text
+    macs = [
+        tuple(int(p) for p in oid.split(".")[-7:-1])
+        for oid in values
+        if oid.startswith("1.3.6.1.4.1.14988.1.1.1.2.1.3.")
+    ]
+    for mac in macs:
+        for form in mac_forms(mac):
+            assert form not in text
+
+
+def test_unknown_profile_stops_the_start() -> None:
+    with pytest.raises(ProfileError, match="unknown profile 'cisco'"):
+        pollers({"devices": [device(1, profile="cisco")]})
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"clients": True}, "client_hash_key"),
+        ({"devices": [device(1, clients=True)]}, "client_hash_key"),
+        ({"client_hash_key": "short"}, "16 characters"),
+    ],
+)
+def test_client_readings_need_a_key(section: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        AgentConfig(gateway={"id": "gw"}, snmp=section)
+
+
+def test_device_settings_fall_back_to_the_section() -> None:
+    first, second = pollers({"backend": "pysnmp", "devices": [device(1), device(2, backend="gufo")]})
+    assert (first.backend_name, second.backend_name) == ("pysnmp", "gufo")
+    assert first.deadline_s == pytest.approx(27.0)

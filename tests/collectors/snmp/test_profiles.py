@@ -1,0 +1,94 @@
+"""Profiles as data: the built-ins load, a dropped-in file adds one, bad files are refused clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collectors.snmp.expr import evaluate, names_in
+from collectors.snmp.profile import ProfileError, candidates, load_profiles
+from collectors.snmp.snapshot import fetch
+from collectors.snmp.walk import Link
+from tests.collectors.snmp.fakes import FakeBackend, FakeDevice
+from tests.collectors.snmp.walks import MIKROTIK, UNIFI, load_walk
+
+
+def test_builtin_profiles_load_and_extend_generic() -> None:
+    profiles = load_profiles()
+    assert {"generic", "mikrotik", "unifi", "airmax"} <= set(profiles)
+    interfaces = profiles["generic"].tables[0]
+    assert all(table in profiles["mikrotik"].tables for table in profiles["generic"].tables)
+    assert interfaces.measurement == "ap_iface"
+
+
+def test_sys_object_id_picks_vendor_profiles_first() -> None:
+    profiles = load_profiles()
+    assert [p.name for p in candidates(profiles, "1.3.6.1.4.1.14988.1")] == ["mikrotik", "generic"]
+    assert [p.name for p in candidates(profiles, ".1.3.6.1.4.1.10002.1")][:2] == ["unifi", "airmax"]
+    assert [p.name for p in candidates(profiles, "1.3.6.1.4.1.8072.3.2.10")] == ["generic"]
+
+
+async def test_client_tables_are_not_walked_unless_asked() -> None:
+    profiles = load_profiles()
+    registration_signal = "1.3.6.1.4.1.14988.1.1.1.2.1.3"
+    walked = {}
+    for clients in (False, True):
+        link = Link(FakeBackend(FakeDevice(load_walk(MIKROTIK))), 25, 10_000, 0)
+        walked[clients] = (await fetch(link, profiles["mikrotik"], clients, "")).columns
+    assert registration_signal in walked[True] and registration_signal not in walked[False]
+
+
+async def test_tables_without_rows_cost_one_walk() -> None:
+    link = Link(FakeBackend(FakeDevice(load_walk(UNIFI))), 25, 10_000, 0)
+    columns = (await fetch(link, load_profiles()["unifi"], False, "")).columns
+    if_mib = [
+        column
+        for column in columns
+        if column.startswith("1.3.6.1.2.1.2.") or column.startswith("1.3.6.1.2.1.31.")
+    ]
+    assert sorted(if_mib) == ["1.3.6.1.2.1.2.2.1.10", "1.3.6.1.2.1.31.1.1.1.6"]  # ifHCInOctets, its fallback
+
+
+def test_a_dropped_in_file_adds_a_profile(tmp_path: Path) -> None:
+    (tmp_path / "cambium.toml").write_text(
+        'vendor = "cambium"\nextends = "generic"\n[match]\nsys_object_id = ["1.3.6.1.4.1.17713"]\n'
+        '[[scalars]]\nname = "temp_c"\noid = "1.3.6.1.4.1.17713.21.1.1.5.0"\nscale = 0.1\n'
+    )
+    profiles = load_profiles([tmp_path])
+    assert profiles["cambium"].scalars[-1].name == "temp_c"
+    assert candidates(profiles, "1.3.6.1.4.1.17713.21")[0].name == "cambium"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[scalars]]\nname = "x"\noid = "1.3.6.1.2.1.1.3.0"\nkind = "float"\n', "kind"),
+        ('[[scalars]]\nname = "x"\noid = "sysUpTime"\n', "not a numeric OID"),
+        ('extends = "nowhere"\n', "unknown profile"),
+        ('[derived]\nx = "__import__(1)"\n', "not allowed"),
+        ('[derived]\nx = "100 * nothing"\n', "unknown names"),
+        (
+            '[[tables]]\nname = "t"\nmeasurement = "ap_client"\nfields = [{name="a", oid="1.3.6.1.2"}]\n',
+            "MAC",
+        ),
+        (
+            '[[tables]]\nname = "t"\nfields = [{name="a", oid="1.3.6.1.2"}]\ntotals = {n = "sum:b"}\n',
+            "totals",
+        ),
+        ("this is = = not toml", "bad.toml"),
+    ],
+)
+def test_bad_profiles_are_refused_with_the_place(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "bad.toml").write_text(text)
+    with pytest.raises(ProfileError, match=message):
+        load_profiles([tmp_path])
+
+
+def test_expressions_are_arithmetic_only() -> None:
+    assert names_in("100 * (a - b) / a") == {"a", "b"}
+    assert evaluate("100 * (a - b) / a", {"a": 200.0, "b": 50.0}) == 75.0
+    assert evaluate("a / b", {"a": 1.0, "b": 0.0}) is None
+    assert evaluate("a + c", {"a": 1.0}) is None
+    with pytest.raises(ValueError, match="not allowed"):
+        names_in("open('x')")

@@ -1,0 +1,44 @@
+"""The recorded device walks (/work/shared/device-walks) as fake devices, for offline tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collectors.snmp.backend import Value
+
+WALKS_DIR = Path(__file__).resolve().parents[4] / "shared" / "device-walks"
+MIKROTIK, UNIFI, AIRMAX = "mikrotik-hap-ac-lite-ros6.40", "unifi-uap", "ubnt-rocket-prism-5ac"
+
+
+def walk_path(name: str) -> Path:
+    path = WALKS_DIR / f"{name}.snmprec"
+    if not path.exists():
+        pytest.skip(f"recorded walk {path} not available")
+    return path
+
+
+def parse_value(kind: str, text: str) -> Value:
+    if kind == "4x":
+        return bytes.fromhex(text)
+    if kind == "4":
+        return text.encode()
+    if kind in ("6", "64"):
+        return text
+    return int(text)
+
+
+def load_walk(name: str) -> dict[str, Value]:
+    values: dict[str, Value] = {}
+    for line in walk_path(name).read_text().splitlines():
+        oid, kind, text = line.split("|", 2)
+        values[oid] = parse_value(kind, text)
+    return values
+
+
+def mac_forms(octets: tuple[int, ...]) -> list[str]:
+    """Ways a raw MAC could leak into text: dotted index, colon hex, bare hex (both cases)."""
+    hexes = [f"{octet:02x}" for octet in octets]
+    forms = [".".join(map(str, octets)), ":".join(hexes), "".join(hexes), "-".join(hexes)]
+    return forms + [form.upper() for form in forms[1:]]
