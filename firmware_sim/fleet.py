@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import signal
 import sys
@@ -28,6 +29,7 @@ from firmware_sim.snmp import ApHandle, ApSpec, make_fleet_specs, run_fleet
 from firmware_sim.snmp.spec import parse_faults as parse_ap_faults
 
 # The Modbus slaves of every intersection's RS-485 bus (docs/sensor-protocols.md): suffix, address, map.
+CIREBON_DEG = (-6.7063, 108.5570)
 MODBUS_SENSORS = (("th", 1, "xy-md02"), ("pm", 2, "pm"), ("noise", 3, "noise"), ("loops", 4, "di8"))
 
 
@@ -102,7 +104,15 @@ def _ap_device(ap: ApHandle, interval_s: float) -> dict[str, object]:
             device |= {"priv_protocol": str(v3["priv_protocol"]).lower(), "priv_key": v3["priv_key"]}
     else:
         device |= {"version": "2c", "community": info["community"]}
-    return device | {"interval_s": interval_s}
+    return device | _position(ap.name) | {"interval_s": interval_s}
+
+
+def _position(name: str) -> dict[str, object]:
+    """A stable spot within about 3 km of Cirebon's centre, from the AP's name, for the NOC map."""
+    digest = hashlib.sha256(name.encode()).digest()
+    lat = CIREBON_DEG[0] + (digest[0] / 255 - 0.5) * 0.05
+    lon = CIREBON_DEG[1] + (digest[1] / 255 - 0.5) * 0.05
+    return {"lat": round(lat, 5), "lon": round(lon, 5)}
 
 
 def _buses(crossing: IntersectionHandle, interval_s: float) -> str:

@@ -28,6 +28,7 @@ def write_configs(
         f'[status]\nlisten = "127.0.0.1:{STATUS_PORT}"\n'
         "[[snmp.devices]]\n"
         f'name = "ap-kejaksan-1"\nhost = "{snmp.host}:{snmp.port}"\ncommunity = "public"\ninterval_s = 1\n'
+        "lat = -6.7063\nlon = 108.557\n"
     )
     bridge = tmp_path / "bridge.toml"
     bridge.write_text(
@@ -82,8 +83,9 @@ def test_readings_reach_influxdb_with_the_right_tags(
     loopback = next(s for s in ifaces if s["tags"]["ifname"] == "lo")
     assert loopback["values"][0][1] > 0  # snmpd's own replies crossed lo, so its octet counter moved
 
-    status = influx_query(influxdb.url, "edge", "SELECT up, latency_ms, error FROM device_status")
+    status = influx_query(influxdb.url, "edge", "SELECT up, latency_ms, error, lat, lon FROM device_status")
     assert all(row[1] is True for row in status[0]["values"])
+    assert status[0]["values"][-1][4:] == [-6.7063, 108.557]  # the AP's place on the NOC map
     uptime = influx_query(influxdb.url, "edge", "SELECT last(uptime_s) FROM ap")
     assert uptime and uptime[0]["values"][0][1] >= 0
 
