@@ -1,0 +1,98 @@
+"""Every dashboard query against what the real pipeline stored from the simulated fleet.
+
+tests/dashboards/ checks the queries against an hour of generated data that holds every event; this
+runs the real thing for half a minute: `edge sim fleet` (a dead AP, a bus with corrupted frames), the
+agent with client readings on, the bridge with alerts, and then asks each panel of each dashboard.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from dashboards.build import all_dashboards
+from edge import servers
+from tests.dashboards.queries import Query, panel_queries, substitute
+from tests.dashboards.test_queries_influx import _has_values, _variable_values, influx_query
+from tests.integration.helpers import edge_process
+
+pytestmark = pytest.mark.integration
+
+DASHBOARDS = [d.to_json() for d in all_dashboards()]
+PANEL_QUERIES = [q for d in DASHBOARDS for q in panel_queries(d)]
+RUN_S = 35
+# Panels about events the half minute does not hold.
+EVENT_PANELS = {"Reboots"}
+# Panels of fields only some vendors report: asked of an AP that reports them (UniFi radios' load).
+VENDOR_PANELS = {"Channel utilisation": ("ap_radio", "util_pct")}
+
+
+@pytest.fixture(scope="module")
+def fleet_influx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    work = tmp_path_factory.mktemp("fleet")
+    with servers.mosquitto(work / "m") as mqtt, servers.influxdb(work / "i") as influx:
+        config = work / "edge.toml"
+        fleet_cmd = [sys.executable, "-m", "edge", "sim", "fleet", "--aps", "8", "--intersections", "1"]
+        fleet_cmd += ["--faults", "ap-002:no_reply;cbn-int-01:rs485.corrupt=0.3", "--interval-s", "2"]
+        fleet_cmd += [
+            "--config-out",
+            str(config),
+            "--port-dir",
+            str(work / "ports"),
+            "--broker-url",
+            mqtt.url,
+        ]
+        fleet = subprocess.Popen(fleet_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 30
+            while not config.exists():
+                assert fleet.poll() is None and time.monotonic() < deadline, "the fleet did not start"
+                time.sleep(0.1)
+            bridge = work / "bridge.toml"
+            bridge.write_text(
+                f'[mqtt]\nurl = "{mqtt.url}"\n[influxdb]\nurl = "{influx.url}"\ndatabase = "edge"\n'
+                f'[bridge]\ndead_letter_path = "{work}/dead.jsonl"\nlisten_port = 0\nhealth_interval_s = 2\n'
+                "[alerts]\nevaluate_every_s = 1\n"
+            )
+            env = {"EDGE_SNMP__CLIENTS": "true", "EDGE_SNMP__CLIENT_HASH_KEY": "a-test-key-of-16+chars"}
+            os.environ.update(env)
+            try:
+                with (
+                    edge_process(["bridge", "-c", str(bridge)], work / "bridge.log"),
+                    edge_process(["agent", "-c", str(config)], work / "agent.log"),
+                ):
+                    time.sleep(RUN_S)  # the span of data under test, not a wait for an event
+            finally:
+                for key in env:
+                    os.environ.pop(key)
+            yield influx.url
+        finally:
+            fleet.terminate()
+            fleet.wait(20)
+
+
+def _title(query: Query) -> str:
+    dashboard = next(d for d in DASHBOARDS if d["uid"] == query.dashboard)
+    panel_id = int(query.where.removeprefix("panel").split("-")[0])
+    return str(next(p["title"] for p in dashboard["panels"] if p["id"] == panel_id))
+
+
+@pytest.mark.parametrize("query", PANEL_QUERIES, ids=[q.id for q in PANEL_QUERIES])
+def test_every_panel_answers_from_the_fleet(fleet_influx: str, query: Query) -> None:
+    values = _variable_values(fleet_influx, query.dashboard)
+    if _title(query) in VENDOR_PANELS:
+        measurement, field = VENDOR_PANELS[_title(query)]
+        reporting = influx_query(
+            fleet_influx, "edge", f'SELECT last("{field}") FROM "{measurement}" GROUP BY "device"'
+        )
+        assert reporting, f"no AP of the fleet reports {measurement}.{field}"
+        values["device"] = reporting[0]["tags"]["device"]
+    text = substitute(query.text, values)
+    series = influx_query(fleet_influx, "edge", text)  # fails on any query InfluxDB refuses
+    if _title(query) not in EVENT_PANELS:
+        assert _has_values(series), f"{query.dashboard} / {_title(query)}: no values from {text}"
