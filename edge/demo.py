@@ -70,6 +70,30 @@ def summary(influx_url: str) -> dict[str, Any]:
     }
 
 
+def _get_json(url: str) -> Any:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return json.load(response)
+    except (OSError, ValueError):
+        return None
+
+
+def _progress(influx_url: str, alertmanager_url: str) -> str:
+    """One line of the live view: what the gateway's page, InfluxDB and Alertmanager say now."""
+    status = _get_json(f"http://127.0.0.1:{STATUS_PORT}/api/status") or {}
+    devices = status.get("devices", {})
+    up = sum(1 for device in devices.values() if device.get("up"))
+    buffer = status.get("buffer", {})
+    alerts = _get_json(f"{alertmanager_url}/api/v2/alerts") or []
+    firing = sorted({a["labels"]["alertname"] for a in alerts if a["status"]["state"] == "active"})
+    return (
+        f"{summary(influx_url)['points_total']} points stored | {up}/{len(devices)} devices up | "
+        f"buffer {buffer.get('readings', '-')} readings | uplink "
+        f"{'up' if status.get('uplink', {}).get('connected') else 'down'} | "
+        f"alerts: {', '.join(firing) or 'none'}"
+    )
+
+
 def _alertmanager_config() -> str:
     """The deployed routing and inhibition; receivers without endpoints: the demo notifies nobody."""
     routing = DEPLOYED_ALERTMANAGER.read_text().split("\nreceivers:")[0]
@@ -165,11 +189,7 @@ def run_demo(duration_s: float, summary_path: Path | None) -> int:
                 if any(p.poll() is not None for p in processes):
                     print(f"a process exited early; see the logs in {workdir}", file=sys.stderr)
                     return 1
-                now = summary(influx.url)
-                print(
-                    f"  {time.monotonic() - started:5.0f} s: {now['points_total']} points stored, "
-                    f"{len(now['devices_seen'])} devices seen"
-                )
+                print(f"  {time.monotonic() - started:5.0f} s: {_progress(influx.url, am.url)}", flush=True)
         except KeyboardInterrupt:
             print("  interrupted; stopping")
         result = summary(influx.url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -28,3 +29,24 @@ def test_demo_runs_the_pipeline_and_counts_from_influxdb(tmp_path: Path) -> None
     assert "the gateway's own page: http://127.0.0.1:" in result.stdout
     assert "dashboards/provisioning" in result.stdout
     assert "APDown:ap-007" in summary["alerts_fired"]  # the AP the demo switches off
+
+
+def test_ctrl_c_stops_everything_the_demo_started() -> None:
+    command = [sys.executable, "-m", "edge", "demo", "--duration", "600"]
+    demo = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert demo.stdout is not None
+    workdir = demo.stdout.readline().split("working in ")[1].split(" ")[0]
+    for line in demo.stdout:  # the first progress line: everything is up and running
+        if "points stored" in line:
+            break
+    started = subprocess.run(
+        ["pgrep", "-f", workdir], capture_output=True, text=True, check=False
+    ).stdout.split()
+    assert len(started) >= 6  # servers, fleet, agent, bridge
+    demo.send_signal(signal.SIGINT)
+    rest, _ = demo.communicate(timeout=60)
+    assert demo.returncode == 0 and "interrupted; stopping" in rest
+    left = subprocess.run(
+        ["pgrep", "-f", workdir], capture_output=True, text=True, check=False
+    ).stdout.split()
+    assert left == [], f"still running: {left}"
