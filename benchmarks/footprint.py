@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,40 +45,12 @@ def measure(
     ):
         work = Path(folder)
         config = work / "edge.toml"
-        fleet_cmd = [
-            sys.executable,
-            "-m",
-            "edge",
-            "sim",
-            "fleet",
-            "--aps",
-            str(aps),
-            "--intersections",
-            str(intersections),
-        ]
-        fleet_cmd += [
-            "--config-out",
-            str(config),
-            "--port-dir",
-            str(work / "ports"),
-            "--broker-url",
-            mqtt.url,
-        ]
-        fleet_cmd += ["--interval-s", str(interval_s)]
-        fleet = subprocess.Popen(fleet_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 60
-            while not config.exists():
-                if fleet.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the simulated fleet did not start")
-                time.sleep(0.1)
+        options = ["--aps", str(aps), "--intersections", str(intersections), "--interval-s", str(interval_s)]
+        options += ["--port-dir", str(work / "ports"), "--broker-url", mqtt.url]
+        with servers.fleet_process(config, options):
             with config.open("a") as file:
                 file.write("\n[status]\nenabled = false\n")
-            log = (work / "agent.log").open("wb")
-            agent = subprocess.Popen(
-                [sys.executable, "-m", "edge", "agent", "-c", str(config)], stdout=log, stderr=log
-            )
-            try:
+            with servers.edge_process(["agent", "-c", str(config)], work / "agent.log") as agent:
                 time.sleep(warmup_s)  # a measured window, not a wait for an event
                 if agent.poll() is not None:
                     raise RuntimeError(f"the agent exited: {(work / 'agent.log').read_text()[-2000:]}")
@@ -87,13 +58,8 @@ def measure(
                 time.sleep(window_s)
                 cpu_s, wall_s = _cpu_s(agent.pid) - cpu_start_s, time.monotonic() - wall_start_s
                 memory = _memory_bytes(agent.pid)
-            finally:
-                agent.terminate()
-                agent.wait(20)
-                log.close()
-        finally:
-            fleet.terminate()
-            fleet.wait(20)
+            if agent.returncode != 0:
+                raise RuntimeError(f"the agent did not stop cleanly on SIGTERM (exit {agent.returncode})")
     return {
         "benchmark": "footprint",
         "aps": aps,

@@ -133,26 +133,10 @@ def _spawn(stack: contextlib.ExitStack, workdir: Path, name: str, args: list[str
 
 def _start_fleet(stack: contextlib.ExitStack, workdir: Path, mqtt: servers.Server) -> subprocess.Popen[bytes]:
     config = workdir / "edge.toml"
-    args = [
-        "sim",
-        "fleet",
-        "--aps",
-        str(APS),
-        "--intersections",
-        str(INTERSECTIONS),
-        "--seed",
-        "1",
-        "--faults",
-        FAULTS,
-    ]
-    args += ["--config-out", str(config), "--port-dir", str(workdir / "ports"), "--broker-url", mqtt.url]
-    args += ["--gateway-id", GATEWAY_ID, "--interval-s", str(POLL_INTERVAL_S)]
-    fleet = _spawn(stack, workdir, "fleet", args)
-    deadline = time.monotonic() + 60
-    while not config.exists():
-        if fleet.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the simulated fleet did not start; see {workdir}/fleet.log")
-        time.sleep(0.1)
+    options = ["--aps", str(APS), "--intersections", str(INTERSECTIONS), "--seed", "1", "--faults", FAULTS]
+    options += ["--port-dir", str(workdir / "ports"), "--broker-url", mqtt.url]
+    options += ["--gateway-id", GATEWAY_ID, "--interval-s", str(POLL_INTERVAL_S)]
+    fleet = stack.enter_context(servers.fleet_process(config, options, workdir / "fleet.log"))
     with config.open("a") as file:
         file.write(f'\n[status]\nlisten = "127.0.0.1:{STATUS_PORT}"\n')
     return fleet

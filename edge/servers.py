@@ -15,9 +15,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -243,3 +244,50 @@ def snmpd(
     env = {"SNMP_PERSISTENT_DIR": str(workdir / "persist"), "MIBS": "", "MIBDIRS": "/nonexistent"}
     with _run("snmpd", argv, workdir, port, lambda: _snmp_ready(port, community), env) as server:
         yield server
+
+
+@contextlib.contextmanager
+def edge_process(args: list[str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`python -m edge ARGS` (agent, bridge, ...) with its log in `log_path`, as in production: its own
+    process. SIGTERM when the block ends, which each stops on cleanly; SIGKILL if it does not."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "edge", *args], stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextlib.contextmanager
+def fleet_process(
+    config_out: Path, options: Sequence[str], log_path: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`edge sim fleet --config-out CONFIG_OUT OPTIONS...` in its own process (its CPU stays out of what
+    runs beside it), yielded once it has written its agent config; SIGINT at the end, on which it
+    unplugs its ports and exits."""
+    command = [sys.executable, "-m", "edge", "sim", "fleet", "--config-out", str(config_out), *options]
+    with contextlib.ExitStack() as stack:
+        log = stack.enter_context(log_path.open("wb")) if log_path else subprocess.DEVNULL
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while not config_out.exists():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise ServerError(f"edge sim fleet did not start (exit code {process.poll()})")
+                time.sleep(0.1)
+            yield process
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

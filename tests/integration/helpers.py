@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-
-
-@contextlib.contextmanager
-def edge_process(args: list[str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """`python -m edge ARGS` with its log in `log_path`; SIGTERM (then SIGKILL) when the block ends."""
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "edge", *args], stdout=log, stderr=subprocess.STDOUT
-        )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def influx_query(url: str, database: str, query: str) -> list[dict[str, Any]]:

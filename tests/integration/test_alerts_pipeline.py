@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from edge import servers
-from tests.integration.helpers import edge_process, influx_query, wait_for
+from tests.integration.helpers import influx_query, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -44,8 +44,8 @@ def test_ap_down_fires_then_the_gateways_last_will_inhibits_it(
             f'[alerts]\nalertmanager_url = "{am.url}"\nevaluate_every_s = 1\n'
         )
         logs = (tmp_path / "agent.log", tmp_path / "bridge.log")
-        with edge_process(["bridge", "-c", str(bridge_conf)], logs[1]):
-            with edge_process(["agent", "-c", str(agent_conf)], logs[0]) as agent:
+        with servers.edge_process(["bridge", "-c", str(bridge_conf)], logs[1]):
+            with servers.edge_process(["agent", "-c", str(agent_conf)], logs[0]) as agent:
                 fired = wait_for(lambda: active_alerts(am).get("APDown"), 40, "APDown in Alertmanager", logs)
                 assert fired["labels"]["device"] == "ap-dead" and fired["labels"]["gateway"] == "gw-a"
                 assert fired["status"]["state"] == "active"

@@ -16,7 +16,7 @@ import pytest
 
 from edge import servers
 from tests.bridge.feed import Publisher, bridge_config, healthy, influx_v1, metrics, publish, wait_healthy
-from tests.integration.helpers import edge_process, influx_query, wait_for
+from tests.integration.helpers import influx_query, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +38,7 @@ def test_influxdb_outage_under_load_loses_nothing(tmp_path: Path, mosquitto: ser
     publisher = Publisher(mosquitto, GATEWAYS, messages=int(10 * (OUTAGE_S + 6)), lines=50, rate=20)
     with servers.influxdb(influx_dir, port=influx_port) as influx:
         port = bridge_config(conf, mosquitto, influx_v1(influx))
-        with edge_process(["bridge", "-c", str(conf)], log):
+        with servers.edge_process(["bridge", "-c", str(conf)], log):
             wait_healthy([port])
             publisher.start()
             wait_for(lambda: count(influx) > 0, 30, "points before the outage", (log,))
@@ -68,7 +68,7 @@ def test_kill_9_of_a_bridge_under_load_loses_nothing(
     port = bridge_config(conf, mosquitto, influx_v1(influxdb))
     logs = (tmp_path / "first.log", tmp_path / "second.log")
     publisher = Publisher(mosquitto, GATEWAYS, messages=60, lines=100, rate=30)
-    with edge_process(["bridge", "-c", str(conf)], logs[0]) as first:
+    with servers.edge_process(["bridge", "-c", str(conf)], logs[0]) as first:
         wait_healthy([port])
         publisher.start()
         wait_for(lambda: count(influxdb) >= 1000, 30, "points before the kill", logs)
@@ -77,7 +77,7 @@ def test_kill_9_of_a_bridge_under_load_loses_nothing(
     killed_at = count(influxdb)
     # The same client id resumes the persistent session: the messages queued meanwhile and those the
     # first bridge received but never acknowledged come to the second.
-    with edge_process(["bridge", "-c", str(conf)], logs[1]):
+    with servers.edge_process(["bridge", "-c", str(conf)], logs[1]):
         sent = publisher.finish()
         wait_for(lambda: count(influxdb) == sent, 60, f"all {sent} points after the kill", logs)
         seen = wait_for(lambda: metrics(port), 10, "the second bridge's metrics")
@@ -96,7 +96,9 @@ def test_three_bridges_split_the_load_and_store_every_point_exactly(
     logs = tuple(tmp_path / f"bridge-{i}.log" for i in range(3))
     with contextlib.ExitStack() as stack:
         for i in range(3):
-            stack.enter_context(edge_process(["bridge", "-c", str(tmp_path / f"bridge-{i}.toml")], logs[i]))
+            stack.enter_context(
+                servers.edge_process(["bridge", "-c", str(tmp_path / f"bridge-{i}.toml")], logs[i])
+            )
         wait_healthy(ports)
         sent = asyncio.run(publish(mosquitto, ["gw-1", "gw-2", "gw-3"], messages=40, lines_per_message=50))
         wait_for(lambda: count(influxdb) == sent, 60, f"all {sent} points", logs)
@@ -116,7 +118,7 @@ def test_the_bridge_reconnects_after_a_broker_restart(tmp_path: Path, influxdb: 
     log = tmp_path / "bridge.log"
     with servers.mosquitto(mqtt_dir, port=mqtt_port) as mqtt:
         port = bridge_config(conf, mqtt, influx_v1(influxdb))
-        with edge_process(["bridge", "-c", str(conf)], log):
+        with servers.edge_process(["bridge", "-c", str(conf)], log):
             wait_healthy([port])
             sent = asyncio.run(publish(mqtt, GATEWAYS, messages=5, lines_per_message=20))
             wait_for(lambda: count(influxdb) == sent, 30, "points before the restart", (log,))

@@ -18,7 +18,7 @@ from paho.mqtt.packettypes import PacketTypes
 from edge import servers
 from edge.mqtt import properties
 from tests.bridge.feed import bridge_config, influx_v1, metrics, publish, wait_healthy
-from tests.integration.helpers import edge_process, influx_query, wait_for
+from tests.integration.helpers import influx_query, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,7 @@ def test_v1_stores_every_point_with_the_topic_gateway_and_accounts_for_it(
     conf = tmp_path / "bridge.toml"
     port = bridge_config(conf, mosquitto, influx_v1(influxdb))
     log = tmp_path / "bridge.log"
-    with edge_process(["bridge", "-c", str(conf)], log):
+    with servers.edge_process(["bridge", "-c", str(conf)], log):
         wait_healthy([port])
         sent = asyncio.run(publish(mosquitto, ["gw-a", "gw-b"], messages=10, lines_per_message=150))
         sent += asyncio.run(publish(mosquitto, ["gw-c"], messages=3, lines_per_message=10, use_gzip=True))
@@ -101,7 +101,7 @@ def test_malformed_input_is_counted_dead_lettered_logged_once_and_the_bridge_goe
         ),
         ("edge/gw-x/data", b"ap clients=oops 9\n", {**ok, "seq": "8"}, text),
     ]
-    with edge_process(["bridge", "-c", str(conf)], log):
+    with servers.edge_process(["bridge", "-c", str(conf)], log):
         wait_healthy([port])
         for topic, payload, user, content_type in bad_inputs:
             asyncio.run(publish_raw(mosquitto, topic, payload, user, content_type))
@@ -146,7 +146,7 @@ def test_a_field_type_conflict_dead_letters_only_the_conflicting_lines(
         else f"ap,device=e{i} clients={i}i {1_700_000_001_000_000_000 + i}"
         for i in range(60)
     ]
-    with edge_process(["bridge", "-c", str(conf)], log):
+    with servers.edge_process(["bridge", "-c", str(conf)], log):
         wait_healthy([port])
         for seq, lines in ((1, first), (2, second)):
             payload = ("\n".join(lines) + "\n").encode()
@@ -170,7 +170,7 @@ def test_v2_api_into_victoriametrics(tmp_path: Path, mosquitto: servers.Server) 
         )
         port = bridge_config(conf, mosquitto, influx)
         log = tmp_path / "bridge.log"
-        with edge_process(["bridge", "-c", str(conf)], log):
+        with servers.edge_process(["bridge", "-c", str(conf)], log):
             wait_healthy([port])
             sent = asyncio.run(publish(mosquitto, ["gw-v1", "gw-v2"], messages=4, lines_per_message=50))
 
@@ -199,7 +199,7 @@ def test_a_taken_pages_port_costs_the_pages_not_the_data(
         taken.listen()
         bridge_config(conf, mosquitto, influx_v1(influxdb), port=taken.getsockname()[1])
         log = tmp_path / "bridge.log"
-        with edge_process(["bridge", "-c", str(conf)], log):
+        with servers.edge_process(["bridge", "-c", str(conf)], log):
             wait_for(lambda: "bridge subscribed" in log.read_text(), 30, "the bridge to subscribe", (log,))
             sent = asyncio.run(publish(mosquitto, ["gw-p"], messages=2, lines_per_message=10))
             wait_for(lambda: count(influxdb) == sent, 30, f"{sent} points", (log,))

@@ -8,8 +8,6 @@ agent with client readings on, the bridge with alerts, and then asks each panel 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -19,7 +17,6 @@ from dashboards.build import all_dashboards
 from edge import servers
 from tests.dashboards.queries import Query, panel_queries, substitute
 from tests.dashboards.test_queries_influx import _has_values, _variable_values, influx_query
-from tests.integration.helpers import edge_process
 
 pytestmark = pytest.mark.integration
 
@@ -37,22 +34,10 @@ def fleet_influx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     work = tmp_path_factory.mktemp("fleet")
     with servers.mosquitto(work / "m") as mqtt, servers.influxdb(work / "i") as influx:
         config = work / "edge.toml"
-        fleet_cmd = [sys.executable, "-m", "edge", "sim", "fleet", "--aps", "8", "--intersections", "1"]
-        fleet_cmd += ["--faults", "ap-002:no_reply;cbn-int-01:rs485.corrupt=0.3", "--interval-s", "2"]
-        fleet_cmd += [
-            "--config-out",
-            str(config),
-            "--port-dir",
-            str(work / "ports"),
-            "--broker-url",
-            mqtt.url,
-        ]
-        fleet = subprocess.Popen(fleet_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 30
-            while not config.exists():
-                assert fleet.poll() is None and time.monotonic() < deadline, "the fleet did not start"
-                time.sleep(0.1)
+        options = ["--aps", "8", "--intersections", "1", "--interval-s", "2"]
+        options += ["--faults", "ap-002:no_reply;cbn-int-01:rs485.corrupt=0.3"]
+        options += ["--port-dir", str(work / "ports"), "--broker-url", mqtt.url]
+        with servers.fleet_process(config, options):
             bridge = work / "bridge.toml"
             bridge.write_text(
                 f'[mqtt]\nurl = "{mqtt.url}"\n[influxdb]\nurl = "{influx.url}"\ndatabase = "edge"\n'
@@ -63,17 +48,14 @@ def fleet_influx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             os.environ.update(env)
             try:
                 with (
-                    edge_process(["bridge", "-c", str(bridge)], work / "bridge.log"),
-                    edge_process(["agent", "-c", str(config)], work / "agent.log"),
+                    servers.edge_process(["bridge", "-c", str(bridge)], work / "bridge.log"),
+                    servers.edge_process(["agent", "-c", str(config)], work / "agent.log"),
                 ):
                     time.sleep(RUN_S)  # the span of data under test, not a wait for an event
             finally:
                 for key in env:
                     os.environ.pop(key)
-            yield influx.url
-        finally:
-            fleet.terminate()
-            fleet.wait(20)
+        yield influx.url
 
 
 def _title(query: Query) -> str:
@@ -92,7 +74,9 @@ def test_every_panel_answers_from_the_fleet(fleet_influx: str, query: Query) -> 
         )
         assert reporting, f"no AP of the fleet reports {measurement}.{field}"
         values["device"] = reporting[0]["tags"]["device"]
-    text = substitute(query.text, values)
+    # Half a minute of data: Grafana's $__interval for a range that short is seconds, not a minute (and
+    # panels of differences between intervals need two of them).
+    text = substitute(query.text, values).replace("time(1m)", "time(5s)")
     series = influx_query(fleet_influx, "edge", text)  # fails on any query InfluxDB refuses
     if _title(query) not in EVENT_PANELS:
         assert _has_values(series), f"{query.dashboard} / {_title(query)}: no values from {text}"

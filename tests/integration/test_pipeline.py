@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from edge import servers
-from tests.integration.helpers import edge_process, influx_query, wait_for
+from tests.integration.helpers import influx_query, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -45,8 +45,8 @@ def test_readings_reach_influxdb_with_the_right_tags(
     agent_conf, bridge_conf = write_configs(tmp_path, mosquitto, influxdb, snmpd)
     logs = (tmp_path / "agent.log", tmp_path / "bridge.log")
     with (
-        edge_process(["bridge", "-c", str(bridge_conf)], logs[1]),
-        edge_process(["agent", "-c", str(agent_conf)], logs[0]),
+        servers.edge_process(["bridge", "-c", str(bridge_conf)], logs[1]),
+        servers.edge_process(["agent", "-c", str(agent_conf)], logs[0]),
     ):
 
         def three_polls() -> list[dict[str, object]]:

@@ -10,7 +10,6 @@ import pytest
 
 from edge import servers
 from edge.lineproto import parse
-from tests.integration.helpers import edge_process
 from tests.integration.mqtt_checker import checker, wait_until
 
 pytestmark = pytest.mark.integration
@@ -44,7 +43,7 @@ async def test_sighup_applies_a_new_device_list(
     log = tmp_path / "agent.log"
     write_config(config, mosquitto, snmpd, ["ap-1"])
     async with checker(mosquitto.host, mosquitto.port, "edge/gw-1/data") as got:
-        with edge_process(["agent", "-c", str(config)], log) as agent:
+        with servers.edge_process(["agent", "-c", str(config)], log) as agent:
             await wait_until(lambda: polls_after(got.lines, "ap-1", 0) >= 2, 30, "ap-1 polled")
 
             write_config(config, mosquitto, snmpd, ["ap-2"])

@@ -13,7 +13,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from edge import servers
-from tests.integration.helpers import edge_process, wait_for
+from tests.integration.helpers import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -62,7 +62,7 @@ def test_page_shows_devices_up_and_down(
         "interval_s = 1\ntimeout_s = 0.2\nretries = 0\n"
     )
     log = tmp_path / "agent.log"
-    with edge_process(["agent", "-c", str(config)], log):
+    with servers.edge_process(["agent", "-c", str(config)], log):
 
         def both_polled() -> bool:
             try:

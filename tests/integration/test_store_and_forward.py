@@ -14,7 +14,6 @@ import pytest
 from edge import servers
 from edge.buffer import Buffer
 from edge.lineproto import parse
-from tests.integration.helpers import edge_process
 from tests.integration.mqtt_checker import checker, wait_until
 
 pytestmark = pytest.mark.integration
@@ -59,7 +58,7 @@ async def test_broker_outage_loses_nothing_and_keeps_order(tmp_path: Path) -> No
         try:
             async with checker(mqtt.host, port, "edge/gw-1/data") as got:
                 conf = agent_config(tmp_path, mqtt.url, devices)
-                with edge_process(["agent", "-c", str(conf)], tmp_path / "agent.log"):
+                with servers.edge_process(["agent", "-c", str(conf)], tmp_path / "agent.log"):
                     await wait_until(lambda: len(got.lines) >= 10, 30, "first readings")
                     broker.__exit__(None, None, None)
                     outage_start_ns = time.time_ns()
@@ -99,13 +98,13 @@ async def test_kill_9_while_publishing_loses_nothing_committed(tmp_path: Path) -
     with servers.mosquitto(tmp_path / "mosquitto") as mqtt:
         async with checker(mqtt.host, mqtt.port, "edge/gw-1/data") as got:
             conf = agent_config(tmp_path, mqtt.url, batch=100)
-            with edge_process(["agent", "-c", str(conf)], tmp_path / "agent-1.log") as agent:
+            with servers.edge_process(["agent", "-c", str(conf)], tmp_path / "agent-1.log") as agent:
                 await wait_until(lambda: len(got.lines) >= 1_000, 60, "publishing under way")
                 os.kill(agent.pid, signal.SIGKILL)
                 agent.wait()
             at_kill = len(set(got.lines))
             assert at_kill < total, "the kill must land in the middle of publishing"
-            with edge_process(["agent", "-c", str(conf)], tmp_path / "agent-2.log"):
+            with servers.edge_process(["agent", "-c", str(conf)], tmp_path / "agent-2.log"):
                 await wait_until(lambda: set(backlog) <= set(got.lines), 120, "every committed reading")
     with Buffer(tmp_path / "buffer.db", 1 << 30) as buffer:
         left = buffer.take(total)
