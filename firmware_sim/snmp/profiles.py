@@ -21,6 +21,7 @@ from firmware_sim.snmp.mib_common import (
 )
 from firmware_sim.snmp.profile_base import ApSummary, Identity, Profile
 from firmware_sim.snmp.vendor_mikrotik import MikrotikProfile
+from firmware_sim.snmp.vendor_mikrotik_variants import CapsmanProfile, Ros7WifiProfile
 from firmware_sim.snmp.vendor_ubnt import AirmaxProfile, UnifiProfile
 from firmware_sim.snmp.view import Entry
 
@@ -66,12 +67,21 @@ class GenericProfile:
 
 PROFILES: dict[str, Callable[[Identity], Profile]] = {
     "mikrotik": MikrotikProfile,
+    "mikrotik-capsman": CapsmanProfile,
+    "mikrotik-ros7": Ros7WifiProfile,
     "unifi": UnifiProfile,
     "airmax": AirmaxProfile,
     "generic": GenericProfile,
 }
 # IANA enterprise numbers, for the engine IDs (RFC 3411 format 4, text).
-ENTERPRISES = {"mikrotik": 14988, "unifi": 41112, "airmax": 41112, "generic": 8072}
+ENTERPRISES = {
+    "mikrotik": 14988,
+    "mikrotik-capsman": 14988,
+    "mikrotik-ros7": 14988,
+    "unifi": 41112,
+    "airmax": 41112,
+    "generic": 8072,
+}
 
 
 def engine_id_for(vendor: str, name: str) -> bytes:
