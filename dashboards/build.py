@@ -11,10 +11,9 @@ from pathlib import Path
 from bridge.alerts.grafana import provisioning_text
 from bridge.alerts.rules import load_rules
 from dashboards import access_point, fleet, intersections, noc, provisioning
-from dashboards.model import JSON, Dashboard
+from dashboards.model import Dashboard
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-JSON_DIR = PACKAGE_DIR / "json"
 PROVISIONING_DIR = PACKAGE_DIR / "provisioning"
 
 
@@ -44,8 +43,3 @@ def write_all(out_dir: Path = PACKAGE_DIR) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
-
-
-def load_json(path: Path) -> JSON:
-    data: JSON = json.loads(path.read_text(encoding="utf-8"))
-    return data

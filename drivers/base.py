@@ -78,17 +78,6 @@ class Driver(Protocol):
         ...
 
 
-def merge_fields(
-    target: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, FieldValue]],
-    measurement: str,
-    extra_tags: Mapping[str, str],
-    fields: Mapping[str, FieldValue],
-) -> None:
-    """Add `fields` to the series (measurement, extra tags); a later value of a field wins."""
-    key = (measurement, tuple(sorted(extra_tags.items())))
-    target.setdefault(key, {}).update(fields)
-
-
 def series_readings(
     series: Mapping[tuple[str, tuple[tuple[str, str], ...]], Mapping[str, FieldValue]],
     tags: Mapping[str, str],

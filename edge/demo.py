@@ -35,12 +35,7 @@ PROGRESS_EVERY_S = 5.0
 
 
 def _query(url: str, query: str) -> list[dict[str, Any]]:
-    params = urllib.parse.urlencode({"db": DATABASE, "q": query})
-    try:
-        with urllib.request.urlopen(f"{url}/query?{params}", timeout=10) as response:
-            body = json.load(response)
-    except OSError:
-        return []
+    body = _get_json(f"{url}/query?{urllib.parse.urlencode({'db': DATABASE, 'q': query})}") or {}
     return [series for result in body.get("results", []) for series in result.get("series", [])]
 
 

@@ -48,7 +48,6 @@ class Board:
 
     def __init__(self) -> None:
         self.devices: dict[str, DeviceState] = {}
-        self.uplink_down_since_s: float | None = time.monotonic()
 
     def record(self, readings: Sequence[Reading]) -> None:
         for reading in readings:
@@ -112,14 +111,10 @@ class StatusServer:
 
     def health(self) -> tuple[bool, str]:
         stats = self.buffer.stats()
-        if not self.uplink.connected:
-            if self.board.uplink_down_since_s is None:
-                self.board.uplink_down_since_s = time.monotonic()
-            down_s = time.monotonic() - self.board.uplink_down_since_s
+        if self.uplink.down_since_s is not None:
+            down_s = time.monotonic() - self.uplink.down_since_s
             if down_s > self.conf.unhealthy_after_s:
                 return False, f"uplink down for {down_s:.0f} s; {stats.readings} readings waiting"
-        else:
-            self.board.uplink_down_since_s = None
         if stats.dropped and stats.bytes >= self.buffer.max_bytes:
             return False, f"buffer full: {stats.dropped} readings dropped"
         return True, "ok"

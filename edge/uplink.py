@@ -17,7 +17,7 @@ import logging
 import random
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -59,11 +59,23 @@ def encode_batch(batch: Batch, use_gzip: bool) -> tuple[bytes, Properties]:
 
 @dataclass
 class UplinkStats:
-    connected: bool = False
+    # Monotonic time the broker connection was lost (or the uplink started); None while connected.
+    down_since_s: float | None = field(default_factory=time.monotonic)
     published_readings: int = 0
     published_batches: int = 0
     refused_batches: int = 0
     connect_failures: int = 0
+
+    @property
+    def connected(self) -> bool:
+        return self.down_since_s is None
+
+    @connected.setter
+    def connected(self, value: bool) -> None:
+        if value:
+            self.down_since_s = None
+        elif self.down_since_s is None:
+            self.down_since_s = time.monotonic()
 
 
 class Uplink:

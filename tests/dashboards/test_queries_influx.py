@@ -6,7 +6,6 @@ does on first load; `$timeFilter` and `$__interval` are filled in as Grafana wou
 
 from __future__ import annotations
 
-import json
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,6 +20,7 @@ from edge import servers
 from edge.lineproto import encode_many
 from tests.dashboards.fleet_data import city_readings
 from tests.dashboards.queries import Query, panel_queries, substitute, variable_queries
+from tests.integration.helpers import influx_query
 
 DASHBOARDS = [d.to_json() for d in all_dashboards()]
 PANEL_QUERIES = [q for d in DASHBOARDS for q in panel_queries(d)]
@@ -41,20 +41,6 @@ def influx_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         lines = encode_many(city_readings())
         _post(server.url, "/write", {"db": DATABASE, "precision": "ns"}, "\n".join(lines).encode())
         yield server.url
-
-
-def influx_query(url: str, database: str, query: str) -> list[dict[str, Any]]:
-    """The query's series; InfluxDB's own error message when it refuses the query."""
-    params = urllib.parse.urlencode({"db": database, "q": query})
-    try:
-        with urllib.request.urlopen(f"{url}/query?{params}", timeout=10) as response:
-            body = json.load(response)
-    except urllib.error.HTTPError as exc:
-        raise AssertionError(f"{query}: {exc.read().decode(errors='replace')}") from exc
-    result = body["results"][0]
-    assert "error" not in result, f"{query}: {result['error']}"
-    series: list[dict[str, Any]] = result.get("series", [])
-    return series
 
 
 def _has_values(series: list[dict[str, Any]]) -> bool:

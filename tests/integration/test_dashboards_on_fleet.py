@@ -16,7 +16,8 @@ import pytest
 from dashboards.build import all_dashboards
 from edge import servers
 from tests.dashboards.queries import Query, panel_queries, substitute
-from tests.dashboards.test_queries_influx import _has_values, _variable_values, influx_query
+from tests.dashboards.test_queries_influx import _has_values, _variable_values
+from tests.integration.helpers import influx_query
 
 pytestmark = pytest.mark.integration
 
