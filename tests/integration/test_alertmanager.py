@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
@@ -25,9 +26,28 @@ pytestmark = pytest.mark.integration
 DEPLOYED = Path(__file__).resolve().parents[2] / "deploy" / "alertmanager" / "alertmanager.yml"
 
 
+RECEIVERS = ("noc-webhook", "noc-telegram")
+
+
+@pytest.mark.parametrize(
+    ("labels", "receivers"),
+    [
+        (["severity=critical", "alertname=APDown"], "noc-telegram,noc-webhook"),
+        (["severity=warning", "alertname=SensorDown"], "noc-webhook"),
+        (["severity=info", "alertname=RadioCrowded"], "noc-webhook"),
+    ],
+)
+def test_every_severity_reaches_every_receiver_it_promises(labels: list[str], receivers: str) -> None:
+    """Alertmanager's own route matcher on the deployed file: critical pages and opens a ticket."""
+    command = [servers.find_binary("amtool"), "config", "routes", "test", f"--config.file={DEPLOYED}"]
+    result = subprocess.run([*command, *labels], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == receivers
+
+
 @pytest.fixture
 async def webhook() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
-    """A loopback stand-in for the NOC's ticketing system: it records what Alertmanager notifies."""
+    """A loopback stand-in for the NOC's receivers: it records what Alertmanager notifies (each
+    notification names its `receiver`)."""
     received: list[dict[str, Any]] = []
 
     async def record(request: web.Request) -> web.Response:
@@ -53,7 +73,7 @@ def alertmanager(tmp_path: Path, webhook: tuple[str, list[dict[str, Any]]]) -> I
     )
     receivers = "".join(
         f"  - name: {name}\n    webhook_configs:\n      - url: {webhook[0]}\n        send_resolved: true\n"
-        for name in ("noc-webhook", "noc-telegram")
+        for name in RECEIVERS
     )
     with servers.alertmanager(tmp_path / "am", routing + "\nreceivers:\n" + receivers) as server:
         yield server
@@ -87,7 +107,11 @@ async def test_fires_inhibits_resolves_and_ignores_backfill(
         await wait_until(lambda: "APDown:ap-1" in alerts_in(alertmanager), 10, "APDown in Alertmanager")
         assert alerts_in(alertmanager)["APDown:ap-1"]["status"]["state"] == "active"
         assert "APDown:ap-old" not in alerts_in(alertmanager)  # down two hours ago is not news
-        await wait_until(lambda: any(n["status"] == "firing" for n in webhook[1]), 15, "a notification")
+        await wait_until(
+            lambda: {n["receiver"] for n in webhook[1] if n["status"] == "firing"} == set(RECEIVERS),
+            15,
+            "the critical APDown at the on-call phone and at the ticketing webhook",
+        )
 
         engine.gateway_status("gw-1", online=False)
         await push()
