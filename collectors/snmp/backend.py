@@ -7,6 +7,10 @@ raw: the caller guards the order and the size) and `close`.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import ipaddress
+import socket
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -57,8 +61,29 @@ class SnmpBackend(Protocol):
     async def close(self) -> None: ...
 
 
+async def resolve(host: str, port: int) -> str:
+    """The address of `host`, IPv4 first: the client libraries take addresses only (gufo answers a
+    host name with `OSError: invalid address`). A name is looked up again at every (re)connect, so an
+    AP that moved is found after its next failure. A name that does not resolve raises OSError."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+    except socket.gaierror as exc:
+        raise OSError(f"{host}: cannot resolve: {exc.strerror or exc}") from exc
+    infos.sort(key=lambda info: info[0] != socket.AF_INET)
+    if not infos:
+        raise OSError(f"{host}: no address")
+    return str(infos[0][4][0])
+
+
 async def open_backend(name: Literal["gufo", "pysnmp"], credentials: Credentials) -> SnmpBackend:
-    """A connected client; for v3 the engine discovery has been done."""
+    """A connected client; for v3 the engine discovery has been done. `credentials.host` may be a
+    name: the backend is given its address."""
+    address = await resolve(credentials.host, credentials.port)
+    credentials = dataclasses.replace(credentials, host=address)
     if name == "pysnmp":
         from collectors.snmp.backend_pysnmp import PysnmpBackend
 

@@ -32,9 +32,9 @@ def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Server]:
 
 
 async def cycles(
-    server: servers.Server, credentials: dict[str, Any], backend: str, count: int
+    server: servers.Server, credentials: dict[str, Any], backend: str, count: int, host: str = "127.0.0.1"
 ) -> list[Reading]:
-    device = {"name": "netsnmp", "host": f"127.0.0.1:{server.port}", "backend": backend, **credentials}
+    device = {"name": "netsnmp", "host": f"{host}:{server.port}", "backend": backend, **credentials}
     section = SnmpSection(devices=[device])
     poller = SnmpPoller(section.devices[0], "lab", settings_for(section), asyncio.Semaphore(1))
     readings: list[Reading] = []
@@ -60,6 +60,14 @@ async def test_generic_profile_on_net_snmp(
     loopback = [r for r in readings if r.measurement == "ap_iface" and r.tags["ifname"] == "lo"]
     assert len(loopback) == 2 and isinstance(loopback[0].fields["in_octets"], int)
     assert isinstance(loopback[-1].fields["in_bps"], float)  # the second poll has a rate
+
+
+@pytest.mark.parametrize("backend", ["gufo", "pysnmp"])
+async def test_a_host_name_is_resolved_for_the_backend(agent: servers.Server, backend: str) -> None:
+    """`localhost` (resolved on this machine only): gufo used to answer `OSError: invalid address`."""
+    readings = await cycles(agent, {"community": "edge-ro"}, backend, 1, host="localhost")
+    status = next(r for r in readings if r.measurement == "device_status").fields
+    assert status["up"] is True, status
 
 
 async def test_wrong_v3_password_is_a_down_device(agent: servers.Server) -> None:
