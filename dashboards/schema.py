@@ -50,8 +50,8 @@ SCHEMA: dict[str, Measurement] = {
     "gps": _m(_SENSOR_TAGS, "lat lon sats fix"),
     "gateway": _m(
         "gateway",
-        "buffer_readings buffer_bytes oldest_s dropped uplink_up published refused_batches rss_bytes "
-        "disk_free_bytes write_bytes",
+        "buffer_readings buffer_bytes oldest_s dropped uplink_up published refused_batches "
+        "undelivered_batches rss_bytes disk_free_bytes write_bytes",
     ),
     "ingest": _m("gateway bridge", "points batches gaps duplicates dead_letters malformed lag_s"),
     "alerts": _m("alertname severity gateway device sensor radio ifname lane site", "firing summary"),

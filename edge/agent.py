@@ -62,6 +62,7 @@ class GatewayHealth:
             "uplink_up": self.uplink.stats.connected,
             "published": self.uplink.stats.published_readings,
             "refused_batches": self.uplink.stats.refused_batches,
+            "undelivered_batches": self.uplink.stats.undelivered_batches,
             "rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
             "disk_free_bytes": shutil.disk_usage(self.buffer_dir).free,
             "write_bytes": _proc_io_write_bytes(),

@@ -109,6 +109,13 @@ class UplinkSection(MqttConnection):
     batch_max_readings: int = Field(500, ge=1, le=100_000)
     max_inflight_batches: int = Field(8, ge=1, le=100)
     gzip: bool = False
+    reconnect_max_s: float = Field(5.0, ge=1, le=3600, description="the agent's reconnect backoff cap")
+    puback_timeout_s: float | None = Field(
+        None, gt=0, le=86_400, description="None: wait for a PUBACK as long as the connection lives"
+    )
+    accept_no_subscribers: bool = Field(
+        False, description="PUBACK 0x10 (nobody subscribed) counts as delivered: only with no consumer"
+    )
 
 
 class BufferSection(Section):

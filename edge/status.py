@@ -186,6 +186,12 @@ class StatusServer:
                 [("", self.uplink.refused_batches)],
             ),
             (
+                "edge_undelivered_batches_total",
+                "counter",
+                "Publishes no subscriber would receive (PUBACK 0x10): kept and retried.",
+                [("", self.uplink.undelivered_batches)],
+            ),
+            (
                 "edge_device_up",
                 "gauge",
                 "1 when the last poll worked.",

@@ -1,9 +1,15 @@
 """The MQTT uplink: drains the disk buffer to the broker in the wire format of docs/wire-format.md.
 
-A batch is deleted from the buffer only after the broker's PUBACK *with a success reason code*; a
-refusal (e.g. not authorized by the broker's ACL) keeps the batch, is logged once and counted, and the
-uplink backs off and tries again, so a misconfigured ACL delays data instead of losing it. The
-connection is retried forever with jittered exponential backoff; the broker holds a retained status
+A batch is deleted from the buffer only after a PUBACK that says a subscriber will get it: reason code
+0x00. 0x10 "no matching subscribers" is a success code in MQTT 5, but the batch would reach nobody (a
+broker that forgot the bridge's shared subscription across a restart says exactly that): the batch is
+kept, counted and retried, unless `accept_no_subscribers` says this deployment has no consumer on
+purpose. A failure code (0x80 and above, e.g. 0x87 not authorized by the broker's ACL) keeps the batch
+too, so a misconfigured ACL delays data instead of losing it. While batches are not delivered, one batch
+at a time probes the broker with a growing pause; the first delivery ends the episode. Each kind of
+non-delivery is logged once per episode. docs/wire-format.md lists every reason code.
+
+The connection is retried forever with jittered exponential backoff; the broker holds a retained status
 message for the gateway, which the Last Will turns to offline if the gateway vanishes.
 """
 
@@ -25,7 +31,14 @@ from paho.mqtt.properties import Properties
 
 from edge.buffer import Batch, Buffer
 from edge.config import UplinkSection
-from edge.mqtt import Client, PublishRefused, client_options, properties
+from edge.mqtt import (
+    NO_MATCHING_SUBSCRIBERS,
+    QUOTA_EXCEEDED,
+    Client,
+    PublishRefused,
+    client_options,
+    properties,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +46,9 @@ WIRE_FORMAT_VERSION = "1"
 CONTENT_TYPE = "text/plain; charset=utf-8"
 CONTENT_TYPE_GZIP = "application/gzip"
 BACKOFF_START_S = 0.5
+# A refusal by the broker (ACL, bad topic) lasts until someone changes a configuration: probing more
+# often than this would resend a whole batch over a possibly metered link for nothing.
+REFUSED_RETRY_MAX_S = 60.0
 
 
 def data_topic(gateway_id: str) -> str:
@@ -63,7 +79,9 @@ class UplinkStats:
     down_since_s: float | None = field(default_factory=time.monotonic)
     published_readings: int = 0
     published_batches: int = 0
-    refused_batches: int = 0
+    refused_batches: int = 0  # PUBACK with a failure code: kept and retried
+    undelivered_batches: int = 0  # PUBACK 0x10, nobody subscribed: kept and retried
+    connects: int = 0
     connect_failures: int = 0
 
     @property
@@ -87,9 +105,10 @@ class Uplink:
         self.buffer = buffer
         self.wakeup = wakeup
         self.stats = UplinkStats()
-        self._backoff_s = BACKOFF_START_S
+        self._reconnect_s = BACKOFF_START_S
+        self._retry_s = BACKOFF_START_S
         self._status_refusal_logged = False
-        self._refusal_logged = False
+        self._episode: str | None = None  # what keeps batches from being delivered, logged once
         self.acked = asyncio.Event()  # set at every acknowledged batch: room in the buffer again
 
     def _status(self, state: str) -> bytes:
@@ -107,13 +126,22 @@ class Uplink:
         )
 
     async def run(self) -> None:
-        """Connect, drain, and on any connection loss reconnect after a jittered backoff; forever."""
+        """Connect, drain, and on any connection loss reconnect after a jittered backoff; forever.
+
+        The backoff doubles from 0.5 s up to `reconnect_max_s` (5 s by default) and starts again at
+        every successful connect. The cap is what bounds the recovery after an outage: the broker is
+        found at most one cap after it is back (a 60 s cap made that wait most of the recovery). It
+        still does not hammer: a failed attempt costs one refused TCP connect (or one connect timeout
+        when the network is gone, which spaces attempts by itself), and the jitter (a delay drawn
+        between half the backoff and the whole of it) spreads a city's gateways when the broker returns.
+        """
         while True:
             try:
                 async with self._client() as client:
                     await self._publish_status(client, "online")
                     self.stats.connected = True
-                    self._backoff_s = BACKOFF_START_S
+                    self.stats.connects += 1
+                    self._reconnect_s = BACKOFF_START_S
                     log.info("uplink connected to %s", self.conf.url)
                     try:
                         await self._drain(client)
@@ -131,41 +159,54 @@ class Uplink:
             finally:
                 self.stats.connected = False
                 self.buffer.release_all()
-            await self._sleep_backoff()
-
-    async def _sleep_backoff(self) -> None:
-        delay_s = random.uniform(self._backoff_s / 2, self._backoff_s)
-        self._backoff_s = min(self._backoff_s * 2, self.conf.reconnect_max_s)
-        await asyncio.sleep(delay_s)
+            delay_s = random.uniform(self._reconnect_s / 2, self._reconnect_s)
+            self._reconnect_s = min(self._reconnect_s * 2, self.conf.reconnect_max_s)
+            await asyncio.sleep(delay_s)
 
     async def _drain(self, client: Client) -> None:
         """Keep up to `max_inflight_batches` publishes on the wire; settle them in order of sending.
 
         A backlog drains at the speed of the link instead of one round trip per batch; MQTT keeps the
-        order of publishes on one connection, so the broker still sees the batches in order.
+        order of publishes on one connection, so the broker still sees the batches in order. While
+        batches are not delivered (an episode), what is on the wire settles, then one batch at a time
+        probes the broker after a pause that doubles up to its cap.
         """
-        pending: deque[tuple[Batch, asyncio.Future[None]]] = deque()
+        pending: deque[tuple[Batch, asyncio.Future[int]]] = deque()
+        pause = False
         try:
             while True:
-                while len(pending) < self.conf.max_inflight_batches:
+                if pause and not pending:
+                    await asyncio.sleep(self._next_retry_s())
+                    pause = False
+                window = 1 if self._episode else self.conf.max_inflight_batches
+                while not pause and len(pending) < window:
                     batch = self.buffer.take(self.conf.batch_max_readings)
                     if batch is None:
                         break
                     payload, props = encode_batch(batch, self.conf.gzip)
                     topic = data_topic(self.gateway_id)
-                    publish = client.publish_checked(topic, payload, qos=1, properties=props)
+                    publish = client.publish_checked(
+                        topic, payload, qos=1, properties=props, timeout_s=self.conf.puback_timeout_s
+                    )
                     pending.append((batch, asyncio.ensure_future(publish)))
-                if not pending:
+                if not pending and not pause:
                     self.wakeup.clear()
                     await self._idle(client)
                     continue
-                batch, publishing = pending.popleft()
-                await self._settle(batch, publishing)
+                if pending:
+                    batch, publishing = pending.popleft()
+                    pause = not await self._settle(batch, publishing) or pause
         finally:
             for _, publishing in pending:
                 if publishing.done() and not publishing.cancelled():
                     publishing.exception()  # retrieved: the connection loss is handled by run()
                 publishing.cancel()
+
+    def _next_retry_s(self) -> float:
+        cap_s = self.conf.reconnect_max_s if self._episode != "refused" else REFUSED_RETRY_MAX_S
+        delay_s = random.uniform(self._retry_s / 2, self._retry_s)
+        self._retry_s = min(self._retry_s * 2, cap_s)
+        return delay_s
 
     async def _idle(self, client: Client) -> None:
         """Wait for new readings; raise at once if the connection is lost meanwhile."""
@@ -180,31 +221,50 @@ class Uplink:
             lost.result()  # raises the cause: run() reconnects
             raise aiomqtt.MqttError("disconnected")
 
-    async def _settle(self, batch: Batch, publishing: asyncio.Future[None]) -> None:
+    async def _settle(self, batch: Batch, publishing: asyncio.Future[int]) -> bool:
+        """Ack a delivered batch, keep an undelivered one; True when delivered."""
         try:
-            await publishing
+            reason = await publishing
         except PublishRefused as exc:
-            self.buffer.release(batch.seq)
             self.stats.refused_batches += 1
-            if not self._refusal_logged:
-                log.error("%s; keeping the batch (seq %d) and retrying with backoff", exc, batch.seq)
-                self._refusal_logged = True
-            await self._sleep_backoff()
-            return
+            kind = "quota" if exc.reason.value == QUOTA_EXCEEDED else "refused"
+            return self._keep(batch, kind, f"{exc}; keeping the batch (seq {batch.seq}) and retrying")
+        if reason == NO_MATCHING_SUBSCRIBERS and not self.conf.accept_no_subscribers:
+            self.stats.undelivered_batches += 1
+            why = (
+                f"the broker has no subscriber for {data_topic(self.gateway_id)} (PUBACK 0x10): "
+                f"keeping the batch (seq {batch.seq}) and retrying until the bridge subscribes"
+            )
+            return self._keep(batch, "no-subscribers", why)
         self.buffer.ack(batch.seq)
         self.acked.set()
-        if self._refusal_logged:
-            log.info("the broker accepts this gateway's publishes again")
-            self._refusal_logged = False
-        self._backoff_s = BACKOFF_START_S
+        if self._episode:
+            log.info("the broker delivers this gateway's batches again (after: %s)", self._episode)
+            self._episode = None
+        self._retry_s = BACKOFF_START_S
         self.stats.published_batches += 1
         self.stats.published_readings += len(batch.lines)
+        return True
+
+    def _keep(self, batch: Batch, kind: str, why: str) -> bool:
+        self.buffer.release(batch.seq)
+        if self._episode != kind:
+            log.log(logging.WARNING if kind == "no-subscribers" else logging.ERROR, "%s", why)
+            self._episode = kind
+        return False
 
     async def _publish_status(self, client: Client, state: str) -> None:
-        """The retained status is for humans and alerts; a broker refusing it must not stop the data."""
+        """The retained status is for humans and alerts; a broker refusing it must not stop the data.
+
+        A status retained with nobody subscribed (0x10) is fine: the broker keeps it for whoever comes.
+        """
         try:
             await client.publish_checked(
-                status_topic(self.gateway_id), self._status(state), qos=1, retain=True
+                status_topic(self.gateway_id),
+                self._status(state),
+                qos=1,
+                retain=True,
+                timeout_s=self.conf.puback_timeout_s,
             )
         except PublishRefused as exc:
             if not self._status_refusal_logged:

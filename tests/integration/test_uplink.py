@@ -1,4 +1,4 @@
-"""The uplink against a real Mosquitto: the wire format, and a refusal that keeps the data."""
+"""The uplink against a real Mosquitto: the wire format, and refusals and "no subscriber" keep the data."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from edge import servers
 from edge.buffer import Buffer
 from edge.config import UplinkSection
 from edge.uplink import Uplink
-from tests.integration.mqtt_checker import running, wait_until
+from tests.integration.mqtt_checker import checker, running, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -122,9 +122,46 @@ async def test_an_idle_uplink_notices_a_lost_broker_and_reconnects(tmp_path: Pat
             await wait_until(lambda: uplink.stats.connected, 20, "connected")
         # Nothing to send: only watching the connection can tell the page and /healthz the truth.
         await wait_until(lambda: not uplink.stats.connected, 5, "the loss noticed while idle")
-        with servers.mosquitto(tmp_path / "mosquitto", port=port):
+        with servers.mosquitto(tmp_path / "mosquitto", port=port) as broker:
             await wait_until(lambda: uplink.stats.connected, 20, "connected again")
-            buffer.put(LINES)
-            uplink.wakeup.set()
-            await wait_until(lambda: buffer.stats().readings == 0, 20, "published after the reconnect")
+            async with checker(broker.host, broker.port, "edge/gw-1/data"):
+                buffer.put(LINES)
+                uplink.wakeup.set()
+                await wait_until(lambda: buffer.stats().readings == 0, 20, "published after the reconnect")
+    buffer.close()
+
+
+async def test_no_subscriber_keeps_the_batches_until_one_subscribes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PUBACK 0x10 is a success code, but nobody got the batch: it stays, and leaves once heard."""
+    buffer = Buffer(tmp_path / "b.db", 1 << 20)
+    buffer.put(LINES)
+    with servers.mosquitto(tmp_path / "mosquitto") as broker:
+        conf = UplinkSection(url=broker.url, batch_max_readings=2, reconnect_max_s=1)
+        uplink = Uplink(conf, "gw-1", buffer, asyncio.Event())
+        async with running(uplink):
+            await wait_until(lambda: uplink.stats.undelivered_batches >= 3, 20, "three answers 0x10")
+            assert buffer.stats().readings == len(LINES)
+            assert uplink.stats.published_readings == 0
+            async with checker(broker.host, broker.port, "edge/gw-1/data") as got:
+                await wait_until(lambda: buffer.stats().readings == 0, 20, "the drain once subscribed")
+                await wait_until(lambda: set(LINES) <= set(got.lines), 10, "every line at the subscriber")
+    assert uplink.stats.published_readings == len(LINES)
+    assert uplink.stats.connects == 1
+    kept = [r for r in caplog.records if "no subscriber" in r.getMessage()]
+    assert len(kept) == 1, "logged once per episode, not per batch"
+    buffer.close()
+
+
+async def test_no_subscriber_counts_as_delivered_only_when_configured(tmp_path: Path) -> None:
+    buffer = Buffer(tmp_path / "b.db", 1 << 20)
+    buffer.put(LINES)
+    with servers.mosquitto(tmp_path / "mosquitto") as broker:
+        conf = UplinkSection(url=broker.url, accept_no_subscribers=True)
+        uplink = Uplink(conf, "gw-1", buffer, asyncio.Event())
+        async with running(uplink):
+            await wait_until(lambda: buffer.stats().readings == 0, 20, "the drain into no subscriber")
+    assert uplink.stats.undelivered_batches == 0
+    assert uplink.stats.published_readings == len(LINES)
     buffer.close()
