@@ -84,6 +84,7 @@ class Agent:
         self._tags = {"gateway": config.gateway.id}
         self._inputs: dict[str, tuple[object, asyncio.Task[None]]] = {}
         self._tasks: asyncio.TaskGroup | None = None  # set while running
+        self._dropping = 0  # readings dropped in the current full-buffer episode
 
     async def sink(self, readings: Sequence[Reading]) -> None:
         """Store one cycle's readings in one transaction, stamped with this gateway's id.
@@ -99,10 +100,20 @@ class Agent:
             log.info("buffer has room again: collection resumes")
         self.board.record(readings)
         lines = encode_many(reading.with_tags(self._tags) for reading in readings)
-        dropped = self.buffer.put(lines)
-        if dropped:
-            log.warning("buffer full: dropped %d readings (policy %s)", dropped, self.buffer.on_full)
+        self._count_drops(self.buffer.put(lines))
         self.wakeup.set()
+
+    def _count_drops(self, dropped: int) -> None:
+        """Log a full buffer once when it starts dropping and once when it stops, not every write."""
+        if dropped and not self._dropping:
+            log.warning(
+                "buffer full (%d bytes): dropping readings by policy %s; counted in gateway.dropped",
+                self.buffer.max_bytes,
+                self.buffer.on_full,
+            )
+        elif not dropped and self._dropping:
+            log.info("buffer has room again: %d readings were dropped", self._dropping)
+        self._dropping = self._dropping + dropped if dropped else 0
 
     async def run(self) -> None:
         health = GatewayHealth(self.buffer, self.uplink, self.config.buffer.path.parent)

@@ -39,12 +39,16 @@ def in_octets(lines: list[str]) -> list[int]:
 
 
 @pytest.mark.parametrize("on_full", ["drop_oldest", "drop_newest"])
-async def test_drop_policies_drop_exactly_as_configured(tmp_path: Path, on_full: str) -> None:
+async def test_drop_policies_drop_exactly_as_configured(
+    tmp_path: Path, on_full: str, caplog: pytest.LogCaptureFixture
+) -> None:
     broker_port = servers.free_port()
     node = agent(tmp_path, f"mqtt://127.0.0.1:{broker_port}", on_full)
     for cycle in range(20):  # the broker is not there: everything stays in the buffer
         await node.sink(readings(cycle * 10, 10))
     stats = node.buffer.stats()
+    full = [r for r in caplog.records if "buffer full" in r.getMessage()]
+    assert len(full) == 1, "a full buffer is logged once per episode, not at every dropping write"
     line_bytes = stats.bytes / stats.readings
     assert stats.bytes <= MAX_BYTES < stats.bytes + line_bytes * 1.5
     assert stats.dropped == 200 - stats.readings
