@@ -2,7 +2,9 @@
 
 Alertmanager forgets an alert whose `endsAt` has passed, so an active alert is re-sent every
 `resend_s` with `endsAt` a few periods ahead: if the bridge dies, its alerts resolve by themselves
-instead of staying up forever. A resolved alert is sent once with `endsAt` = now.
+instead of staying up forever. A resolved alert is sent once with `endsAt` = now. An alert whose
+gateway we cannot see now stays active (missing data is not a resolution) with the annotation
+`state: unknown`; the others say `state: firing`.
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ def payload(
         body.append(
             {
                 "labels": alert.label_map,
-                "annotations": {"summary": alert.summary},
+                "annotations": {
+                    "summary": alert.summary,
+                    "state": "unknown" if alert.unknown else "firing",
+                },
                 "startsAt": _iso(alert.starts_at_s),
                 "endsAt": _iso(ends_s),
             }

@@ -7,13 +7,15 @@ The rules shipped in `rules.toml` beside this file are the defaults; a site's ow
 from __future__ import annotations
 
 import operator
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bridge.alerts.thresholds import threshold
 from edge.config import ConfigError, problems_of
 from edge.model import FieldValue, Reading
 
@@ -42,6 +44,35 @@ class Rule(BaseModel):
     sites: dict[str, float] = {}
     for_cycles: int = Field(1, ge=1, le=1000)
     stale_after_s: float = Field(90.0, gt=0)
+    # A threshold on the mean over this window (by reading time), as a standard defines it (ISPU:
+    # 24-hour means); judged only once `min_coverage` of its 24 slices hold readings.
+    mean_over_s: float | None = Field(None, gt=0)
+    min_coverage: float = Field(0.75, gt=0, le=1)
+    # `down` rules: which failures are theirs, by the status's `error` (e.g. late vs no answer).
+    error_regex: str = ""
+    error_regex_not: str = ""
+
+    @field_validator("value", "mean_over_s", mode="before")
+    @classmethod
+    def _named(cls, value: object) -> object:
+        """A number, or the name of a limit in bridge/alerts/thresholds.py (shared with the boards)."""
+        return threshold(value) if isinstance(value, str) else value
+
+    @field_validator("sites", mode="before")
+    @classmethod
+    def _named_sites(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {site: threshold(v) if isinstance(v, str) else v for site, v in value.items()}
+        return value
+
+    @field_validator("error_regex", "error_regex_not")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from exc
+        return value
 
     @model_validator(mode="after")
     def _complete(self) -> Rule:
@@ -51,6 +82,10 @@ class Rule(BaseModel):
             raise ValueError(f"a {self.kind} rule needs field")
         if self.kind == "threshold" and self.value is None:
             raise ValueError("a threshold rule needs value")
+        if self.mean_over_s is not None and self.kind != "threshold":
+            raise ValueError("only a threshold rule can have mean_over_s")
+        if (self.error_regex or self.error_regex_not) and self.kind != "down":
+            raise ValueError("only a down rule can have error_regex or error_regex_not")
         return self
 
     def matches(self, reading: Reading) -> bool:
@@ -61,17 +96,39 @@ class Rule(BaseModel):
         return not any(reading.tags.get(key) == value for key, value in self.where_not.items())
 
     def condition(self, reading: Reading) -> bool | None:
-        """True when the reading is in the alert state, False when fine, None when it does not say."""
+        """True when the reading is in the alert state, False when fine, None when it does not say.
+
+        A down rule with error patterns owns only the failures whose `error` fits them: a status that
+        failed otherwise is not in *this* rule's state (an AP that answered late has not gone silent).
+        """
         if self.kind == "down":
             up = reading.fields.get("up")
-            return None if up is None else up is False
-        value: FieldValue | None = reading.fields.get(self.field or "")
+            if up is None:
+                return None
+            error = str(reading.fields.get("error", ""))
+            if self.error_regex and not re.search(self.error_regex, error):
+                return False
+            if self.error_regex_not and re.search(self.error_regex_not, error):
+                return False
+            return up is False
+        value = self.number(reading)
         if self.kind == "stuck":
-            return None if value is None else value is True
-        if self.kind == "threshold" and isinstance(value, int | float) and not isinstance(value, bool):
-            limit = self.sites.get(reading.tags.get("site", ""), self.value)
-            return OPERATORS[self.op](float(value), float(limit or 0.0))
+            flag = reading.fields.get(self.field or "")
+            return None if flag is None else flag is True
+        if self.kind == "threshold" and value is not None:
+            return self.crosses(value, reading.tags.get("site", ""))
         return None
+
+    def number(self, reading: Reading) -> float | None:
+        """The rule's field as a number, None when the reading does not carry one."""
+        value: FieldValue | None = reading.fields.get(self.field or "")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        return None
+
+    def crosses(self, value: float, site: str) -> bool:
+        limit = self.sites.get(site, self.value)
+        return OPERATORS[self.op](value, float(limit or 0.0))
 
 
 class RuleSet(BaseModel):

@@ -1,9 +1,20 @@
 """The alert engine inside the bridge: what it observes, how often it judges, where alerts go.
 
-Lines are parsed only for measurements some rule looks at, so the bulk of the stream (interface
-counters) costs a prefix lookup. Status messages (`edge/<id>/status`, retained, the Last Will) say
-when a gateway is offline. Every `evaluate_every_s` the engine judges absence, active alerts go to
-Alertmanager (re-sent each time, so a dead bridge's alerts expire) and to InfluxDB as `alerts`.
+Several bridges share the data stream (a shared subscription: each gets a part of every gateway's
+messages), so an engine fed by its bridge's share would count `for_cycles` on a part and miss
+absences that only another bridge saw. The engine therefore has its own connection with a plain,
+non-shared subscription to every gateway's data and status: every bridge's engine sees the whole
+stream and reaches the same verdicts, so two bridges send Alertmanager the same alerts (which it
+merges by their labels) and write the same `alerts` points (same tags, and a time aligned to the
+evaluation period, so one overwrites the other). Electing one evaluator would save that work but
+needs a lease and a failover that could itself lose alerts; the whole stream is cheap, since lines are
+parsed only for measurements some rule looks at (the interface counters cost a prefix lookup).
+
+That connection is a clean session that expires when it drops: while a bridge is down nothing is
+queued for its engine, whose view of a gateway simply goes stale and whose alerts are `unknown`
+until it hears again. Every `evaluate_every_s` (on the wall clock's multiples) the engine judges
+absence; active alerts go to Alertmanager (re-sent each time, so a dead bridge's alerts expire) and
+to InfluxDB as `alerts`.
 """
 
 from __future__ import annotations
@@ -12,26 +23,36 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import time
+import zlib
 from collections.abc import Iterable
+from typing import Any
 
 import aiohttp
+import aiomqtt
 
 from bridge.alerts.alertmanager import AlertmanagerClient
 from bridge.alerts.engine import Engine
 from bridge.alerts.rules import Rule
 from bridge.influx import InfluxWriter, WriteError
-from edge.config import AlertsSection
+from bridge.ingest import gateway_of
+from edge.config import AlertsSection, BridgeMqttSection
 from edge.lineproto import LineProtocolError, encode_many, parse
+from edge.mqtt import Client, client_options
 
 log = logging.getLogger(__name__)
 
+DATA_TOPIC = "edge/+/data"
 STATUS_TOPIC = "edge/+/status"
+MAX_MESSAGE_BYTES = 64 * 2**20  # decompressed; the consumer dead-letters what is larger than it takes
+RECONNECT_START_S = 0.5
 
 
 class AlertRunner:
-    def __init__(self, conf: AlertsSection, rules: list[Rule]) -> None:
+    def __init__(self, conf: AlertsSection, rules: list[Rule], mqtt: BridgeMqttSection) -> None:
         self.conf = conf
+        self.mqtt = mqtt
         self.engine = Engine(rules, max_age_s=conf.max_age_s)
         self._measurements = tuple(sorted({f"{r.measurement}," for r in rules if r.measurement}))
 
@@ -39,32 +60,85 @@ class AlertRunner:
         readings = []
         for line in lines:
             if line.startswith(self._measurements):
-                with contextlib.suppress(LineProtocolError):  # it was stored: the bridge checked it
+                with contextlib.suppress(LineProtocolError):  # the consumer dead-letters it
                     readings.append(parse(line))
         if readings:
             self.engine.observe(gateway, readings)
 
     def status_message(self, topic: str, payload: bytes) -> None:
-        """`edge/<id>/status` JSON from the agent (online/offline) or its Last Will (offline)."""
+        """`edge/<id>/status` JSON from the agent (online, stopped) or its Last Will (offline)."""
         parts = topic.split("/")
         try:
             state = json.loads(payload).get("state") if payload else None
         except (ValueError, AttributeError):
             state = None
-        if len(parts) == 3 and state in ("online", "offline"):
-            self.engine.gateway_status(parts[1], online=state == "online")
+        if len(parts) == 3 and isinstance(state, str):
+            self.engine.gateway_status(parts[1], state)
+
+    def data_message(self, topic: str, payload: bytes, content_type: str) -> None:
+        """A batch as the gateway sent it; what cannot be read is skipped (the consumer reports it)."""
+        gateway = gateway_of(topic)
+        if gateway is None:
+            return
+        if content_type == "application/gzip":
+            inflate = zlib.decompressobj(wbits=31)
+            try:
+                payload = inflate.decompress(payload, MAX_MESSAGE_BYTES)
+            except zlib.error:
+                return
+            if inflate.unconsumed_tail:
+                return
+        self.observe(gateway, payload.decode("utf-8", errors="replace").splitlines())
 
     async def run(self, writer: InfluxWriter, session: aiohttp.ClientSession) -> None:
-        url = self.conf.alertmanager_url
-        client = AlertmanagerClient(url, session, self.conf.evaluate_every_s) if url else None
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._feed(), name="alerts-feed")
+            tasks.create_task(self._evaluate(writer, session), name="alerts-evaluate")
+
+    async def _feed(self) -> None:
+        """The whole stream, non-shared, over a connection of its own; reconnected forever."""
+        delay_s, connected = RECONNECT_START_S, False
         while True:
-            await asyncio.sleep(self.conf.evaluate_every_s)
+            try:
+                client = Client(
+                    identifier=f"{self.mqtt.client_id}-alerts", clean_start=True, **client_options(self.mqtt)
+                )
+                async with client:
+                    await client.subscribe(DATA_TOPIC, qos=1)
+                    await client.subscribe(STATUS_TOPIC, qos=1)
+                    connected, delay_s = True, RECONNECT_START_S
+                    async for message in client.messages:
+                        self._message(message)
+            except aiomqtt.MqttError as exc:
+                if connected:
+                    log.warning("alert feed from %s lost: %s; reconnecting", self.mqtt.url, exc)
+                connected = False
+            await asyncio.sleep(random.uniform(delay_s / 2, delay_s))
+            delay_s = min(delay_s * 2, self.mqtt.reconnect_max_s)
+
+    def _message(self, message: aiomqtt.Message) -> None:
+        topic = str(message.topic)
+        payload = message.payload if isinstance(message.payload, bytes) else b""
+        if topic.endswith("/status"):
+            self.status_message(topic, payload)
+        else:
+            props: Any = message.properties
+            self.data_message(topic, payload, str(getattr(props, "ContentType", "") or ""))
+
+    async def _evaluate(self, writer: InfluxWriter, session: aiohttp.ClientSession) -> None:
+        every_s = self.conf.evaluate_every_s
+        url = self.conf.alertmanager_url
+        client = AlertmanagerClient(url, session, every_s) if url else None
+        while True:
+            await asyncio.sleep(every_s - time.time() % every_s)
             changes = self.engine.tick()
             for alert in changes.fired:
                 log.info("alert %s: %s", alert.label_map["alertname"], alert.summary)
             if client is not None:
                 await client.send(self.engine.active(), changes.resolved, time.time())
-            points = self.engine.readings(changes, time.time_ns())
+            # On the period's multiple: every bridge writes the same point, the last one stays.
+            period_ns = int(every_s * 1e9)
+            points = self.engine.readings(changes, time.time_ns() // period_ns * period_ns)
             if points:
                 with contextlib.suppress(WriteError):
                     await writer.write(encode_many(points))

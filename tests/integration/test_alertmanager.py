@@ -113,7 +113,7 @@ async def test_fires_inhibits_resolves_and_ignores_backfill(
             "the critical APDown at the on-call phone and at the ticketing webhook",
         )
 
-        engine.gateway_status("gw-1", online=False)
+        engine.gateway_status("gw-1", "offline")
         await push()
         await wait_until(
             lambda: alerts_in(alertmanager)["APDown:ap-1"]["status"]["state"] == "suppressed",
@@ -123,7 +123,7 @@ async def test_fires_inhibits_resolves_and_ignores_backfill(
         assert alerts_in(alertmanager)["APDown:ap-1"]["status"]["inhibitedBy"]
         assert alerts_in(alertmanager)["GatewayOffline:"]["status"]["state"] == "active"
 
-        engine.gateway_status("gw-1", online=True)
+        engine.gateway_status("gw-1", "online")
         engine.observe("gw-1", [status("ap-1", time.time(), up=True)])
         await push()
         await wait_until(lambda: not alerts_in(alertmanager), 10, "everything resolved")
