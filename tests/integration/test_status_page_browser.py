@@ -64,23 +64,23 @@ def test_page_shows_devices_up_and_down(
     log = tmp_path / "agent.log"
     with servers.edge_process(["agent", "-c", str(config)], log):
 
-        def both_polled() -> bool:
+        def page_ready() -> dict[str, str] | None:
+            """One consistent reading of the page (it refreshes itself), once both devices were polled
+            and the uplink, which connects on its own task, maybe after the first polls, is up."""
             try:
                 browser.get(f"http://127.0.0.1:{port}/")
-            except WebDriverException:  # the agent is still starting: nothing listens yet
-                return False
-            states = {
-                row.get_attribute("class") for row in browser.find_elements(By.CSS_SELECTOR, "tbody tr")
-            }
-            return states == {"up", "down"}
+                rows = browser.find_elements(By.CSS_SELECTOR, "tbody tr")
+                if {row.get_attribute("class") for row in rows} != {"up", "down"}:
+                    return None
+                if "Uplink: connected" not in browser.find_element(By.TAG_NAME, "p").text:
+                    return None
+                cells = [row.find_elements(By.TAG_NAME, "td") for row in rows]
+                return {cell[0].text: cell[3].text for cell in cells}
+            except WebDriverException:  # the agent is still starting, or the page reloaded meanwhile
+                return None
 
-        wait_for(both_polled, 30, "both devices on the page", (log,))
-        rows = {
-            row.find_elements(By.TAG_NAME, "td")[0].text: row.find_elements(By.TAG_NAME, "td")[3].text
-            for row in browser.find_elements(By.CSS_SELECTOR, "tbody tr")
-        }
-        assert rows == {"ap-alun-alun": "up", "ap-dead": "down"}
-        assert "Uplink: connected" in browser.find_element(By.TAG_NAME, "p").text
+        states = wait_for(page_ready, 30, "both devices and the uplink on the page", (log,))
+        assert states == {"ap-alun-alun": "up", "ap-dead": "down"}
         screenshot = tmp_path / "status-page.png"
         assert browser.save_screenshot(str(screenshot))
     png = screenshot.read_bytes()
