@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -164,4 +166,39 @@ async def test_no_subscriber_counts_as_delivered_only_when_configured(tmp_path: 
             await wait_until(lambda: buffer.stats().readings == 0, 20, "the drain into no subscriber")
     assert uplink.stats.undelivered_batches == 0
     assert uplink.stats.published_readings == len(LINES)
+    buffer.close()
+
+
+async def more_published(uplink: Uplink, batches: int) -> None:
+    start = uplink.stats.published_batches
+    await wait_until(lambda: uplink.stats.published_batches >= start + batches, 20, "publishing")
+
+
+async def test_reconnects_and_shutdown_leave_no_unretrieved_future(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The cause of a lost connection used to be left in a future nobody read: asyncio logged it."""
+    buffer = Buffer(tmp_path / "b.db", 1 << 26)
+    port = servers.free_port()
+    conf = UplinkSection(url=f"mqtt://127.0.0.1:{port}", batch_max_readings=50, reconnect_max_s=1)
+    uplink = Uplink(conf, "gw-1", buffer, asyncio.Event())
+
+    async def feed() -> None:
+        for second in itertools.count():
+            buffer.put([f"m,device=d v={second}i {second * 1000 + i}" for i in range(200)])
+            uplink.wakeup.set()
+            await asyncio.sleep(0.01)
+
+    async with running(uplink):
+        feeding = asyncio.create_task(feed())
+        for restart in range(3):  # stopped while batches are on the wire
+            with servers.mosquitto(tmp_path / "mosquitto", port=port) as broker:
+                async with checker(broker.host, broker.port, "edge/gw-1/data"):
+                    await more_published(uplink, 5)
+            await wait_until(lambda: not uplink.stats.connected, 10, f"loss {restart} noticed")
+        feeding.cancel()
+    gc.collect()
+    await asyncio.sleep(0)
+    assert uplink.stats.connects == 3
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
     buffer.close()
