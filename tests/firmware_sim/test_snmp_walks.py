@@ -7,13 +7,12 @@ repo in ../shared/device-walks; the test is skipped where that folder is absent.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from firmware_sim.snmp import ApModel, ApSpec
+from tests.collectors.snmp.walks import WALKS_ABSENT
+from tests.collectors.snmp.walks import WALKS_DIR as WALKS
 
-WALKS = Path(__file__).resolve().parents[2].parent / "shared" / "device-walks"
 EVENING_S = 1_795_438_800.0  # 2026-11-23 20:00 WIB: clients on every radio
 SNMPREC_TYPES = {
     "2": "INTEGER",
@@ -86,7 +85,7 @@ CLAIMS: dict[str, tuple[str, list[str], list[str]]] = {
     "generic": ("mikrotik-hap-ac-lite-ros6.40.snmprec", IF_MIB_AND_HR, SYSTEM),
 }
 
-pytestmark = pytest.mark.skipif(not WALKS.is_dir(), reason="../shared/device-walks not present")
+pytestmark = pytest.mark.skipif(not WALKS.is_dir(), reason=WALKS_ABSENT)
 
 
 def recorded(file_name: str) -> dict[str, str]:

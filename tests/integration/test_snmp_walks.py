@@ -16,7 +16,7 @@ from edge.config import SnmpSection
 from edge.model import Reading
 from edge.scheduler import Accumulator, SourceHealth
 from tests.collectors.snmp.snmpsim import snmpsim
-from tests.collectors.snmp.walks import AIRMAX, MIKROTIK, UNIFI, WALKS_DIR, load_walk, mac_forms, walk_path
+from tests.collectors.snmp.walks import AIRMAX, MIKROTIK, UNIFI, load_walk, mac_forms, walk_path
 
 pytestmark = pytest.mark.integration
 KEY = "sixteen or more chars of key"
@@ -24,8 +24,6 @@ KEY = "sixteen or more chars of key"
 
 @pytest.fixture(scope="module")
 def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Server]:
-    if not WALKS_DIR.is_dir():
-        pytest.skip("recorded walks not available")
     walks = [walk_path(name) for name in (MIKROTIK, UNIFI, AIRMAX)]
     with snmpsim(tmp_path_factory.mktemp("snmpsim"), walks) as server:
         yield server
