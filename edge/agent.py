@@ -182,6 +182,9 @@ class Agent:
             log.warning("reload: changes to [%s] take effect at the next restart", "], [".join(changed))
         new = new.model_copy(update={section: getattr(self.config, section) for section in fixed})
         self._start_inputs(self.config, new)
+        removed = removed_devices(self.config, new, time.time_ns())
+        if removed:  # the NOC forgets them: their alerts resolve, they leave the page and the boards
+            self._tasks.create_task(self.sink(removed), name="removed-devices")
         self.config = new
         log.info(
             "reloaded %s: %d SNMP devices, %d serial buses",
@@ -191,8 +194,24 @@ class Agent:
         )
 
 
+def removed_devices(old: AgentConfig, new: AgentConfig, time_ns: int) -> list[Reading]:
+    """A `device_status` with `removed=true` for each device or sensor a reload dropped, sent like any
+    reading (in order, through the buffer): the bridge resolves its alerts, the page forgets it."""
+
+    def kinds(config: AgentConfig) -> dict[str, str]:
+        found = {device.name: "snmp" for device in config.snmp.devices}
+        return found | {sensor.name: sensor.driver for bus in config.serial.buses for sensor in bus.sensors}
+
+    after = kinds(new)
+    return [
+        Reading("device_status", {"device": name, "kind": kind}, {"removed": True}, time_ns)
+        for name, kind in sorted(kinds(old).items())
+        if name not in after
+    ]
+
+
 async def run_until_signalled(config: AgentConfig, path: Path) -> None:
-    """Run the agent; SIGTERM and SIGINT stop it cleanly (offline status sent, buffer closed), SIGHUP
+    """Run the agent; SIGTERM and SIGINT stop it cleanly (`stopped` status sent, buffer closed), SIGHUP
     reloads the device list from `path`."""
     task = asyncio.current_task()
     assert task is not None

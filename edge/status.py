@@ -54,6 +54,9 @@ class Board:
             name = reading.tags.get("device") or reading.tags.get("sensor")
             if not name:
                 continue
+            if reading.measurement == "device_status" and reading.fields.get("removed") is True:
+                self.devices.pop(name, None)  # dropped from the config by a reload
+                continue
             state = self.devices.setdefault(
                 name, DeviceState(reading.tags.get("kind", ""), reading.tags.get("site", ""))
             )

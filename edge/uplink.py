@@ -146,11 +146,12 @@ class Uplink:
                     try:
                         await self._drain(client)
                     except asyncio.CancelledError:
-                        # The Will is only sent on an unclean disconnect: on a clean one, say it ourselves.
+                        # The Will (`offline`) is only sent on an unclean disconnect; a clean one is a
+                        # planned stop (`stopped`), which pages nobody (docs/alerts.md).
                         # Whatever happens then, the cancellation must go on: never swallow it.
                         with contextlib.suppress(TimeoutError, aiomqtt.MqttError):
                             async with asyncio.timeout(2):
-                                await self._publish_status(client, "offline")
+                                await self._publish_status(client, "stopped")
                         raise
             except aiomqtt.MqttError as exc:
                 self.stats.connect_failures += 1

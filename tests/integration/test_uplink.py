@@ -76,7 +76,7 @@ async def test_refused_publish_keeps_the_batch_and_is_counted(
     buffer.close()
 
 
-async def test_status_is_retained_online_then_offline_on_shutdown(
+async def test_status_is_retained_online_then_stopped_on_shutdown(
     tmp_path: Path, acl_broker: servers.Server
 ) -> None:
     buffer = Buffer(tmp_path / "b.db", 1 << 20)
@@ -95,7 +95,7 @@ async def test_status_is_retained_online_then_offline_on_shutdown(
     async with running(uplink):
         await wait_until(lambda: uplink.stats.connected)
         assert '"state": "online"' in await retained_status()
-    assert '"state": "offline"' in await retained_status()
+    assert '"state": "stopped"' in await retained_status()  # planned: not the Last Will's offline
     buffer.close()
 
 
