@@ -1,10 +1,15 @@
 """The alert rules as Grafana alert-rule provisioning, for sites that prefer Grafana alerting.
 
-Grafana evaluates InfluxQL on a schedule, so what translates is what a query can say: thresholds
-(one rule per site that has its own limit, plus one for the rest), `down` and `stuck` as counts over
-the last polls. Absence (`stale`, the gateway's Last Will, a silent gateway) has no query: Grafana's
-"no data" state stands in for it (`noDataState: Alerting` on the `down` rules), and the bridge's own
-engine remains the one that knows about backfill. Written as JSON, which Grafana's YAML reader takes.
+Grafana evaluates InfluxQL on a schedule, so what translates is what a query can say, and each query
+returns a series only where the alert condition holds: nothing down is no data, and no data is OK
+(`noDataState: OK`), never an alert. Thresholds are one rule per site that has its own limit plus
+one for the rest; a rule on a standard's mean (`mean_over_s`) queries that mean over its window;
+`down` counts the failures of its kind among each device's last `for_cycles` polls, so an AP that
+answers again resolves at once; `stuck` is the collector's flag. Absence (`stale`, the gateway's
+Last Will, a silent gateway) has no query and stays with the bridge's engine, which alone knows
+about backfill and about gateways we cannot see. Summaries use Grafana's label templating
+(`{{ $labels.device }}`), filled from the series' tags. Written as JSON, which Grafana's YAML
+reader takes.
 """
 
 from __future__ import annotations
@@ -33,29 +38,59 @@ def _where(rule: Rule, site: str | None, other_sites: Sequence[str]) -> str:
     return "".join(f" AND {term}" for term in terms)
 
 
-def _query(rule: Rule, site: str | None, other_sites: Sequence[str]) -> tuple[str, float, str]:
-    """InfluxQL, the threshold and the comparison for one rule (and one site's limit)."""
-    group = "GROUP BY " + ", ".join(f'"{tag}"' for tag in ("gateway", *SERIES_TAGS))
+def _group(tags: Sequence[str] = ("gateway", *SERIES_TAGS)) -> str:
+    return "GROUP BY " + ", ".join(f'"{tag}"' for tag in tags)
+
+
+def _down_query(rule: Rule, where: str) -> str:
+    """The failures of the rule's kind among each device's last `for_cycles` polls."""
+    last_polls = (
+        f'SELECT "up", "error" FROM "device_status" WHERE time > now() - {WINDOW_S}s{where} '
+        f"{_group()} ORDER BY time DESC LIMIT {rule.for_cycles}"
+    )
+    failed = ['"up" = false']
+    failed += [f'"error" =~ /{_regex(rule.error_regex)}/'] if rule.error_regex else []
+    failed += [f'"error" !~ /{_regex(rule.error_regex_not)}/'] if rule.error_regex_not else []
+    outer = f"WHERE {' AND '.join(failed)} {_group()} ORDER BY time DESC"  # as the subquery's
+    return f'SELECT count("up") FROM ({last_polls}) {outer}'
+
+
+def _regex(pattern: str) -> str:
+    return pattern.replace("/", "\\/")
+
+
+def _query(rule: Rule, site: str | None, other_sites: Sequence[str]) -> tuple[str, float, str, int]:
+    """InfluxQL, the threshold, the comparison and the time range for one rule (and one site)."""
     where = _where(rule, site, other_sites)
-    window = f"time > now() - {WINDOW_S}s{where} {group}"
+    window = f"time > now() - {WINDOW_S}s{where} {_group()}"
     if rule.kind == "down":
-        query = f'SELECT count("up") FROM "device_status" WHERE "up" = false AND {window}'
-        return query, rule.for_cycles - 0.5, "gt"
+        return _down_query(rule, where), rule.for_cycles - 0.5, "gt", WINDOW_S
     if rule.kind == "stuck":
         field, measurement = rule.field, rule.measurement
         query = f'SELECT count("{field}") FROM "{measurement}" WHERE "{field}" = true AND {window}'
-        return query, 0.5, "gt"
+        return query, 0.5, "gt", WINDOW_S
     limit = float(rule.sites.get(site or "", rule.value or 0.0))
     if rule.op == ">=":
         limit -= EPSILON
     elif rule.op == "<=":
         limit += EPSILON
-    query = f'SELECT last("{rule.field}") FROM "{rule.measurement}" WHERE {window}'
-    return query, limit, GRAFANA_OP[rule.op]
+    how, range_s = ("last", WINDOW_S) if rule.mean_over_s is None else ("mean", int(rule.mean_over_s))
+    query = (
+        f'SELECT {how}("{rule.field}") FROM "{rule.measurement}" '
+        f"WHERE time > now() - {range_s}s{where} {_group()}"
+    )
+    return query, limit, GRAFANA_OP[rule.op], range_s
+
+
+def _summary(rule: Rule) -> str:
+    """`{device}` becomes Grafana's `{{ $labels.device }}` (a sensor's tag is `sensor`)."""
+    labels = {key: f"{{{{ $labels.{key} }}}}" for key in ("gateway", *SERIES_TAGS)}
+    labels["device"] = "{{ or $labels.device $labels.sensor }}"
+    return rule.summary.format_map(labels)
 
 
 def _grafana_rule(rule: Rule, site: str | None, other_sites: Sequence[str]) -> dict[str, object]:
-    query, threshold, comparison = _query(rule, site, other_sites)
+    query, threshold, comparison, range_s = _query(rule, site, other_sites)
     suffix = f"-{site.lower().replace(' ', '-')}" if site else ""
     expression = {"uid": "__expr__", "type": "__expr__"}
     return {
@@ -65,7 +100,7 @@ def _grafana_rule(rule: Rule, site: str | None, other_sites: Sequence[str]) -> d
         "data": [
             {
                 "refId": "A",
-                "relativeTimeRange": {"from": WINDOW_S, "to": 0},
+                "relativeTimeRange": {"from": range_s, "to": 0},
                 "datasourceUid": DATASOURCE_UID,
                 "model": {"refId": "A", "query": query, "rawQuery": True, "resultFormat": "time_series"},
             },
@@ -92,11 +127,11 @@ def _grafana_rule(rule: Rule, site: str | None, other_sites: Sequence[str]) -> d
                 },
             },
         ],
-        "noDataState": "Alerting" if rule.kind == "down" else "OK",
+        "noDataState": "OK",  # every query returns only what is in the alert state
         "execErrState": "Error",
         "for": f"{(rule.for_cycles - 1) * EVERY_S}s" if rule.kind == "threshold" else "0s",
         "labels": {"severity": rule.severity},
-        "annotations": {"summary": rule.summary},
+        "annotations": {"summary": _summary(rule)},
     }
 
 
