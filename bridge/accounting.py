@@ -24,6 +24,7 @@ class GatewayAccount:
     duplicates: int = 0
     dead_letters: int = 0
     malformed: int = 0
+    quarantined: int = 0  # messages set aside while the gateway was in quarantine
     last_seq: int | None = None
     lag_s: float = 0.0
     missing: set[int] = field(default_factory=set)

@@ -32,23 +32,19 @@ from bridge.accounting import Accounts
 from bridge.alerts.rules import Rule
 from bridge.alerts.runner import AlertRunner
 from bridge.batching import Batch, Batcher
-from bridge.deadletters import DeadLetters
+from bridge.deadletters import DeadLetters, Limits
 from bridge.influx import InfluxWriter, WriteError, create_database
-from bridge.ingest import Decoded, MessageError, decode_message, gateway_of
+from bridge.intake import Intake
+from bridge.quarantine import Quarantine
 from bridge.store import RETRY_START_S, Store
-from edge.config import BridgeConfig
+from edge.config import BridgeConfig, redact_url
 from edge.lineproto import encode_many
 from edge.mqtt import Client, client_options, properties
 
 log = logging.getLogger(__name__)
 
+ALERTS_RESTART_MAX_S = 60.0
 WRITES_QUEUED = 1  # closed batches waiting for a free writer: one is enough to keep them busy
-
-
-def _properties(message: aiomqtt.Message) -> tuple[dict[str, str], str]:
-    props: Any = message.properties
-    pairs = getattr(props, "UserProperty", None) or []
-    return {str(key): str(value) for key, value in pairs}, str(getattr(props, "ContentType", "") or "")
 
 
 class Bridge:
@@ -58,7 +54,13 @@ class Bridge:
             AlertRunner(config.alerts, rules, config.mqtt) if config.alerts.enabled and rules else None
         )
         self.accounts = Accounts()
-        self.dead_letters = DeadLetters(config.bridge.dead_letter_path)
+        conf = config.bridge
+        limits = Limits(
+            conf.dead_letter_max_bytes, conf.dead_letter_files, conf.dead_letter_payload_max_bytes
+        )
+        self.dead_letters = DeadLetters(conf.dead_letter_path, limits)
+        self.quarantine = Quarantine(conf.quarantine_after, conf.quarantine_window_s, conf.quarantine_s)
+        self.intake = Intake(conf, self.accounts, self.dead_letters, self.quarantine)
         self.connected = False
         self.pending_points = 0
         self.store: Store | None = None
@@ -68,13 +70,17 @@ class Bridge:
         conf = self.config
         async with aiohttp.ClientSession() as session:
             writer = InfluxWriter(conf.influxdb, session)
-            self.store = Store(writer, conf.bridge.retry_max_s)
+            self.store = Store(
+                writer, conf.bridge.retry_max_s, max_refused_requests=conf.bridge.max_refused_requests
+            )
             status = web.Status(
                 conf.mqtt.client_id,
                 self.accounts,
                 self.store.stats,
                 lambda: self.connected,
                 lambda: self.pending_points,
+                self.dead_letters,
+                lambda: self.quarantine.gateways(time.monotonic()),
             )
             runner = await self._serve_pages(status)
             try:
@@ -84,10 +90,28 @@ class Bridge:
                     tasks.create_task(self._consume(self.store), name="mqtt")
                     tasks.create_task(self._report_health(writer), name="ingest-health")
                     if self.alerts is not None:
-                        tasks.create_task(self.alerts.run(writer, session), name="alerts")
+                        tasks.create_task(self._run_alerts(self.alerts, writer, session), name="alerts")
             finally:
                 if runner is not None:
                     await runner.cleanup()
+
+    async def _run_alerts(
+        self, alerts: AlertRunner, writer: InfluxWriter, session: aiohttp.ClientSession
+    ) -> None:
+        """The alert engine never takes ingest down with it: an error it did not handle (a hostile
+        status message, a bug) is logged and the engine restarted after a growing pause."""
+        delay_s = RETRY_START_S
+        for attempt in itertools.count():
+            try:
+                await alerts.run(writer, session)
+                return
+            except Exception as exc:
+                if attempt == 0:
+                    log.exception("alert engine failed; restarting it (ingest goes on)")
+                else:
+                    log.warning("alert engine failed again (%s); restarting it in %g s", exc, delay_s)
+            await asyncio.sleep(delay_s)
+            delay_s = min(delay_s * 2, ALERTS_RESTART_MAX_S)
 
     async def _serve_pages(self, status: web.Status) -> AppRunner | None:
         """Start /metrics and /healthz; a port already taken costs the pages, never the data."""
@@ -141,15 +165,15 @@ class Bridge:
             try:
                 async with self._client() as client:
                     # Alerts have their own non-shared feed of the whole stream (bridge/alerts/runner.py).
-                    await client.subscribe(f"$share/{mqtt.share_group}/edge/+/data", qos=1)
+                    await _subscribe(client, f"$share/{mqtt.share_group}/edge/+/data")
                     self.connected = True
                     failures, delay_s = 0, RETRY_START_S
-                    log.info("bridge subscribed on %s as %s", mqtt.url, mqtt.client_id)
+                    log.info("bridge subscribed on %s as %s", redact_url(mqtt.url), mqtt.client_id)
                     await self._session(client, store)
             except* aiomqtt.MqttError as group:
                 failures += 1
                 if self.connected or failures == 1:
-                    log.warning("broker %s: %s; reconnecting", mqtt.url, group.exceptions[0])
+                    log.warning("broker %s: %s; reconnecting", redact_url(mqtt.url), group.exceptions[0])
             finally:
                 self.connected = False
                 self.pending_points = 0
@@ -170,7 +194,7 @@ class Bridge:
                 tasks.create_task(self._write_batches(client, store, queue), name=f"influx-writer-{index}")
             tasks.create_task(self._flush_when_due(batcher, queue), name="flush-timer")
             async for message in client.messages:
-                decoded = self._decode(message)
+                decoded = self.intake.decode(message)
                 if decoded is None:
                     client.ack(message)
                     continue
@@ -186,31 +210,6 @@ class Bridge:
             if batch is not None:
                 await queue.put(batch)
 
-    def _decode(self, message: aiomqtt.Message) -> Decoded | None:
-        """The message's lines, its bad lines dead-lettered; None (and dead-lettered) if it is unusable."""
-        topic = str(message.topic)
-        payload = message.payload if isinstance(message.payload, bytes) else str(message.payload).encode()
-        user_properties, content_type = _properties(message)
-        gateway = gateway_of(topic)
-        try:
-            decoded = decode_message(topic, payload, user_properties, content_type)
-        except MessageError as exc:
-            if gateway is None:
-                self.accounts.malformed_messages += 1
-            else:
-                self.accounts.of(gateway).malformed += 1
-            self.dead_letters.log_once(
-                gateway or "a topic with no valid gateway id", "unusable message", str(exc)
-            )
-            text = payload.decode("utf-8", errors="backslashreplace")
-            self.dead_letters.add(topic, [(str(exc), text)])
-            return None
-        if decoded.bad_lines:
-            self.dead_letters.log_once(decoded.gateway, "bad line", decoded.bad_lines[0][1])
-            count = self.dead_letters.add(topic, [(reason, line) for line, reason in decoded.bad_lines])
-            self.accounts.of(decoded.gateway).dead_letters += count
-        return decoded
-
     async def _write_batches(
         self, client: Client, store: Store, queue: asyncio.Queue[Batch[aiomqtt.Message]]
     ) -> None:
@@ -223,16 +222,11 @@ class Bridge:
                     [(reasons[line], line) for line in decoded.lines if line in reasons] if reasons else []
                 )
                 if refused:
-                    self._dead_letter_refused(decoded.gateway, refused)
+                    self.intake.refused(message, decoded, refused)
                 client.ack(message)
                 account = self.accounts.of(decoded.gateway)
                 account.record(decoded.seq, len(decoded.lines) - len(refused), decoded.newest_time_ns, now_ns)
             self.pending_points -= len(batch.lines)
-
-    def _dead_letter_refused(self, gateway: str, records: list[tuple[str, str]]) -> None:
-        """Lines the database refused (after bisection), under the topic they came on."""
-        self.dead_letters.log_once(gateway, "line refused by InfluxDB", records[0][0])
-        self.accounts.of(gateway).dead_letters += self.dead_letters.add(f"edge/{gateway}/data", records)
 
     async def _report_health(self, writer: InfluxWriter) -> None:
         """The `ingest` measurement; best effort, since it describes the very writes that may fail."""
@@ -243,6 +237,15 @@ class Bridge:
             if readings:
                 with contextlib.suppress(WriteError):
                     await writer.write(encode_many(readings))
+
+
+async def _subscribe(client: Client, topic: str) -> None:
+    """Subscribe at QoS 1, on every connection; MqttError if the broker refuses (aiomqtt only returns
+    the SUBACK codes: a refused subscription would otherwise look like a quiet fleet)."""
+    for code in await client.subscribe(topic, qos=1):
+        refused = code > 2 if isinstance(code, int) else code.is_failure
+        if refused:
+            raise aiomqtt.MqttError(f"the broker refused the subscription to {topic}: {code}")
 
 
 async def run_until_signalled(config: BridgeConfig, rules: list[Rule] | None = None) -> None:

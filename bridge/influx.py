@@ -4,12 +4,18 @@ Both are one HTTP POST of line protocol, so one small writer serves both over th
 bridge already has. It keeps the raw status code, body and `Retry-After` of every answer, which decide
 what happens next (see `WriteError`); `influxdb-client` hides the first two behind its own retry logic.
 The v2 endpoint is the one InfluxDB 1.8+, 2.x, 3.x and VictoriaMetrics share.
+
+Credentials travel in the `Authorization` header (Basic for v1, Token for v2), never in the URL: an
+aiohttp error names the URL it failed on, and that text reaches the log. `redact` is applied to every
+error text all the same, in case a URL with a password comes from elsewhere.
 """
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import gzip
+import re
 import time
 from collections.abc import Sequence
 
@@ -23,6 +29,18 @@ REJECTED_STATUSES = frozenset({400, 413, 422})
 NOT_THE_DATA = ("retention policy not found", "database not found")
 GZIP_LEVEL = 1  # most of the size gain for a fraction of the CPU of the default level
 RETRY_AFTER_MAX_S = 3600.0
+_SECRET_PARAM = re.compile(r"([?&](?:p|password|token)=)[^&\s'\"]*", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"(\w+://[^/\s:@]*):[^@/\s]*@")
+
+
+def redact(text: str) -> str:
+    """The text with URL passwords and password or token query parameters replaced by `***`."""
+    return _URL_PASSWORD.sub(r"\1:***@", _SECRET_PARAM.sub(r"\1***", text))
+
+
+def basic_auth(username: str, password: str) -> str:
+    """InfluxDB 1.x accepts its credentials as HTTP Basic authentication as well as `u`/`p` params."""
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
 
 
 class WriteError(Exception):
@@ -75,8 +93,8 @@ class InfluxWriter:
             if conf.retention_policy:
                 self.params["rp"] = conf.retention_policy
             if conf.username:
-                self.params["u"] = conf.username
-                self.params["p"] = conf.password.get_secret_value() if conf.password else ""
+                password = conf.password.get_secret_value() if conf.password else ""
+                self.headers["Authorization"] = basic_auth(conf.username, password)
         else:
             self.url = f"{base}/api/v2/write"
             self.params = {"org": conf.org or "", "bucket": conf.bucket or "", "precision": "ns"}
@@ -100,9 +118,9 @@ class InfluxWriter:
                 status = response.status
                 retry_after_s = parse_retry_after(response.headers.get("Retry-After", ""))
                 refused = status in REJECTED_STATUSES and not any(what in text for what in NOT_THE_DATA)
-                raise WriteError(f"HTTP {status}: {text}", not refused, retry_after_s, status)
+                raise WriteError(redact(f"HTTP {status}: {text}"), not refused, retry_after_s, status)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise WriteError(f"{type(exc).__name__}: {exc}", retryable=True) from exc
+            raise WriteError(redact(f"{type(exc).__name__}: {exc}"), retryable=True) from exc
 
 
 async def create_database(
@@ -113,17 +131,19 @@ async def create_database(
     password: str | None = None,
 ) -> None:
     """InfluxDB 1.x only: make sure the database exists (idempotent); WriteError.status says why not."""
-    params = {"u": username, "p": password or ""} if username else {}
+    headers = {"Authorization": basic_auth(username, password or "")} if username else {}
     try:
         async with session.post(
-            f"{url.rstrip('/')}/query", params=params, data={"q": f'CREATE DATABASE "{database}"'}
+            f"{url.rstrip('/')}/query", headers=headers, data={"q": f'CREATE DATABASE "{database}"'}
         ) as response:
             if response.status >= 300:
                 text = (await response.text(errors="replace"))[:200].strip()
                 raise WriteError(
-                    f"CREATE DATABASE {database}: HTTP {response.status}: {text}",
+                    redact(f"CREATE DATABASE {database}: HTTP {response.status}: {text}"),
                     response.status not in (401, 403),
                     status=response.status,
                 )
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise WriteError(f"CREATE DATABASE {database}: {type(exc).__name__}: {exc}", retryable=True) from exc
+        raise WriteError(
+            redact(f"CREATE DATABASE {database}: {type(exc).__name__}: {exc}"), retryable=True
+        ) from exc

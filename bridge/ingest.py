@@ -8,15 +8,26 @@ Speed matters here (the bridge must keep up with InfluxDB): a line is checked by
 that accepts the common shape of line protocol and leaves the line as it came, untouched. Only a line
 that does not fit it (escaped commas or backslashes in tags, no timestamp, bad syntax) goes through the
 full parser of `edge.lineproto`, which either rewrites it or says what is wrong with it.
+
+Every message is hostile until checked (docs/wire-format.md): its size is bounded before it is
+decompressed or parsed (`bridge.limits`), every number from the wire is range-checked, and the fast
+path only accepts lines without a reserved name and with numbers that surely fit 64 bits; anything
+else is left to the slow path, which decides (`bridge.reserved`).
 """
 
 from __future__ import annotations
 
 import functools
-import gzip
 import re
 from dataclasses import dataclass
 
+from bridge.limits import LimitError, TooLarge, check_size, gunzip_bounded, wire_int
+from bridge.reserved import (
+    NOT_RESERVED_FIELD,
+    NOT_RESERVED_MEASUREMENT,
+    NOT_RESERVED_TAG,
+    check_reading,
+)
 from edge.config import NAME_PATTERN
 from edge.lineproto import LineProtocolError, encode, parse
 from edge.model import Reading
@@ -25,6 +36,10 @@ TOPIC = re.compile(r"^edge/(?P<gateway>[^/]+)/data$")
 GATEWAY = re.compile(NAME_PATTERN)
 SUPPORTED_VERSIONS = frozenset({"1"})
 CONTENT_TYPE_GZIP = "application/gzip"
+MAX_LINE_CHARS = 65_536  # a longer line is refused unparsed: the slow parser is pure Python
+MAX_LINES = 1_000_000  # the largest `n` accepted; the byte limit binds long before
+TIME_NS_MAX = 2**63 - 2  # InfluxDB's own bounds for a timestamp
+INT_FIELD_MIN, INT_FIELD_MAX = -(2**63), 2**63 - 1
 
 
 def _run(excluded: str) -> str:
@@ -34,10 +49,16 @@ def _run(excluded: str) -> str:
 
 _NAME = _run(",= ")
 _MEASUREMENT = _run(", ")
-_NUMBER = r"[-+]?+(?:\d++[iu]|(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?+\d++)?+)"
+# Numbers that surely fit: 18-digit integers, floats below 1e300; anything else takes the slow path.
+_NUMBER = r"-?+(?:\d{1,18}+[iu]|(?:\d{1,200}+(?:\.\d{0,99}+)?+|\.\d{1,99}+)(?:[eE][-+]?+\d{1,2}+)?+)"
 _VALUE = rf'(?:"(?:[^"\\]++|\\.)*+"|{_NUMBER}|true|True|TRUE|[tT]|false|False|FALSE|[fF])'
-_FIELDS = rf"{_NAME}={_VALUE}(?:,{_NAME}={_VALUE})*+"
-LINE = re.compile(rf"{_MEASUREMENT}(?P<tags>(?:,{_NAME}={_NAME})*+) {_FIELDS} (?P<time>-?\d{{1,19}})")
+_FIELD = rf"{NOT_RESERVED_FIELD}{_NAME}={_VALUE}"
+_FIELDS = rf"{_FIELD}(?:,{_FIELD})*+"
+_TIME = r"-?\d{1,18}"
+LINE = re.compile(
+    rf"{NOT_RESERVED_MEASUREMENT}{_MEASUREMENT}(?P<tags>(?:,{NOT_RESERVED_TAG}{_NAME}={_NAME}|,gateway={_NAME})*+)"
+    rf" {_FIELDS} (?P<time>{_TIME})"
+)
 GATEWAY_TAG = re.compile(r",gateway=([^,]*)")
 
 
@@ -48,16 +69,23 @@ def _lines_of(gateway: str) -> re.Pattern[str]:
     Matched over a whole message at once (the time of each line is captured), so a message from a
     well-behaved agent is checked without a Python loop over its lines.
     """
-    other_tag = rf",(?!gateway=){_NAME}={_NAME}"
+    other_tag = rf",{NOT_RESERVED_TAG}{_NAME}={_NAME}"
     return re.compile(
-        rf"^{_MEASUREMENT}(?:{other_tag})*+,gateway={re.escape(gateway)}(?:{other_tag})*+ {_FIELDS} "
-        r"(-?\d{1,19})$",
+        rf"^{NOT_RESERVED_MEASUREMENT}{_MEASUREMENT}(?:{other_tag})*+,gateway={re.escape(gateway)}"
+        rf"(?:{other_tag})*+ {_FIELDS} ({_TIME})$",
         re.MULTILINE,
     )
 
 
 class MessageError(ValueError):
-    """The message as a whole is unusable (topic, properties, encoding, line count)."""
+    """The message as a whole is unusable (topic, properties, encoding, line count, size).
+
+    `reason` is the dead-letter reason: `too_large` or `malformed`.
+    """
+
+    def __init__(self, message: str, reason: str = "malformed") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -77,9 +105,21 @@ def gateway_of(topic: str) -> str | None:
 
 def _slow_path(line: str, gateway: str) -> tuple[str, int]:
     """Parse and rewrite a line the fast path could not vouch for; raise LineProtocolError why not."""
+    if len(line) > MAX_LINE_CHARS:
+        raise LineProtocolError(f"line of {len(line)} characters is over the limit of {MAX_LINE_CHARS}")
     reading = parse(line, default_time_ns=-1)
     if reading.time_ns == -1:
         raise LineProtocolError("no timestamp (the wire format requires one)")
+    if not -TIME_NS_MAX <= reading.time_ns <= TIME_NS_MAX:
+        raise LineProtocolError(f"timestamp {reading.time_ns} is out of range")
+    for key, value in reading.fields.items():
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and not INT_FIELD_MIN <= value <= INT_FIELD_MAX
+        ):
+            raise LineProtocolError(f"integer field {key!r} is out of the 64-bit range")
+    check_reading(reading)
     claimed = reading.tags.get("gateway", gateway)
     if claimed != gateway:
         raise LineProtocolError(f"gateway tag {claimed!r} is not the topic's {gateway!r}")
@@ -110,23 +150,30 @@ def check_line(line: str, gateway: str) -> tuple[str, int]:
     return line, int(match["time"])
 
 
-def decode_message(topic: str, payload: bytes, user_properties: dict[str, str], content_type: str) -> Decoded:
-    """Validate one batch; bad lines are returned apart, with the reason, never dropped silently."""
+def decode_message(
+    topic: str, payload: bytes, user_properties: dict[str, str], content_type: str, max_bytes: int
+) -> Decoded:
+    """Validate one batch; bad lines are returned apart, with the reason, never dropped silently.
+
+    `max_bytes` bounds the message as received and, for gzip, as decompressed: checked before any
+    parsing, so a hostile message costs at most that much memory and time.
+    """
     gateway = gateway_of(topic)
     if gateway is None:
-        raise MessageError(f"topic {topic!r} is not edge/<gateway>/data")
-    if user_properties.get("v") not in SUPPORTED_VERSIONS:
-        raise MessageError(f"wire format version {user_properties.get('v')!r} not supported")
+        raise MessageError(f"topic {topic[:200]!r} is not edge/<gateway>/data")
+    version = user_properties.get("v")
+    if version not in SUPPORTED_VERSIONS:
+        raise MessageError(f"wire format version {str(version)[:20]!r} not supported")
     try:
-        seq = int(user_properties["seq"])
-        count = int(user_properties["n"])
-    except (KeyError, ValueError) as exc:
-        raise MessageError(f"user properties seq and n must be integers: {exc}") from exc
-    if content_type == CONTENT_TYPE_GZIP:
-        try:
-            payload = gzip.decompress(payload)
-        except (OSError, EOFError) as exc:
-            raise MessageError(f"content type says gzip, but: {exc}") from exc
+        check_size(payload, max_bytes, "message")
+        seq = wire_int(user_properties.get("seq"), "seq")
+        count = wire_int(user_properties.get("n"), "n", 0, MAX_LINES)
+        if content_type == CONTENT_TYPE_GZIP:
+            payload = gunzip_bounded(payload, max_bytes)
+    except TooLarge as exc:
+        raise MessageError(str(exc), "too_large") from exc
+    except LimitError as exc:
+        raise MessageError(str(exc)) from exc
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bridge.accounting import Accounts
+from bridge.deadletters import DeadLetters
 from bridge.store import StoreStats
 
 PER_GATEWAY = (
@@ -21,6 +22,7 @@ PER_GATEWAY = (
     ("duplicates_total", "counter", "batches seen again (redeliveries, harmless)", "duplicates"),
     ("dead_letters_total", "counter", "lines set aside as unstorable", "dead_letters"),
     ("malformed_messages_total", "counter", "messages set aside as unusable", "malformed"),
+    ("quarantined_messages_total", "counter", "messages set aside during a quarantine", "quarantined"),
     ("lag_seconds", "gauge", "storing time minus the newest reading's time, last batch", "lag_s"),
 )
 
@@ -34,6 +36,8 @@ class Status:
     store: StoreStats
     connected: Callable[[], bool]
     pending_points: Callable[[], int]
+    dead_letters: DeadLetters
+    quarantined: Callable[[], list[str]]
 
     def healthy(self) -> bool:
         """Connected to the broker, and the database took the last write (or nothing was written yet)."""
@@ -63,7 +67,32 @@ def render_metrics(status: Status) -> str:
         "messages on a topic with no valid gateway id",
         [("", status.accounts.malformed_messages)],
     )
+    letters = sorted(status.dead_letters.counts.items())
+    metric(
+        "dead_letter_records_total",
+        "counter",
+        "records written to the dead letters, per gateway and reason",
+        [(f'{{gateway="{_label(gw)}",reason="{_label(reason)}"}}', n) for (gw, reason), n in letters],
+    )
+    metric(
+        "dead_letter_write_errors_total",
+        "counter",
+        "dead letters that could not be written (disk)",
+        [("", status.dead_letters.write_errors)],
+    )
+    metric(
+        "quarantined",
+        "gauge",
+        "1 while the gateway's messages are set aside for refused lines",
+        [(f'{{gateway="{_label(gw)}"}}', 1.0) for gw in status.quarantined()],
+    )
     metric("write_requests_total", "counter", "HTTP write requests to the database", [("", stats.requests)])
+    metric(
+        "refused_requests_total",
+        "counter",
+        "write requests the database refused (400, 413, 422: the data)",
+        [("", stats.refused_requests)],
+    )
     metric(
         "write_failures_total",
         "counter",

@@ -215,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+    from bridge.deadletter_cli import add_deadletters_parser
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return int(args.func(args))
@@ -222,3 +223,4 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+    add_deadletters_parser(sub)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bridge.influx import InfluxWriter, WriteError, create_database, parse_retry_after
+from bridge.influx import InfluxWriter, WriteError, create_database, parse_retry_after, redact
 from edge.config import InfluxSection
 
 
@@ -58,7 +59,8 @@ async def test_v1_request_gzipped_with_database_and_credentials(peer: Peer) -> N
         await InfluxWriter(conf, session).write(["m x=1i 1", "m x=2i 2"])
     path, query, headers, body = peer.seen[0]
     assert path == "/write"
-    assert query == {"db": "edge", "rp": "week", "u": "u", "p": "pw", "precision": "ns"}
+    assert query == {"db": "edge", "rp": "week", "precision": "ns"}  # no credentials in the URL
+    assert headers["Authorization"] == "Basic " + base64.b64encode(b"u:pw").decode()
     assert headers["Content-Encoding"] == "gzip"
     assert body == "m x=1i 1\nm x=2i 2\n"  # the server inflated it
 
@@ -151,7 +153,40 @@ async def test_create_database_with_credentials_says_whether_to_retry(
         peer.answers.append((status, {}, "not allowed"))
         with pytest.raises(WriteError) as caught:
             await create_database(peer.url, "edge", session)
-    path, query, _, body = peer.seen[0]
-    assert (path, query) == ("/query", {"u": "admin", "p": "pw"})
+    path, query, headers, body = peer.seen[0]
+    assert (path, query) == ("/query", {})
+    assert headers["Authorization"] == "Basic " + base64.b64encode(b"admin:pw").decode()
     assert body == "q=CREATE+DATABASE+%22edge%22"
     assert caught.value.retryable is retryable and caught.value.status == status
+
+
+SECRET = "pw-marker-5f1c"
+
+
+@pytest.mark.parametrize("reply", [b"garbage, not HTTP\r\n\r\n", b"HTTP/1.1 abc\r\n\r\n", b""])
+async def test_no_password_in_the_error_of_a_reply_that_is_not_http(reply: bytes) -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(100)
+        writer.write(reply)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    conf = InfluxSection(url=url, api="v1", database="edge", username="u", password=SECRET)
+    try:
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(WriteError) as caught:
+                await InfluxWriter(conf, session).write(["m x=1i 1"])
+            with pytest.raises(WriteError) as created:
+                await create_database(url, "edge", session, "u", SECRET)
+    finally:
+        server.close()
+    for error in (caught.value, created.value):
+        assert error.retryable and SECRET not in str(error) and SECRET not in repr(error.__cause__)
+
+
+def test_redact_hides_url_passwords_and_secret_parameters() -> None:
+    text = f"URL('http://h:1/write?db=e&u=a&p={SECRET}&precision=ns') mqtt://gw:{SECRET}@broker:8883"
+    assert SECRET not in redact(text)
+    assert "u=a" in redact(text) and "mqtt://gw:***@broker:8883" in redact(text)

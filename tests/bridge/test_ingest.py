@@ -7,11 +7,13 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bridge.ingest import MessageError, check_line, decode_message
+from bridge.reserved import check_reading
 from edge.buffer import Batch
 from edge.lineproto import LineProtocolError, encode, encode_many, parse
 from edge.model import Reading
 from edge.uplink import CONTENT_TYPE, CONTENT_TYPE_GZIP, encode_batch
 
+MAX_BYTES = 2**20
 LINES = ("ap,device=ap-1,gateway=cbn-gw-01 up=true 10", "device_status,device=ap-1 up=true,latency_ms=2.5 11")
 
 
@@ -26,7 +28,7 @@ def test_wire_format_round_trip_plain_and_gzip() -> None:
         user = dict(properties.UserProperty)  # type: ignore[attr-defined]
         assert user == {"seq": "42", "n": "2", "v": "1"}
         assert properties.ContentType == content_type  # type: ignore[attr-defined]
-        decoded = decode_message("edge/cbn-gw-01/data", payload, user, content_type)
+        decoded = decode_message("edge/cbn-gw-01/data", payload, user, content_type, MAX_BYTES)
         assert decoded.seq == 42 and decoded.bad_lines == []
         assert decoded.lines == [
             "ap,device=ap-1,gateway=cbn-gw-01 up=true 10",
@@ -44,7 +46,7 @@ def test_wire_format_round_trip_plain_and_gzip() -> None:
     ],
 )
 def test_a_gateway_cannot_write_as_another(line: str, reason: str) -> None:
-    decoded = decode_message("edge/cbn-gw-01/data", line.encode(), props(n=1), CONTENT_TYPE)
+    decoded = decode_message("edge/cbn-gw-01/data", line.encode(), props(n=1), CONTENT_TYPE, MAX_BYTES)
     assert decoded.lines == []
     assert [line for line, _ in decoded.bad_lines] == [line]
     assert decoded.bad_lines[0][1].startswith(reason)
@@ -87,7 +89,7 @@ def test_bad_lines_say_why(line: str, reason: str) -> None:
 
 def test_bad_lines_are_set_apart_and_the_rest_kept() -> None:
     payload = b"ap,device=ap-1 up=true 10\nnot line protocol\n"
-    decoded = decode_message("edge/g1/data", payload, props(n=2), CONTENT_TYPE)
+    decoded = decode_message("edge/g1/data", payload, props(n=2), CONTENT_TYPE, MAX_BYTES)
     assert decoded.lines == ["ap,device=ap-1,gateway=g1 up=true 10"]
     assert [line for line, _ in decoded.bad_lines] == ["not line protocol"]
 
@@ -97,7 +99,16 @@ def test_bad_lines_are_set_apart_and_the_rest_kept() -> None:
     [
         ("edge/g1/status", b"x", props(), CONTENT_TYPE, "topic"),
         ("edge/bad id/data", b"x", props(), CONTENT_TYPE, "topic"),
-        ("edge/g1/data", b"a x=1 1\n", {"n": "1", "v": "1"}, CONTENT_TYPE, "seq and n"),
+        ("edge/g1/data", b"a x=1 1\n", {"n": "1", "v": "1"}, CONTENT_TYPE, "seq is missing"),
+        ("edge/g1/data", b"a x=1 1\n", props(seq=10**20, n=1), CONTENT_TYPE, "seq is too long"),
+        ("edge/g1/data", b"a x=1 1\n", props(seq=2**63, n=1), CONTENT_TYPE, "seq=.* out of range"),
+        ("edge/g1/data", b"a x=1 1\n", props(seq=-1, n=1), CONTENT_TYPE, "out of range"),
+        ("edge/g1/data", b"a x=1 1\n", {**props(n=1), "seq": "9" * 5000}, CONTENT_TYPE, "too long"),
+        ("edge/g1/data", b"a x=1 1\n", {**props(), "n": "x"}, CONTENT_TYPE, "n must be an integer"),
+        ("edge/g1/data", b"a x=1i 1\n" * 200_000, props(n=200_000), CONTENT_TYPE, "over the limit"),
+        ("edge/g1/data", gzip.compress(b"\n" * 10**7), props(n=1), CONTENT_TYPE_GZIP, "inflates to more"),
+        ("edge/g1/data", gzip.compress(b"a x=1i 1\n")[:-4], props(n=1), CONTENT_TYPE_GZIP, "truncated"),
+        ("edge/g1/data", gzip.compress(b"a x=1i 1\n") * 2, props(n=2), CONTENT_TYPE_GZIP, "follows"),
         ("edge/g1/data", b"a x=1 1\n", props(n=1, v="9"), CONTENT_TYPE, "version"),
         ("edge/g1/data", b"\xff\xfe x=1", props(n=1), CONTENT_TYPE, "UTF-8"),
         ("edge/g1/data", b"not gzip", props(n=1), CONTENT_TYPE_GZIP, "gzip"),
@@ -108,12 +119,51 @@ def test_unusable_messages_say_why(
     topic: str, payload: bytes, properties: dict[str, str], content_type: str, reason: str
 ) -> None:
     with pytest.raises(MessageError, match=reason):
-        decode_message(topic, payload, properties, content_type)
+        decode_message(topic, payload, properties, content_type, MAX_BYTES)
+
+
+def test_size_and_bomb_are_refused_as_too_large() -> None:
+    with pytest.raises(MessageError) as caught:
+        decode_message("edge/g1/data", gzip.compress(b"0" * 10**7), props(n=1), CONTENT_TYPE_GZIP, MAX_BYTES)
+    assert caught.value.reason == "too_large"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('ap,device=d clients=1i,gateway="gw-other" 10', "reserved name: field 'gateway'"),
+        ("ap,device=d gateway=1i 10", "reserved name: field 'gateway'"),
+        ("ap,device=d clients=1i,site=2.5 10", "reserved name: field 'site'"),
+        ("ap,device=d time=1i 10", "reserved name: field 'time'"),
+        ("ap,device=d _field=1i 10", "reserved name: field '_field'"),
+        ("ap,bridge=b1 clients=1i 10", "reserved name: tag 'bridge'"),
+        ("ap,severity=page clients=1i 10", "reserved name: tag 'severity'"),
+        ("ingest,device=d points=1i 10", "reserved name: measurement 'ingest'"),
+        ("alerts firing=true 10", "reserved name: measurement 'alerts'"),
+        ("ap clients=99999999999999999999i 10", "out of the 64-bit range"),
+        ("ap clients=1i 99999999999999999999", "timestamp"),
+        ("ap clients=1e999 10", "non-finite"),
+        ("ap clients=1i " + "9" * 5000, "bad timestamp"),
+        ("ap c=" + "[" * 100_000 + " 10", "over the limit"),
+    ],
+)
+def test_reserved_names_and_out_of_range_numbers_are_dead_lettered(line: str, reason: str) -> None:
+    for gateway_tag in ("", ",gateway=g1"):
+        sent = line.replace(" ", gateway_tag + " ", 1) if gateway_tag else line
+        decoded = decode_message("edge/g1/data", sent.encode(), props(n=1), CONTENT_TYPE, MAX_BYTES)
+        assert decoded.lines == [], sent
+        assert reason in decoded.bad_lines[0][1], decoded.bad_lines
+
+
+def test_names_that_only_look_reserved_pass() -> None:
+    lines = "ap,device=d gateways=1i,site_id=2i,time_s=3i 10\nap,device=d,model=x clients=1i 11\n"
+    decoded = decode_message("edge/g1/data", lines.encode(), props(n=2), CONTENT_TYPE, MAX_BYTES)
+    assert decoded.bad_lines == [] and len(decoded.lines) == 2
 
 
 def test_gzip_payload_is_accepted() -> None:
     payload = gzip.compress(b"a x=1i 1\n")
-    assert decode_message("edge/g1/data", payload, props(n=1), CONTENT_TYPE_GZIP).lines == [
+    assert decode_message("edge/g1/data", payload, props(n=1), CONTENT_TYPE_GZIP, MAX_BYTES).lines == [
         "a,gateway=g1 x=1i 1"
     ]
 
@@ -142,7 +192,7 @@ def test_a_whole_message_is_decoded_as_its_lines_are_one_by_one(readings: list[R
     lines = encode_many(readings)
     assume(lines)
     payload = ("\n".join(lines) + "\n").encode()
-    decoded = decode_message("edge/g1/data", payload, props(n=len(lines)), CONTENT_TYPE)
+    decoded = decode_message("edge/g1/data", payload, props(n=len(lines)), CONTENT_TYPE, MAX_BYTES)
     expected_good, expected_bad = [], []
     for line in lines:
         try:
@@ -152,6 +202,14 @@ def test_a_whole_message_is_decoded_as_its_lines_are_one_by_one(readings: list[R
     assert decoded.lines == expected_good
     assert [line for line, _ in decoded.bad_lines] == expected_bad
     assert all(parse(line).tags["gateway"] == "g1" for line in decoded.lines)
-    # Encoded readings are valid line protocol: only another gateway's tag makes one bad.
-    impostors = [encode(r) for r in readings if encode(r) and r.tags.get("gateway", "g1") != "g1"]
-    assert expected_bad == impostors
+    # Encoded readings are valid line protocol: only another gateway's tag or a reserved name makes
+    # one bad.
+    assert expected_bad == [encode(r) for r in readings if encode(r) and not _allowed(r)]
+
+
+def _allowed(reading: Reading) -> bool:
+    try:
+        check_reading(parse(encode(reading) or ""))
+    except LineProtocolError:
+        return False
+    return reading.tags.get("gateway", "g1") == "g1"

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 
 import pytest
 
+from bridge.fieldtypes import field_type
 from bridge.influx import WriteError
 from bridge.store import Store
+from edge.lineproto import parse
 
 
 class FakeInflux:
@@ -54,7 +56,7 @@ async def test_a_good_batch_is_one_request() -> None:
 async def test_a_partial_write_dead_letters_the_bad_lines_and_keeps_the_good(bad_at: list[int]) -> None:
     lines = [f"bad x={i}i {i}" if i in bad_at else line for i, line in enumerate(LINES)]
     influx = FakeInflux()
-    store = Store(influx, retry_max_s=30, sleep=Sleeps())
+    store = Store(influx, retry_max_s=30, sleep=Sleeps(), max_refused_requests=64)
     refused = await store.store(lines)
     assert [line for line, _ in refused] == [lines[i] for i in bad_at]
     assert all("partial write" in reason for _, reason in refused)
@@ -94,3 +96,70 @@ async def test_health_is_false_while_the_database_is_down() -> None:
     assert store.stats.healthy is None
     await store.store(LINES)
     assert seen == [False] and store.stats.healthy is True
+
+
+class TypedInflux:
+    """Like InfluxDB 1.x: a field's first type sticks; conflicting lines are refused (naming the first
+    conflict), the others stored."""
+
+    def __init__(self) -> None:
+        self.types: dict[tuple[str, str], str] = {}
+        self.stored: list[str] = []
+        self.requests = 0
+
+    async def write(self, lines: Sequence[str]) -> None:
+        self.requests += 1
+        conflicts = []
+        for line in lines:
+            reading = parse(line)
+            for name, value in reading.fields.items():
+                kind = field_type(value)
+                known = self.types.setdefault((reading.measurement, name), kind)
+                if known != kind:
+                    conflicts.append(
+                        f'input field "{name}" on measurement "{reading.measurement}" is type {kind}, '
+                        f"already exists as type {known}"
+                    )
+                    break
+            else:
+                self.stored.append(line)
+        if conflicts:
+            raise WriteError(
+                f"HTTP 400: partial write: field type conflict: {conflicts[0]} dropped={len(conflicts)}",
+                False,
+                None,
+                400,
+            )
+
+
+def typed_lines(gateway: str, count: int, value: str, start: int = 0) -> list[str]:
+    return [f"ap,device=d{i},gateway={gateway} clients={value} {start + i}" for i in range(count)]
+
+
+async def test_type_conflicts_cost_a_bounded_number_of_requests_and_spare_the_other_gateway() -> None:
+    influx = TypedInflux()
+    store = Store(influx, retry_max_s=1, sleep=Sleeps())
+    assert await store.store(typed_lines("good", 10, "1i")) == []  # clients is an integer now
+    batch = typed_lines("bad", 5000, '"x"') + typed_lines("good", 100, "2i", 100)
+    refused = await store.store(batch)
+    assert len(refused) == 5000 and all("field type conflict" in reason for _, reason in refused)
+    assert influx.requests <= 1 + 2  # the refused write, and the rest written again
+    assert len({line for line in influx.stored if "gateway=good" in line}) == 110
+    # The bad gateway is watched now: its next conflicts are caught before any write.
+    before = influx.requests
+    refused = await store.store(typed_lines("bad", 500, '"y"', 9000) + typed_lines("good", 5, "3i", 900))
+    assert len(refused) == 500 and influx.requests == before + 1
+    assert store.stats.refused_requests == 1
+
+
+async def test_bisection_is_the_last_resort_and_stays_within_the_budget() -> None:
+    influx = FakeInflux()
+    store = Store(influx, retry_max_s=1, sleep=Sleeps(), max_refused_requests=8)
+    lines = [f"bad,gateway=evil x={i}i {i}" for i in range(1000)]
+    lines += [f"m,gateway=gw{g} x={i}i {i}" for g in range(8) for i in range(50)]
+    refused = await store.store(lines)
+    assert {line for line in influx.stored} == {line for line in lines if "evil" not in line}
+    assert {line for line, _ in refused} == {line for line in lines if "evil" in line}
+    assert any("not isolated within 8 requests" in reason for _, reason in refused)
+    # One refused write, about 2·log2(9) to find the gateway, then the budget.
+    assert len(influx.requests) <= 1 + 2 * 4 + 8

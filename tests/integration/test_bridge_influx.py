@@ -15,6 +15,7 @@ import aiomqtt
 import pytest
 from paho.mqtt.packettypes import PacketTypes
 
+from bridge.deadletter_tools import body_of
 from edge import servers
 from edge.mqtt import properties
 from tests.bridge.feed import bridge_config, influx_v1, metrics, publish, wait_healthy
@@ -44,12 +45,11 @@ def test_v1_stores_every_point_with_the_topic_gateway_and_accounts_for_it(
             10,
             "accounting on /metrics",
         )
-        ingest = wait_for(
-            lambda: influx_query(
-                influxdb.url, "edge", "SELECT last(points), last(gaps) FROM ingest GROUP BY gateway"
-            ),
+        ingest_query = "SELECT last(points), last(gaps) FROM ingest GROUP BY gateway"
+        ingest = wait_for(  # written every second: the first write may predate gw-c's batches
+            lambda: series if len(series := influx_query(influxdb.url, "edge", ingest_query)) == 3 else None,
             10,
-            "the ingest measurement",
+            "the ingest measurement of the three gateways",
         )
     by_gateway = influx_query(influxdb.url, "edge", "SELECT count(clients) FROM ap GROUP BY gateway")
     assert {s["tags"]["gateway"]: s["values"][0][1] for s in by_gateway} == {
@@ -116,12 +116,13 @@ def test_malformed_input_is_counted_dead_lettered_logged_once_and_the_bridge_goe
     assert seen["edge_bridge_unattributed_messages_total"] == 1
     assert seen['edge_bridge_dead_letters_total{gateway="gw-x"}'] == 3  # impostor line, two "oops"
     assert seen['edge_bridge_points_total{gateway="gw-x"}'] == 1  # device=d clients=8i
+    assert seen['edge_bridge_dead_letter_records_total{gateway="gw-x",reason="malformed"}'] == 5
+    assert seen['edge_bridge_dead_letter_records_total{gateway="gw-x",reason="bad_line"}'] == 3
     records = [json.loads(line) for line in (tmp_path / "dead-bridge-1.jsonl").read_text().splitlines()]
-    assert len(records) == 9
-    reasons = " | ".join(record["reason"] for record in records)
-    for expected in ("seq and n", "version", "UTF-8", "gzip", "n=4", "topic", "gw-other", "bad field"):
-        assert expected in reasons
-    assert all(set(record) == {"time_s", "topic", "reason", "payload"} for record in records)
+    assert len(records) == 9  # one per message: 6 unusable, 3 with bad lines
+    details = " | ".join(record["detail"] for record in records)
+    for expected in ("seq is missing", "version", "UTF-8", "gzip", "n=4", "topic", "gw-other", "bad field"):
+        assert expected in details
     assert count(influxdb, "SELECT count(clients) FROM ap WHERE gateway = 'gw-other'") == 0
     logged = log.read_text()
     assert logged.count("unusable message from gw-x") == 1
@@ -155,11 +156,11 @@ def test_a_field_type_conflict_dead_letters_only_the_conflicting_lines(
             batches_stored = functools.partial(stored_batches, port, "gw-t", seq)
             wait_for(batches_stored, 30, f"batch {seq} stored", (log,))
     assert count(influxdb) == 50 + 57
-    records = [json.loads(line) for line in (tmp_path / "dead-bridge-1.jsonl").read_text().splitlines()]
+    (record,) = [json.loads(line) for line in (tmp_path / "dead-bridge-1.jsonl").read_text().splitlines()]
     stamped = [second[i].replace(" clients", ",gateway=gw-t clients", 1) for i in (5, 6, 40)]
-    assert sorted(record["payload"] for record in records) == sorted(stamped)
-    assert all(record["topic"] == "edge/gw-t/data" for record in records)
-    assert all("field type conflict" in record["reason"] for record in records)
+    assert sorted(body_of(record).decode().splitlines()) == sorted(stamped)
+    assert (record["topic"], record["reason"], record["lines"]) == ("edge/gw-t/data", "refused", 3)
+    assert "field type conflict" in record["detail"]
 
 
 def test_v2_api_into_victoriametrics(tmp_path: Path, mosquitto: servers.Server) -> None:
