@@ -162,6 +162,8 @@ class SnmpDevice(Section):
     deadline_s: float | None = Field(None, gt=0, le=86_400, description="None: 0.9 x interval_s")
     backend: Literal["gufo", "pysnmp"] | None = Field(None, description="None: the section's")
     clients: bool | None = Field(None, description="ap_client readings; None: the section's")
+    max_rows_per_table: int | None = Field(None, ge=1, le=1_000_000, description="None: the profile's")
+    max_requests_per_poll: int | None = Field(None, ge=1, le=100_000, description="None: the profile's")
 
     _secrets = model_validator(mode="before")(
         lambda data: _read_secret_files(data, ("community", "auth_key", "priv_key"))

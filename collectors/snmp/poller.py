@@ -4,12 +4,18 @@ The scheduler runs one `SnmpPoller` per device in its own task, so a dead or slo
 another; `limit` (shared) caps how many polls are on the wire at once. Each poll has its own deadline
 (`asyncio.timeout`). A device that keeps failing is polled less often (every 2nd, 4th, ... cycle up to
 `snmp.down_backoff_max_s`) and its going down and coming back are each logged once, by the scheduler's
-health tracking fed from `acc.add_error` / `acc.add_success`. `device_status` is written every cycle.
+health tracking fed from `acc.add_error` / `acc.add_success`. `device_status` is written every cycle,
+with `requests` (sent this poll) and `tables_capped` (tables cut at the row cap this poll): a poll
+spends at most the device's request budget and keeps at most its row cap per table (the device's
+config, else its profile's `[limits]`); a poll over budget fails like a dead device's and is backed
+off the same way, as is a device whose replies cannot be decoded. A capped table is logged once per
+episode (when it starts and when it ends), like a device going down.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 
@@ -17,13 +23,15 @@ from pydantic import SecretStr
 
 from collectors.snmp.backend import Credentials, SnmpBackend, SnmpBackendError, open_backend
 from collectors.snmp.privacy import ClientHasher
-from collectors.snmp.profile import Profile
+from collectors.snmp.profile import MAX_REQUESTS_PER_POLL, MAX_ROWS_PER_TABLE, Profile
 from collectors.snmp.readings import CounterState, build
 from collectors.snmp.snapshot import fetch, identify
 from collectors.snmp.walk import Link
 from edge.config import SnmpDevice, SnmpSection
 from edge.model import FieldValue, Reading
 from edge.scheduler import Accumulator
+
+log = logging.getLogger(__name__)
 
 
 class PollError(Exception):
@@ -85,6 +93,14 @@ class SnmpPoller:
         self.last_error = ""
         self.max_repetitions = section.max_repetitions
         self.walked: list[str] = []  # columns the last poll walked (what "only what is needed" came to)
+        self.capping = False  # tables were cut at the row cap at the last good poll
+
+    def _limits(self) -> tuple[int, int]:
+        """(rows per table, requests per poll): the device's, else its profile's, else the defaults."""
+        rows = self.profile.max_rows_per_table if self.profile else MAX_ROWS_PER_TABLE
+        requests = self.profile.max_requests_per_poll if self.profile else MAX_REQUESTS_PER_POLL
+        rows = min(self.device.max_rows_per_table or rows, self.settings.section.max_varbinds_per_walk)
+        return rows, self.device.max_requests_per_poll or requests
 
     def _status(self, fields: dict[str, FieldValue], time_ns: int) -> Reading:
         """`device_status`, with the AP's position from its config for the NOC map."""
@@ -111,10 +127,29 @@ class SnmpPoller:
             acc.add(reading)
         latency_ms = round((time.monotonic() - started_s) * 1000, 1)
         fields = {"up": True, "latency_ms": latency_ms, "error": "; ".join(problems)}
+        fields |= self._spent()
         acc.add(self._status(fields, time_ns))
         acc.add_success(self.name)
 
+    def _spent(self) -> dict[str, FieldValue]:
+        """What this poll cost the device, and a log line when tables start or stop being capped."""
+        if self.link is None:
+            return {"requests": 0, "tables_capped": 0}
+        capped = self.link.capped
+        if capped and not self.capping:
+            log.warning(
+                "%s: %d table(s) cut at %d rows (max_rows_per_table)",
+                self.name,
+                len(capped),
+                self.link.max_rows,
+            )
+        elif self.capping and not capped:
+            log.info("%s: tables end within max_rows_per_table again", self.name)
+        self.capping = bool(capped)
+        return {"requests": self.link.requests, "tables_capped": len(capped)}
+
     async def _failed(self, acc: Accumulator, exc: BaseException, started_s: float, time_ns: int) -> None:
+        requests = self.link.requests if self.link else 0
         await self.close()
         self.failures += 1
         self.last_error = error_text(exc)
@@ -122,6 +157,7 @@ class SnmpPoller:
         self.skip_cycles = min(2 ** (self.failures - 1) - 1, max_skip) if self.failures > 1 else 0
         latency_ms = round((time.monotonic() - started_s) * 1000, 1)
         fields: dict[str, FieldValue] = {"up": False, "latency_ms": latency_ms, "error": self.last_error}
+        fields["requests"] = requests
         acc.add(self._status(fields, time_ns))
         acc.add(Reading("ap", self.tags, {"up": False}, time_ns))
         acc.add_error(self.name, PollError(f"{self.device.host}: {self.last_error}"))
@@ -129,13 +165,16 @@ class SnmpPoller:
     async def _poll(self) -> tuple[list[Reading], list[str]]:
         if self.link is None:
             backend: SnmpBackend = await open_backend(self.backend_name, credentials_of(self.device))
-            section = self.settings.section
-            self.link = Link(
-                backend, self.max_repetitions, section.max_varbinds_per_walk, self.device.retries
-            )
+            self.link = Link(backend, self.max_repetitions, MAX_ROWS_PER_TABLE, self.device.retries)
+        self.link.begin_poll(*self._limits())
         if self.profile is None:
             self.profile = await identify(self.link, self.settings.profiles)
+            self.link.max_rows, self.link.max_requests = self._limits()
         snapshot = await fetch(self.link, self.profile, self.clients, self.model)
+        if self.link.capped:
+            snapshot.problems.append(
+                f"cut at {self.link.max_rows} rows (max_rows_per_table): {', '.join(self.link.capped)}"
+            )
         self.max_repetitions = self.link.max_repetitions
         self.model, self.walked = snapshot.model, list(snapshot.columns)
         readings, self.counters = build(

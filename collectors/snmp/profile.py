@@ -3,12 +3,16 @@
 A profile is a TOML file (built-ins in `collectors/snmp/profiles/`, more in `snmp.profiles_dir`), the
 way Telegraf's `snmp.Field` describes a mapping instead of code. A profile names scalars (one GET for
 all of them) and tables (one GETBULK walk per needed column, never the whole table), the measurement
-each table feeds (`ap_radio`, `ap_iface`, `ap_client`) and the `ap` totals it adds up. Files are parsed
-and validated once, at start; a bad file stops the agent with the file and the key at fault.
+each table feeds (`ap_radio`, `ap_iface`, `ap_client`) and the `ap` totals it adds up, and `[limits]`:
+how far a poll of such a device may go (`max_rows_per_table`, `max_requests_per_poll`; a device's
+config may override both), so a firmware whose table never ends costs a bounded number of requests.
+Files are parsed and validated once, at start; every bad file is reported with its path and the key
+at fault, never as a traceback.
 """
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,13 +30,19 @@ MEASUREMENTS = ("", "ap_radio", "ap_iface", "ap_client")
 COMBINES = ("sum", "max", "min", "avg")
 TOTALS = ("sum", "avg", "max", "count")
 INDEX_PARTS = {"mac": 6}  # index components wider than one sub-identifier
+# Default limits: a healthy poll of a simulated AP of any built-in profile costs 7-17 requests, an
+# AP with 200 clients about 65, a CAPsMAN controller with 1000 clients about 300 (40 GETBULKs and
+# 250 GETs of 24 cells). Rows beyond the cap are not asked for; a bigger device's profile or config
+# raises both.
+MAX_ROWS_PER_TABLE = 1000
+MAX_REQUESTS_PER_POLL = 300
 
 
 class ProfileError(ConfigError):
     """A profile that cannot be used; a ConfigError, so the agent and check-config report it alike."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__([message])
+    def __init__(self, *messages: str) -> None:
+        super().__init__(list(messages))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +102,8 @@ class Profile:
     derived: Mapping[str, str]
     model_oids: tuple[str, ...]
     model_column: str
+    max_rows_per_table: int = MAX_ROWS_PER_TABLE
+    max_requests_per_poll: int = MAX_REQUESTS_PER_POLL
 
 
 def _oid(value: Any, where: str) -> str:
@@ -100,6 +112,21 @@ def _oid(value: Any, where: str) -> str:
     if not text or not all(part.isdigit() for part in parts) or len(parts) < 2:
         raise ProfileError(f"{where}: {value!r} is not a numeric OID")
     return text
+
+
+def _number(raw: Mapping[str, Any], key: str, default: float, where: str) -> float:
+    """A finite number from the TOML (an integer or a float, never a string)."""
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ProfileError(f"{where}.{key}: {value!r} is not a number")
+    return float(value)
+
+
+def _count(raw: Mapping[str, Any], key: str, default: int, where: str, low: int = 1) -> int:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ProfileError(f"{where}.{key}: {value!r} is not a whole number of at least {low}")
+    return value
 
 
 def _field(raw: Any, where: str) -> OidField:
@@ -121,10 +148,10 @@ def _field(raw: Any, where: str) -> OidField:
         name=str(raw["name"]),
         oid=_oid(raw["oid"], f"{where}.oid"),
         kind=kind,
-        scale=float(raw.get("scale", 1.0)),
+        scale=_number(raw, "scale", 1.0, where),
         zero_absent=bool(raw.get("zero_absent", False)),
         rate=str(raw.get("rate", "")),
-        rate_scale=float(raw.get("rate_scale", 8.0)),
+        rate_scale=_number(raw, "rate_scale", 8.0, where),
         combine=combine,
         fallback=_field({"name": raw["name"], **fallback}, f"{where}.fallback") if fallback else None,
     )
@@ -186,6 +213,12 @@ def _table(raw: Any, where: str) -> Table:
 def parse_profile(data: Mapping[str, Any], name: str, parent: Profile | None = None) -> Profile:
     """A validated profile from parsed TOML; `parent` is the profile named by `extends`."""
     match = data.get("match", {})
+    limits = data.get("limits", {})
+    if not isinstance(match, dict) or not isinstance(limits, dict):
+        raise ProfileError(f"{name}: [match] and [limits] are tables")
+    unknown = set(limits) - {"max_rows_per_table", "max_requests_per_poll"}
+    if unknown:
+        raise ProfileError(f"{name}.limits: unknown keys {sorted(unknown)}")
     scalars = tuple(_field(item, f"{name}.scalars[{i}]") for i, item in enumerate(data.get("scalars", [])))
     tables = tuple(_table(item, f"{name}.tables[{i}]") for i, item in enumerate(data.get("tables", [])))
     derived = {str(k): str(v) for k, v in data.get("derived", {}).items()}
@@ -195,7 +228,7 @@ def parse_profile(data: Mapping[str, Any], name: str, parent: Profile | None = N
         vendor=str(data.get("vendor", name)),
         sys_object_ids=tuple(_oid(o, f"{name}.match.sys_object_id") for o in match.get("sys_object_id", [])),
         probe=_oid(match["probe"], f"{name}.match.probe") if "probe" in match else "",
-        priority=int(match.get("priority", 0)),
+        priority=_count(match, "priority", 0, f"{name}.match", low=-1_000_000),
         scalars=(parent.scalars if parent else ()) + scalars,
         tables=(parent.tables if parent else ()) + tables,
         derived={**(parent.derived if parent else {}), **derived},
@@ -205,6 +238,18 @@ def parse_profile(data: Mapping[str, Any], name: str, parent: Profile | None = N
         model_column=_oid(model["column"], f"{name}.model.column")
         if "column" in model
         else (parent.model_column if parent and not model else ""),
+        max_rows_per_table=_count(
+            limits,
+            "max_rows_per_table",
+            parent.max_rows_per_table if parent else MAX_ROWS_PER_TABLE,
+            f"{name}.limits",
+        ),
+        max_requests_per_poll=_count(
+            limits,
+            "max_requests_per_poll",
+            parent.max_requests_per_poll if parent else MAX_REQUESTS_PER_POLL,
+            f"{name}.limits",
+        ),
     )
     known = {item.name for item in profile.scalars} | {t for tb in profile.tables for t in tb.totals}
     for target, expression in profile.derived.items():
@@ -218,16 +263,20 @@ def parse_profile(data: Mapping[str, Any], name: str, parent: Profile | None = N
 
 
 def load_profiles(extra_dirs: Iterable[Path] = ()) -> dict[str, Profile]:
-    """Built-in profiles, then every `*.toml` of `extra_dirs` (a file may replace a built-in)."""
+    """Built-in profiles, then every `*.toml` of `extra_dirs` (a file may replace a built-in).
+
+    Every bad file is reported, each by its path and the key at fault (one ProfileError)."""
     raw: dict[str, dict[str, Any]] = {}
+    paths: dict[str, Path] = {}
+    problems: list[str] = []
     for directory in (BUILTIN_DIR, *extra_dirs):
         if not directory.is_dir():
             raise ProfileError(f"{directory}: profile directory not found")
         for path in sorted(directory.glob("*.toml")):
             try:
-                raw[path.stem] = tomllib.loads(path.read_text())
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise ProfileError(f"{path}: {exc}") from exc
+                raw[path.stem], paths[path.stem] = tomllib.loads(path.read_text()), path
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                problems.append(f"{path}: {exc}")
     profiles: dict[str, Profile] = {}
 
     def build(name: str, chain: tuple[str, ...]) -> Profile:
@@ -239,11 +288,21 @@ def load_profiles(extra_dirs: Iterable[Path] = ()) -> dict[str, Profile]:
             raise ProfileError(f"{chain[-1] if chain else name}: extends unknown profile {name!r}")
         parent_name = raw[name].get("extends")
         parent = build(str(parent_name), (*chain, name)) if parent_name else None
-        profiles[name] = parse_profile(raw[name], name, parent)
+        try:
+            profiles[name] = parse_profile(raw[name], name, parent)
+        except ProfileError as exc:
+            raise ProfileError(*(f"{paths[name]}: {problem}" for problem in exc.problems)) from exc
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a value of the wrong shape
+            raise ProfileError(f"{paths[name]}: a key is missing or of the wrong kind ({exc!r})") from exc
         return profiles[name]
 
     for name in raw:
-        build(name, ())
+        try:
+            build(name, ())
+        except ProfileError as exc:
+            problems += [problem for problem in exc.problems if problem not in problems]
+    if problems:
+        raise ProfileError(*problems)
     return profiles
 
 

@@ -2,8 +2,13 @@
 GETBULK size that halves when the device cannot cope and stays halved for that device.
 
 Guards against real firmware bugs: an agent whose OIDs do not increase would make a naive walk loop
-forever; a table that never ends would eat the gateway's memory. Error texts name the column, never
-the row's OID: a registration table's row OID carries a client's MAC.
+forever; a table that never ends would eat the gateway's memory and, walked again at every poll, the
+device's CPU. So a column keeps at most `max_rows` rows (the rest is not asked for; the column is
+noted in `capped`), and one poll spends at most `max_requests` requests (`begin_poll` resets the
+count): past it the poll is abandoned with `BudgetSpent`, which fails the poll like a dead device, so
+a device that cannot be served within its budget is backed off too. Requests of a walk are counted
+per page of `max_repetitions` varbinds, before the page is asked for. Error texts name the column,
+never the row's OID: a registration table's row OID carries a client's MAC.
 """
 
 from __future__ import annotations
@@ -18,7 +23,11 @@ GET_CHUNK = 24  # varbinds per GET at most: small enough for any agent's datagra
 
 
 class WalkError(SnmpBackendError):
-    """A column's walk was abandoned (OIDs not increasing, too many rows); the other columns stand."""
+    """A column's walk was abandoned (OIDs not increasing); the other columns stand."""
+
+
+class BudgetSpent(SnmpBackendError):
+    """This poll asked for as many requests as the device's budget allows: the poll is abandoned."""
 
 
 def oid_key(oid: str) -> Index:
@@ -28,13 +37,34 @@ def oid_key(oid: str) -> Index:
 class Link:
     """The wire to one device. `max_repetitions` is the GETBULK size that currently works for it."""
 
-    def __init__(self, backend: SnmpBackend, max_repetitions: int, max_varbinds: int, retries: int) -> None:
+    def __init__(
+        self,
+        backend: SnmpBackend,
+        max_repetitions: int,
+        max_rows: int,
+        retries: int,
+        max_requests: int = 1_000_000,
+    ) -> None:
         self.backend = backend
         self.max_repetitions = max_repetitions
-        self.max_varbinds = max_varbinds
+        self.max_rows = max_rows
         self.retries = retries
+        self.max_requests = max_requests
+        self.requests = 0  # requests sent this poll
+        self.capped: list[str] = []  # columns cut at max_rows this poll
         self.requests_varbinds = 0  # varbinds received, for the benchmark's per-varbind figures
         self.rows_seen: dict[str, int] = {}  # rows of each column at its last walk
+
+    def begin_poll(self, max_rows: int, max_requests: int) -> None:
+        """A new poll, with this device's limits: the request count and the capped columns restart."""
+        self.max_rows, self.max_requests = max_rows, max_requests
+        self.requests, self.capped = 0, []
+
+    def _spend(self) -> None:
+        """Count one request about to be sent; refuse it past the budget."""
+        if self.requests >= self.max_requests:
+            raise BudgetSpent(f"request budget of {self.max_requests} per poll spent (max_requests_per_poll)")
+        self.requests += 1
 
     async def get(self, oids: Sequence[str]) -> dict[str, Value]:
         """Values of the OIDs that exist (absent ones are left out), in GETs of at most
@@ -44,6 +74,7 @@ class Link:
         while start < len(oids):
             size = max(1, min(GET_CHUNK, self.max_repetitions))
             chunk = oids[start : start + size]
+            self._spend()
             try:
                 answer = await self.backend.get_many(chunk)
             except TooBig:
@@ -94,8 +125,11 @@ class Link:
     async def _walk_once(self, column: str, repetitions: int) -> dict[Index, Value]:
         prefix, start, rows = column + ".", len(column) + 1, dict[Index, Value]()
         last: Index = ()
+        received = 0
+        self._spend()
         async with contextlib.aclosing(self.backend.bulk_walk(column, repetitions)) as varbinds:
             async for oid, value in varbinds:
+                received += 1
                 if not oid.startswith(prefix):
                     break
                 key = tuple(map(int, oid[start:].split(".")))  # the row index: compared within the column
@@ -105,6 +139,9 @@ class Link:
                 self.requests_varbinds += 1
                 if value is not None:
                     rows[key] = value
-                if len(rows) > self.max_varbinds:
-                    raise WalkError(f"walk of {column}: more than {self.max_varbinds} rows")
+                if len(rows) >= self.max_rows:
+                    self.capped.append(column)
+                    break
+                if received % repetitions == 0:  # the next varbind costs the next GETBULK
+                    self._spend()
         return rows

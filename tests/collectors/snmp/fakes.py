@@ -19,6 +19,8 @@ class FakeDevice:
     dead: bool = False
     delay_s: float = 0.0
     repeat_at: str | None = None  # the walk yields this OID twice (an agent whose OIDs do not increase)
+    endless: str | None = None  # a column whose walk never ends: .1, .2, .3, ... forever
+    requests: int = 0  # requests received: one per GET, one per GETBULK page
     asked_repetitions: list[int] = field(default_factory=list)
     _order: list[tuple[tuple[int, ...], str]] = field(default_factory=list)
 
@@ -45,15 +47,30 @@ class FakeBackend:
             raise NoResponse("no response")
 
     async def get_many(self, oids: Sequence[str]) -> dict[str, Value]:
+        self.device.requests += 1
         await self._answer()
         return {oid: self.device.values[oid] for oid in oids if oid in self.device.values}
 
     async def bulk_walk(self, column: str, max_repetitions: int) -> AsyncGenerator[tuple[str, Value], None]:
         self.device.asked_repetitions.append(max_repetitions)
+        self.device.requests += 1
         await self._answer()
         limit = self.device.too_big_above
         if limit is not None and max_repetitions > limit:
             raise TooBig("tooBig")
+        sent = 0
+        async for oid, value in self._varbinds(column):
+            if sent and sent % max_repetitions == 0:  # the next page is another GETBULK
+                self.device.requests += 1
+            sent += 1
+            yield oid, value
+
+    async def _varbinds(self, column: str) -> AsyncGenerator[tuple[str, Value], None]:
+        if column == self.device.endless:
+            row = 1
+            while True:
+                yield f"{column}.{row}", row
+                row += 1
         for oid in self.device.after(column):
             yield oid, self.device.values[oid]
             if oid == self.device.repeat_at:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from collectors.snmp import ProfileError, settings_for
-from collectors.snmp.backend import Credentials, SnmpBackend
+from collectors.snmp.backend import Credentials, SnmpBackend, SnmpBackendError, Value
 from collectors.snmp.poller import SnmpPoller
+from collectors.snmp.profile import MAX_REQUESTS_PER_POLL
 from edge.config import AgentConfig, SnmpSection
 from edge.scheduler import Accumulator, SourceHealth
 from tests.collectors.snmp.fakes import FakeBackend, FakeDevice
@@ -101,6 +103,7 @@ async def test_a_slow_device_misses_its_deadline_without_delaying_another(
         "up": False,
         "latency_ms": status(slow_acc)["latency_ms"],
         "error": "deadline exceeded",
+        "requests": 1,
     }
     assert status(fast_acc)["up"] is True
 
@@ -151,3 +154,72 @@ def test_device_settings_fall_back_to_the_section() -> None:
     first, second = pollers({"backend": "pysnmp", "devices": [device(1), device(2, backend="gufo")]})
     assert (first.backend_name, second.backend_name) == ("pysnmp", "gufo")
     assert first.deadline_s == pytest.approx(27.0)
+
+
+CLIENT_TABLE = "1.3.6.1.4.1.14988.1.1.1.2.1.3"  # MikroTik's registration table: its first column
+
+
+async def test_a_healthy_poll_is_well_within_the_default_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeDevice(load_walk(MIKROTIK))
+    fleet(monkeypatch, {1: fake})
+    (poller,) = pollers({"devices": [device(1)], "clients": True, "client_hash_key": KEY})
+    for _ in range(2):
+        fake.requests = 0
+        acc = await cycle(poller, SourceHealth())
+        assert status(acc)["requests"] == fake.requests
+    assert status(acc)["tables_capped"] == 0 and status(acc)["error"] == ""
+    assert fake.requests * 10 < MAX_REQUESTS_PER_POLL
+
+
+async def test_an_endless_table_is_capped_every_poll_counted_and_logged_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeDevice(load_walk(MIKROTIK), endless=CLIENT_TABLE)
+    fleet(monkeypatch, {1: fake})
+    section = {"devices": [device(1, max_rows_per_table=50)], "clients": True, "client_hash_key": KEY}
+    (poller,) = pollers(section)
+    caplog.set_level(logging.INFO, logger="collectors.snmp.poller")
+    for _ in range(3):
+        fake.requests = 0
+        acc = await cycle(poller, SourceHealth())
+        assert status(acc)["up"] is True and status(acc)["tables_capped"] == 1
+        assert "cut at 50 rows (max_rows_per_table)" in status(acc)["error"]
+        assert status(acc)["requests"] == fake.requests < 40  # not the 10,000-row walk of before
+    assert sum("cut at 50 rows" in r.message for r in caplog.records) == 1
+    fake.endless = None
+    acc = await cycle(poller, SourceHealth())
+    assert status(acc)["tables_capped"] == 0
+    assert sum("within max_rows_per_table again" in r.message for r in caplog.records) == 1
+
+
+async def test_a_poll_over_budget_fails_and_is_backed_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeDevice(load_walk(MIKROTIK), endless=CLIENT_TABLE)
+    fleet(monkeypatch, {1: fake})
+    section = {"devices": [device(1, interval_s=10, max_requests_per_poll=20)], "down_backoff_max_s": 80}
+    section |= {"clients": True, "client_hash_key": KEY}
+    (poller,) = pollers(section)
+    results = [await cycle(poller, SourceHealth()) for _ in range(8)]
+    assert status(results[0])["up"] is False and status(results[0])["requests"] == 20
+    assert "request budget of 20 per poll spent" in status(results[0])["error"]
+    assert fake.requests <= 4 * 20  # 4 polls of 8 cycles: backed off like a dead device
+    assert sum("(backing off)" in status(acc)["error"] for acc in results) == 4
+
+
+async def test_a_device_whose_replies_cannot_be_decoded_is_backed_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Garbled(FakeBackend):
+        async def get_many(self, oids: Sequence[str]) -> dict[str, Value]:
+            self.device.requests += 1
+            raise SnmpBackendError("PySnmpDecodeError: incomplete")
+
+    fake = FakeDevice(load_walk(MIKROTIK))
+
+    async def open_garbled(name: str, credentials: Credentials) -> SnmpBackend:
+        return Garbled(fake)
+
+    monkeypatch.setattr("collectors.snmp.poller.open_backend", open_garbled)
+    (poller,) = pollers({"devices": [device(1, interval_s=10)], "down_backoff_max_s": 80})
+    results = [await cycle(poller, SourceHealth()) for _ in range(8)]
+    assert all(status(acc)["up"] is False for acc in results)
+    assert fake.requests == 4 and "decode" in status(results[0])["error"].lower()

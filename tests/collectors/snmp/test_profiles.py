@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from collectors.snmp.expr import evaluate, names_in
-from collectors.snmp.profile import ProfileError, candidates, load_profiles
+from collectors.snmp.profile import (
+    MAX_REQUESTS_PER_POLL,
+    MAX_ROWS_PER_TABLE,
+    ProfileError,
+    candidates,
+    load_profiles,
+)
 from collectors.snmp.snapshot import fetch
 from collectors.snmp.walk import Link
 from tests.collectors.snmp.fakes import FakeBackend, FakeDevice
@@ -92,3 +98,47 @@ def test_expressions_are_arithmetic_only() -> None:
     assert evaluate("a + c", {"a": 1.0}) is None
     with pytest.raises(ValueError, match="not allowed"):
         names_in("open('x')")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[[scalars]]\nname = "x"\noid = "1.3.6.1.2.1.1.3.0"\nscale = "abc"\n',
+            "scalars[0].scale: 'abc' is not a number",
+        ),
+        ("[match]\npriority = 1.5\n", "match.priority: 1.5 is not a whole number"),
+        ("[limits]\nmax_rows_per_table = 0\n", "limits.max_rows_per_table: 0 is not a whole number"),
+        ("[limits]\nmax_rows = 10\n", "unknown keys"),
+        ("tables = 5\n", "wrong kind"),
+    ],
+)
+def test_a_bad_value_is_an_error_naming_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "bad.toml").write_text(text)
+    with pytest.raises(ProfileError) as caught:
+        load_profiles([tmp_path])
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"{tmp_path / 'bad.toml'}: ") and message in problem
+
+
+def test_every_bad_profile_is_reported_at_once(tmp_path: Path) -> None:
+    (tmp_path / "one.toml").write_text('[[scalars]]\nname = "x"\noid = "1.3.6.1.2.1.1.3.0"\nscale = "a"\n')
+    (tmp_path / "two.toml").write_text("not = = toml")
+    with pytest.raises(ProfileError) as caught:
+        load_profiles([tmp_path])
+    assert [problem.split(":")[0] for problem in caught.value.problems] == [
+        str(tmp_path / "two.toml"),
+        str(tmp_path / "one.toml"),
+    ]
+
+
+def test_limits_come_from_the_profile_and_are_inherited(tmp_path: Path) -> None:
+    (tmp_path / "big.toml").write_text('extends = "generic"\n[limits]\nmax_rows_per_table = 5000\n')
+    (tmp_path / "bigger.toml").write_text('extends = "big"\n[limits]\nmax_requests_per_poll = 900\n')
+    profiles = load_profiles([tmp_path])
+    assert profiles["generic"].max_rows_per_table == MAX_ROWS_PER_TABLE
+    assert (profiles["big"].max_rows_per_table, profiles["big"].max_requests_per_poll) == (
+        5000,
+        MAX_REQUESTS_PER_POLL,
+    )
+    assert (profiles["bigger"].max_rows_per_table, profiles["bigger"].max_requests_per_poll) == (5000, 900)

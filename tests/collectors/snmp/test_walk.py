@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from collectors.snmp.backend import NoResponse
-from collectors.snmp.walk import Link, WalkError
+from collectors.snmp.walk import BudgetSpent, Link, WalkError
 from tests.collectors.snmp.fakes import FakeBackend, FakeDevice
 
 IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
@@ -33,9 +33,31 @@ async def test_non_increasing_oid_abandons_the_walk_without_naming_the_row() -> 
     assert f"{IF_NAME}.3" not in str(caught.value)
 
 
-async def test_walk_is_capped_in_rows() -> None:
-    with pytest.raises(WalkError, match="more than 5 rows"):
-        await Link(FakeBackend(device()), 25, 5, 0).walk(IF_NAME)
+async def test_walk_is_capped_in_rows_and_the_column_noted() -> None:
+    link = Link(FakeBackend(device()), 25, 5, 0)
+    assert list(await link.walk(IF_NAME)) == [(i,) for i in range(1, 6)]
+    assert link.capped == [IF_NAME]
+
+
+async def test_an_endless_column_costs_its_row_cap_in_requests_not_more() -> None:
+    fake = FakeDevice({}, endless=IF_NAME)
+    link = Link(FakeBackend(fake), 10, 100, 0)
+    rows = await link.walk(IF_NAME)
+    assert len(rows) == 100 and link.capped == [IF_NAME]
+    assert fake.requests == link.requests == 10  # 100 rows in pages of 10
+
+
+async def test_a_poll_past_its_request_budget_is_abandoned() -> None:
+    fake = FakeDevice({}, endless=IF_NAME)
+    link = Link(FakeBackend(fake), 10, 10_000, 0)
+    link.begin_poll(max_rows=10_000, max_requests=7)
+    with pytest.raises(BudgetSpent, match="request budget of 7 per poll spent"):
+        await link.walk(IF_NAME)
+    assert fake.requests == 7
+    link.begin_poll(max_rows=10_000, max_requests=7)
+    with pytest.raises(BudgetSpent):
+        await link.get([f"{IF_NAME}.{i}" for i in range(1, 1000)])
+    assert fake.requests == 14  # each poll starts a new budget
 
 
 async def test_too_big_halves_the_size_and_the_device_keeps_it() -> None:
