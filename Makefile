@@ -11,7 +11,7 @@ DEB_CMDS := mosquitto:mosquitto mosquitto_sub:mosquitto-clients influxd:influxdb
 	chromium:chromium chromedriver:chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-packages venv test lint typecheck unit demo clean
+.PHONY: setup system-packages venv test lint typecheck unit hours demo clean
 
 setup: system-packages venv
 
@@ -48,6 +48,11 @@ typecheck: setup
 
 unit: setup
 	$(BIN)/pytest -m 'not integration'
+
+# The tests that depend on the simulated daily curve: at 03:00, 07:00, 19:00 and 23:59 WIB (also part
+# of `make test`), or only at CLOCK=ISO8601 (e.g. 2026-12-01T12:00+07:00).
+hours: setup
+	$(if $(CLOCK),EDGE_SIM_CLOCK=$(CLOCK) )$(BIN)/pytest -m hours
 
 test: setup
 	$(BIN)/ruff check .

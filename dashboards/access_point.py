@@ -76,6 +76,10 @@ def _radio_panels() -> list[Panel]:
             [_per_radio("ccq_pct")],
             unit="percent",
             steps=[Step("red"), Step("orange", 50), Step("green", 75)],
+            description="Connection quality of the stations on each radio. Undefined without a station "
+            "(and not measured on a MikroTik virtual AP), so it is absent then, not 0: at night this "
+            "panel is empty while Clients per radio shows 0.",
+            no_value="No station",
         ),
         timeseries(
             "Channel utilisation",

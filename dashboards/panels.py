@@ -19,8 +19,10 @@ def timeseries(
     steps: list[Step] | None = None,
     description: str = "",
     bars: bool = False,
+    no_value: str = "",
 ) -> Panel:
-    """Lines (or bars, for counts per interval); with `steps`, the bands are shaded behind the lines."""
+    """Lines (or bars, for counts per interval); with `steps`, the bands are shaded behind the lines.
+    `no_value` replaces Grafana's "No data" where nothing is a documented state (docs/schema.md)."""
     custom: JSON = {
         "drawStyle": "bars" if bars else "line",
         "lineWidth": 1,
@@ -32,7 +34,7 @@ def timeseries(
     options: JSON = {"legend": LEGEND_TABLE, "tooltip": {"mode": "multi", "sort": "desc"}}
     return Panel(
         "timeseries", title, targets, width=width, unit=unit, steps=steps or [], custom=custom,
-        options=options, description=description,
+        options=options, description=description, no_value=no_value,
     )  # fmt: skip
 
 

@@ -140,7 +140,7 @@ def cmd_sim_fleet(args: argparse.Namespace) -> int:
     buffer_path = args.buffer_path or args.config_out.resolve().parent / "buffer.db"
     fleet = FleetArgs(
         args.aps, args.intersections, args.seed, args.faults, args.config_out, port_dir,
-        args.gateway_id, args.broker_url, buffer_path, args.interval_s,
+        args.gateway_id, args.broker_url, buffer_path, args.interval_s, args.clock, args.time_scale,
     )  # fmt: skip
     return serve(fleet)
 
@@ -187,6 +187,18 @@ def build_parser() -> argparse.ArgumentParser:
     fleet.add_argument("--buffer-path", type=Path, help="buffer in the config (default: beside the config)")
     fleet.add_argument(
         "--interval-s", type=float, default=30.0, help="poll interval in the config (default 30)"
+    )
+    fleet.add_argument(
+        "--clock",
+        metavar="ISO8601",
+        help="simulated time starts at this instant and runs on, e.g. 2026-12-01T03:00+07:00 "
+        "(default: $EDGE_SIM_CLOCK, else the wall clock)",
+    )
+    fleet.add_argument(
+        "--time-scale",
+        type=float,
+        metavar="F",
+        help="simulated seconds per real second (default: $EDGE_SIM_TIME_SCALE, else 1)",
     )
     fleet.set_defaults(func=cmd_sim_fleet)
     schema = sub.add_parser("config-schema", help="JSON Schema of a config file, for editor completion")

@@ -2,7 +2,9 @@
 
 Access points answer real SNMP on 127.0.0.1 (firmware_sim.snmp); intersections speak real bytes on
 pseudo-terminals linked from one folder (firmware_sim.serial). The same seed gives the same fleet:
-names, vendors, sites, credentials and behaviour; only the UDP ports and the pty numbers differ.
+names, vendors, sites, credentials and behaviour; only the UDP ports and the pty numbers differ. One
+clock (firmware_sim.clock) drives every device: the wall clock, or a simulated instant and speed-up
+(`--clock`, `--time-scale`, or EDGE_SIM_CLOCK / EDGE_SIM_TIME_SCALE) so the field can be put at night.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from firmware_sim.clock import Clock, format_instant, resolve_clock, wall_clock
 from firmware_sim.serial import (
     PORTS,
     IntersectionHandle,
@@ -63,15 +66,16 @@ def apply_faults(text: str, ap_specs: list[ApSpec], intersection_specs: list[Int
 
 @contextlib.asynccontextmanager
 async def run_field(
-    aps: int, intersections: int, seed: int, faults: str, port_dir: Path
+    aps: int, intersections: int, seed: int, faults: str, port_dir: Path, clock: Clock = wall_clock
 ) -> AsyncIterator[Field]:
-    """Serve the fleet in the running event loop for the duration of the block (`port_dir` must exist)."""
+    """Serve the fleet in the running event loop for the duration of the block (`port_dir` must exist),
+    every device on `clock`."""
     ap_specs = make_fleet_specs(aps, seed)
     intersection_specs = make_intersection_specs(intersections, seed)
     apply_faults(faults, ap_specs, intersection_specs)
     async with (
-        run_fleet(ap_specs) as ap_handles,
-        run_intersections(intersection_specs, port_dir) as crossings,
+        run_fleet(ap_specs, clock=clock) as ap_handles,
+        run_intersections(intersection_specs, port_dir, clock=clock) as crossings,
     ):
         yield Field(ap_handles, crossings, port_dir)
 
@@ -155,13 +159,21 @@ def agent_config(field: Field, gateway_id: str, broker_url: str, buffer_path: Pa
 def serve(args: FleetArgs) -> int:
     """Run the field until SIGINT or SIGTERM; write the agent config as soon as every device answers."""
     args.port_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        clock = resolve_clock(args.clock, args.time_scale)
+    except ValueError as exc:
+        print(f"edge sim fleet: {exc}", file=sys.stderr)
+        return 2
+    when = "the wall clock" if clock is wall_clock else f"simulated time from {clock!r}"
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        async with run_field(args.aps, args.intersections, args.seed, args.faults, args.port_dir) as field:
+        async with run_field(
+            args.aps, args.intersections, args.seed, args.faults, args.port_dir, clock
+        ) as field:
             text = agent_config(field, args.gateway_id, args.broker_url, args.buffer_path, args.interval_s)
             tmp = args.config_out.with_name(args.config_out.name + ".tmp")
             tmp.write_text(text)
@@ -170,7 +182,8 @@ def serve(args: FleetArgs) -> int:
             print(
                 f"edge sim fleet: {len(field.aps)} APs on 127.0.0.1 (UDP {ports[0] if ports else '-'}-"
                 f"{ports[-1] if ports else '-'}), {len(field.intersections)} intersections with ports in "
-                f"{args.port_dir}; agent config in {args.config_out}. Ctrl-C stops.",
+                f"{args.port_dir}; agent config in {args.config_out}; {when} "
+                f"(now {format_instant(clock())}). Ctrl-C stops.",
                 flush=True,
             )
             await stop.wait()
@@ -195,3 +208,5 @@ class FleetArgs:
     broker_url: str
     buffer_path: Path
     interval_s: float
+    clock: str | None = None  # ISO 8601 instant the field's time starts at; None: EDGE_SIM_CLOCK or now
+    time_scale: float | None = None  # simulated seconds per real second; None: EDGE_SIM_TIME_SCALE or 1

@@ -152,12 +152,33 @@ def group_rows(table: Table, rows: list[tuple[dict[str, str], Row]]) -> list[tup
     return combined
 
 
-def totals(table: Table, rows: list[tuple[dict[str, str], Row]]) -> dict[str, float | int]:
-    """The table's contributions to `ap`: counts and sums of integers are integers, the rest floats."""
+def _walk_failed(table: Table, snapshot: Snapshot) -> bool:
+    first = table.fields[0]
+    return first.oid in snapshot.failed_walks or bool(
+        first.fallback and first.fallback.oid in snapshot.failed_walks
+    )
+
+
+def totals(
+    table: Table, rows: list[tuple[dict[str, str], Row]], snapshot: Snapshot
+) -> dict[str, float | int]:
+    """The table's contributions to `ap`: counts and sums of integers are integers, the rest floats.
+
+    Zero is a value: an empty table (an AP with no clients, no hotspot users) counts and sums to 0.
+    An average, maximum or minimum of nothing is undefined and stays out, and so does every total of a
+    table whose walk broke (docs/schema.md, "Absent fields")."""
     out: dict[str, float | int] = {}
-    if not rows:
-        return out
     kinds = {spec.name: spec.kind for spec in table.fields}
+    if not rows:
+        if _walk_failed(table, snapshot):
+            return out
+        for name, how in table.totals.items():
+            op, _, source = how.partition(":")
+            if op == "count" or (op == "sum" and kinds[source] in INTEGER_KINDS):
+                out[name] = 0
+            elif op == "sum":
+                out[name] = 0.0
+        return out
     for name, how in table.totals.items():
         op, _, source = how.partition(":")
         if op == "count":
@@ -214,7 +235,7 @@ def build(
         if table.measurement == "ap_client" and not clients:
             continue
         rows = table_rows(table, ctx, hasher)
-        for name, value in totals(table, rows).items():
+        for name, value in totals(table, rows, snapshot).items():
             ap_values[name] = ap_values[name] + value if name in ap_values else value
         if table.group:
             rows = group_rows(table, rows)

@@ -29,6 +29,7 @@ class Snapshot:
     time_ns: int = field(default_factory=time.time_ns)
     time_s: float = field(default_factory=time.monotonic)
     problems: list[str] = field(default_factory=list)
+    failed_walks: set[str] = field(default_factory=set)  # columns whose walk broke: unknown, not empty
 
 
 def text_of(value: Value) -> str:
@@ -143,5 +144,6 @@ async def _walk(link: Link, column: str, snapshot: Snapshot) -> dict[Index, Valu
             snapshot.columns[column] = await link.walk(column)
         except WalkError as exc:
             snapshot.problems.append(str(exc))
+            snapshot.failed_walks.add(column)
             snapshot.columns[column] = {}
     return snapshot.columns[column]

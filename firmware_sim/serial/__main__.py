@@ -2,6 +2,7 @@
 
 Prints one line per port (`cbn-int-01 rs485 /tmp/sim/cbn-int-01-rs485 -> /dev/pts/3`) so a person can
 point `edge probe serial`, minicom or pymodbus at them; on Ctrl-C the ptys close and the links go.
+The devices follow the clock EDGE_SIM_CLOCK / EDGE_SIM_TIME_SCALE ask for (the wall clock without them).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 from pathlib import Path
 
+from firmware_sim.clock import resolve_clock
 from firmware_sim.serial.faults import parse_faults
 from firmware_sim.serial.fleet import PORTS, make_intersection_specs, run_intersections
 
@@ -19,7 +21,7 @@ async def _serve(directory: Path, intersections: int, seed: int, faults: str) ->
     specs = make_intersection_specs(intersections, seed)
     for spec in specs:
         spec.faults = parse_faults(faults, PORTS)
-    async with run_intersections(specs, directory) as handles:
+    async with run_intersections(specs, directory, clock=resolve_clock()) as handles:
         for handle in handles:
             for port in PORTS:
                 path = handle.paths[port]

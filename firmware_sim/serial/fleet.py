@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from firmware_sim.clock import Clock, wall_clock
 from firmware_sim.serial.daily import DailyModel, LaneTraffic, unit
 from firmware_sim.serial.faults import FaultInjector, PortFaults
 from firmware_sim.serial.gps import GpsReceiver
@@ -112,7 +112,7 @@ def _slaves(
 class IntersectionHandle:
     """A running intersection: its port paths, live fault switches and ground truth."""
 
-    def __init__(self, spec: IntersectionSpec, directory: Path, clock: Callable[[], float]) -> None:
+    def __init__(self, spec: IntersectionSpec, directory: Path, clock: Clock) -> None:
         self.spec = spec
         self.model = DailyModel(spec.seed)
         stats = {port: PortStats() for port in PORTS}
@@ -201,7 +201,7 @@ async def run_intersections(
     specs: Sequence[IntersectionSpec],
     directory: Path,
     *,
-    clock: Callable[[], float] = time.time,
+    clock: Clock = wall_clock,
     gps_interval_s: float = 1.0,
 ) -> AsyncIterator[list[IntersectionHandle]]:
     """Start `specs` in the running loop with their port links in `directory` (which must exist);

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -100,7 +99,10 @@ class GpsReceiver:
         self._on_fix(fix)
 
     async def run(self, interval_s: float) -> None:
-        """Emit on each whole multiple of `interval_s` of wall time, as a receiver's PPS-aligned output."""
+        """Emit on each whole multiple of `interval_s` of the field's clock, as a receiver's PPS-aligned
+        output (at a speed-up the wait is still that many real seconds at most: fewer bursts, each
+        one for the simulated second it is sent in). Half an interval at least, so a clock that stands
+        still (a test's fixed instant) cannot make it spin."""
         while True:
-            await asyncio.sleep(interval_s - time.time() % interval_s)
+            await asyncio.sleep(max(interval_s - self._clock() % interval_s, interval_s / 2))
             self.emit()

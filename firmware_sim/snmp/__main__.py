@@ -1,7 +1,8 @@
 """`python -m firmware_sim.snmp --aps 50 --seed 7 [--faults ap-003:no_reply;ap-007:delay_ms=800]`
 
 Prints one JSON line describing every AP (name, vendor, host, port, credentials) once all sockets are
-bound, then serves until SIGINT/SIGTERM. On exit it prints the process CPU seconds it used as JSON
+bound, then serves until SIGINT/SIGTERM, on the clock EDGE_SIM_CLOCK / EDGE_SIM_TIME_SCALE ask for
+(firmware_sim.clock; the wall clock without them). On exit it prints the process CPU seconds it used as JSON
 (`{"cpu_s": ...}`), for whoever started it to account for.
 """
 
@@ -12,6 +13,7 @@ import json
 import sys
 import time
 
+from firmware_sim.clock import resolve_clock
 from firmware_sim.snmp.fleet import ApHandle, make_fleet_specs, run_forever
 
 
@@ -32,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     def ready(handles: list[ApHandle]) -> None:
         print(json.dumps([handle.describe() for handle in handles]), flush=True)
 
-    run_forever(specs, ready)
+    run_forever(specs, ready, clock=resolve_clock())
     print(json.dumps({"cpu_s": time.process_time()}), flush=True)
     return 0
 

@@ -15,12 +15,12 @@ import contextlib
 import functools
 import random
 import signal
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+from firmware_sim.clock import Clock, wall_clock
 from firmware_sim.snmp.agent import ApAgent, ApProtocol
-from firmware_sim.snmp.model import ApModel, ApTruth, Clock
+from firmware_sim.snmp.model import ApModel, ApTruth
 from firmware_sim.snmp.spec import AgentStats, ApSpec, Faults
 from firmware_sim.snmp.usm import V3User
 
@@ -134,7 +134,7 @@ def make_fleet_specs(n_aps: int, seed: int) -> list[ApSpec]:
 
 
 async def start_fleet(
-    specs: list[ApSpec], host: str = "127.0.0.1", clock: Clock = time.time
+    specs: list[ApSpec], host: str = "127.0.0.1", clock: Clock = wall_clock
 ) -> tuple[list[ApHandle], Callable[[], None]]:
     """Bind every AP on `host`, free ports; return the handles and a function that closes them."""
     loop = asyncio.get_running_loop()
@@ -163,7 +163,7 @@ async def start_fleet(
 
 @contextlib.asynccontextmanager
 async def run_fleet(
-    specs: list[ApSpec], host: str = "127.0.0.1", clock: Clock = time.time
+    specs: list[ApSpec], host: str = "127.0.0.1", clock: Clock = wall_clock
 ) -> AsyncIterator[list[ApHandle]]:
     """Serve `specs` in the running event loop for the duration of the block."""
     handles, close = await start_fleet(specs, host, clock)
@@ -174,7 +174,10 @@ async def run_fleet(
 
 
 def run_forever(
-    specs: list[ApSpec], on_ready: Callable[[list[ApHandle]], None], host: str = "127.0.0.1"
+    specs: list[ApSpec],
+    on_ready: Callable[[list[ApHandle]], None],
+    host: str = "127.0.0.1",
+    clock: Clock = wall_clock,
 ) -> None:
     """Blocking entry point for a synchronous caller: serve until SIGINT/SIGTERM, then close cleanly."""
 
@@ -183,7 +186,7 @@ def run_forever(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        async with run_fleet(specs, host) as handles:
+        async with run_fleet(specs, host, clock) as handles:
             on_ready(handles)
             await stop.wait()
 

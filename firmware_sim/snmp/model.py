@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
+from firmware_sim.clock import Clock
 from firmware_sim.snmp.dynamics import unit
 from firmware_sim.snmp.mib_common import Moment
 from firmware_sim.snmp.profile_base import ApSummary, Identity
 from firmware_sim.snmp.profiles import PROFILES, engine_id_for
 from firmware_sim.snmp.spec import ApSpec
 from firmware_sim.snmp.view import MibView
-
-Clock = Callable[[], float]
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,7 +119,7 @@ class UnifiProfile:
             radio_bytes[radio][0] += rx_bytes
             radio_bytes[radio][1] += tx_bytes
             e, i = UNIFI_VAP_ENTRY, index
-            ccq = round(850 + drift(seed, f"ccq{i}", t, 120.0))
+            ccq = round(850 + drift(seed, f"ccq{i}", t, 120.0)) if sessions else 0  # no station: unknown
             rows: list[Entry] = [
                 ((*e, 2, i), OCTET_STRING, mac_of(seed, f"vap{i}")),
                 ((*e, 3, i), INTEGER, ccq),

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import serial
 
 from edge import servers
 
@@ -113,3 +114,26 @@ def test_a_fault_for_no_device_is_refused(tmp_path: Path) -> None:
     command += ["--config-out", str(tmp_path / "x.toml"), "--faults", "ap-099:no_reply"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 2 and "'ap-099' is no device of this fleet" in result.stderr
+
+
+def test_clock_flag_puts_the_field_at_that_instant_and_time_scale_speeds_it(tmp_path: Path) -> None:
+    """At --clock 03:00 WIB, 60x, the GPS of an intersection sends 20:00 UTC of the previous day (what
+    a receiver sends at 03:00 in Cirebon), minutes later in simulated time after seconds of real."""
+    process, _, ports = start(tmp_path, "night", "--clock", "2026-12-01T03:00+07:00", "--time-scale", "60")
+    try:
+        with serial.Serial(str(ports / "cbn-int-01-gps"), baudrate=9600, timeout=5) as gps:
+            deadline = time.monotonic() + 20
+            while not (line := gps.readline()).startswith(b"$GPRMC"):
+                assert time.monotonic() < deadline, "no RMC sentence"
+        fields = line.decode().split(",")
+        hhmmss, ddmmyy = fields[1], fields[9]
+        assert ddmmyy == "301126" and hhmmss[:2] == "20" and int(hhmmss[2:4]) < 30, line
+    finally:
+        assert stop(process) == 0
+
+
+def test_a_clock_that_is_no_instant_is_refused(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "edge", "sim", "fleet", "--aps", "1", "--intersections", "0"]
+    command += ["--config-out", str(tmp_path / "x.toml"), "--clock", "tonight"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 2 and "not an ISO 8601 instant" in result.stderr

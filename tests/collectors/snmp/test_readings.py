@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from collectors.snmp.backend import Value
 from collectors.snmp.privacy import ClientHasher
 from collectors.snmp.profile import load_profiles
 from collectors.snmp.readings import CounterState, build
@@ -102,6 +103,42 @@ async def test_32_bit_fallback_when_a_device_has_no_hc_counters() -> None:
     values["1.3.6.1.2.1.2.2.1.10.3"] = 4_000_000_000
     readings, _ = await poll(FakeDevice(values))
     assert by(readings, "ap_iface", "ifname")["WAN"].fields["in_octets"] == 4_000_000_000
+
+
+MIKROTIK_RADIO_CLIENTS = "1.3.6.1.4.1.14988.1.1.1.3.1.6."
+MIKROTIK_RADIO_CCQ = "1.3.6.1.4.1.14988.1.1.1.3.1.10."
+MIKROTIK_STATIONS = "1.3.6.1.4.1.14988.1.1.1.2.1."
+MIKROTIK_HOTSPOT_SERVER = "1.3.6.1.4.1.14988.1.1.5.1.1.2."
+
+
+def mikrotik_at_night() -> dict[str, Value]:
+    """The recorded MikroTik at 03:00: no station on any radio, so CCQ 0 ("unknown"), no hotspot user."""
+    values = {k: v for k, v in load_walk(MIKROTIK).items() if not k.startswith(MIKROTIK_STATIONS)}
+    for oid in values:
+        if oid.startswith((MIKROTIK_RADIO_CLIENTS, MIKROTIK_RADIO_CCQ)):
+            values[oid] = 0
+    return values
+
+
+async def test_no_clients_is_zero_and_ccq_without_stations_is_absent() -> None:
+    readings, _ = await poll(FakeDevice(mikrotik_at_night()), clients=True)
+    ap = next(r for r in readings if r.measurement == "ap")
+    assert (ap.fields["clients"], ap.fields["hotspot_users"]) == (0, 0)
+    radios = by(readings, "ap_radio", "radio")
+    assert {name: r.fields["clients"] for name, r in radios.items()} == dict.fromkeys(radios, 0)
+    assert len(radios) == 4 and not any("ccq_pct" in r.fields for r in radios.values())
+    assert not [r for r in readings if r.measurement == "ap_client"]
+
+
+async def test_a_broken_walk_leaves_its_total_out_instead_of_zero() -> None:
+    values = mikrotik_at_night()
+    values[MIKROTIK_HOTSPOT_SERVER + "1"] = 1
+    readings, _ = await poll(FakeDevice(values, repeat_at=MIKROTIK_HOTSPOT_SERVER + "1"))
+    ap = next(r for r in readings if r.measurement == "ap")
+    assert "hotspot_users" not in ap.fields and ap.fields["clients"] == 0
+    values[MIKROTIK_HOTSPOT_SERVER + "2"] = 1
+    readings, _ = await poll(FakeDevice(values))
+    assert next(r for r in readings if r.measurement == "ap").fields["hotspot_users"] == 2
 
 
 async def test_unifi_vaps_are_summed_per_radio() -> None:
