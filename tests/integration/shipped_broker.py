@@ -1,6 +1,6 @@
 """Mosquitto as shipped in deploy/mosquitto/: edge.conf (TLS, dynamic security plugin) with its paths
 pointed at a temp folder, and the identities created by deploy/mosquitto/edge-dynsec, as an operator
-would. Each identity's password is `<user>-pw`."""
+would. Each identity's password is `<user>-<word>` (word "pw" unless a test needs a marker there)."""
 
 from __future__ import annotations
 
@@ -27,9 +27,10 @@ class ShippedBroker:
     server: servers.Server
     tls: TlsFiles
     ctrl_env: dict[str, str]  # XDG_CONFIG_HOME with mosquitto_ctrl's options file: run edge-dynsec
+    password_word: str = "pw"
 
     def password(self, user: str) -> str:
-        return f"{user}-pw"
+        return f"{user}-{self.password_word}"
 
     def tls_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.tls.ca_cert))
@@ -67,7 +68,7 @@ def shipped_config(folder: Path, tls: TlsFiles, dynsec_json: Path) -> str:
 
 @contextlib.contextmanager
 def shipped_broker(
-    folder: Path, gateways: tuple[str, ...], bridges: tuple[str, ...]
+    folder: Path, gateways: tuple[str, ...], bridges: tuple[str, ...], password_word: str = "pw"
 ) -> Iterator[ShippedBroker]:
     tls = make_tls_files(folder / "certs")
     dynsec_json = folder / "dynamic-security.json"
@@ -89,7 +90,7 @@ def shipped_broker(
             f"-P {ADMIN_PASSWORD}",
         )
         (xdg / "mosquitto_ctrl").write_text("\n".join(options) + "\n")
-        broker = ShippedBroker(server, tls, {**os.environ, "XDG_CONFIG_HOME": str(xdg)})
+        broker = ShippedBroker(server, tls, {**os.environ, "XDG_CONFIG_HOME": str(xdg)}, password_word)
         broker.dynsec("roles")
         for user in bridges:
             broker.dynsec("add-bridge", user, password=broker.password(user))
