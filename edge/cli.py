@@ -10,8 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from collectors import snmp
 from edge.config import ConfigError, kind_of, load_agent, load_bridge, read_toml
+from edge.config_checks import load_agent_checked, load_bridge_checked
 
 EXIT_BAD_CONFIG = 2
 
@@ -32,8 +32,7 @@ def cmd_agent(args: argparse.Namespace) -> int:
     from edge.agent import run_until_signalled
 
     try:
-        config = load_agent(args.config)
-        snmp.settings_for(config.snmp)
+        config = load_agent_checked(args.config)  # with the vendor profiles it names
     except ConfigError as exc:
         return _report(exc, args.config)
     _setup_logging(config.log_level)
@@ -63,16 +62,11 @@ def cmd_check_config(args: argparse.Namespace) -> int:
                 ["(top level): cannot tell an agent config ([gateway]) from a bridge one ([influxdb])"]
             )
         if kind == "agent":
-            agent = load_agent(args.file)
-            snmp.settings_for(agent.snmp)  # the vendor profiles it names must load
+            agent = load_agent_checked(args.file)  # every problem, the vendor profiles' too
             devices = len(agent.snmp.devices)
             print(f"{args.file}: ok, agent config for gateway {agent.gateway.id}, {devices} SNMP devices")
         else:
-            bridge = load_bridge(args.file)
-            if bridge.alerts.enabled and bridge.alerts.rules_path:
-                from bridge.alerts.rules import load_rules
-
-                load_rules(bridge.alerts.rules_path)
+            bridge = load_bridge_checked(args.file)  # and its alert rules file
             print(
                 f"{args.file}: ok, bridge config writing to {bridge.influxdb.url} (API {bridge.influxdb.api})"
             )

@@ -20,11 +20,22 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from collectors.serial.config import SerialSection
+from edge.config_checks import (
+    checked_model,
+    existing_dir,
+    host_port,
+    influx_api,
+    port_in_range,
+    readable_file,
+    snmp_credentials,
+    snmp_section,
+    status_token,
+    url_with,
+)
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -41,24 +52,6 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _read_secret_files(data: Any, names: tuple[str, ...]) -> Any:
-    """Replace `<name>_file` by the file's stripped contents in `<name>`, so secrets stay out of TOML."""
-    if not isinstance(data, dict):
-        return data
-    data = dict(data)
-    for name in names:
-        path = data.get(f"{name}_file")
-        if path is None:
-            continue
-        if data.get(name) is not None:
-            raise ValueError(f"set either {name} or {name}_file, not both")
-        try:
-            data[name] = Path(path).read_text().strip()
-        except OSError as exc:
-            raise ValueError(f"{name}_file {path}: {exc.strerror or exc}") from exc
-    return data
-
-
 def redact_url(url: str) -> str:
     """The URL with any password in it replaced by `***`, for logs and error messages."""
     try:
@@ -70,16 +63,6 @@ def redact_url(url: str) -> str:
         return url
     host = parts.netloc.rpartition("@")[2]
     return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()
-
-
-def _check_mqtt_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("mqtt", "mqtts"):
-        raise ValueError("must start with mqtt:// or mqtts://")
-    if not parts.hostname:
-        raise ValueError("has no host")
-    _ = parts.port  # raises ValueError on a port out of range
-    return url
 
 
 class MqttConnection(Section):
@@ -96,8 +79,9 @@ class MqttConnection(Section):
     connect_timeout_s: float = Field(10.0, gt=0, le=300)
     reconnect_max_s: float = Field(60.0, ge=1, le=3600)
 
-    _secrets = model_validator(mode="before")(lambda data: _read_secret_files(data, ("password",)))
-    _url = field_validator("url")(_check_mqtt_url)
+    _checks = checked_model(secrets=("password",))
+    _url = field_validator("url")(url_with(("mqtt", "mqtts")))
+    _files = field_validator("ca_file", "cert_file", "key_file")(readable_file)
 
     @property
     def host(self) -> str:
@@ -165,24 +149,14 @@ class SnmpDevice(Section):
     max_rows_per_table: int | None = Field(None, ge=1, le=1_000_000, description="None: the profile's")
     max_requests_per_poll: int | None = Field(None, ge=1, le=100_000, description="None: the profile's")
 
-    _secrets = model_validator(mode="before")(
-        lambda data: _read_secret_files(data, ("community", "auth_key", "priv_key"))
+    _checks = checked_model(
+        secrets=("community", "auth_key", "priv_key"),
+        check=snmp_credentials,
+        reads=(
+            *("version", "user", "auth_protocol", "priv_protocol", "community", "community_file"),
+            *("auth_key", "auth_key_file", "priv_key", "priv_key_file"),
+        ),
     )
-
-    @model_validator(mode="after")
-    def _credentials(self) -> SnmpDevice:
-        if self.version == "2c" and self.community is None:
-            raise ValueError("version 2c needs community (or community_file)")
-        if self.version == "3":
-            if not self.user:
-                raise ValueError("version 3 needs user")
-            if (self.auth_protocol is None) != (self.auth_key is None):
-                raise ValueError("auth_protocol and auth_key go together")
-            if (self.priv_protocol is None) != (self.priv_key is None):
-                raise ValueError("priv_protocol and priv_key go together")
-            if self.priv_protocol and not self.auth_protocol:
-                raise ValueError("privacy needs authentication (auth_protocol, auth_key)")
-        return self
 
     @property
     def address(self) -> tuple[str, int]:
@@ -193,9 +167,7 @@ class SnmpDevice(Section):
     @classmethod
     def _port_in_range(cls, host: str) -> str:
         if host.count(":") == 1:
-            port = host.rpartition(":")[2]
-            if not port.isdigit() or not 0 < int(port) < 65536:
-                raise ValueError(f"port {port!r} is not 1-65535")
+            port_in_range(host.rpartition(":")[2])
         return host
 
 
@@ -211,25 +183,12 @@ class SnmpSection(Section):
     down_backoff_max_s: float = Field(300.0, ge=0, le=86_400)
     devices: list[SnmpDevice] = []
 
-    _secrets = model_validator(mode="before")(lambda data: _read_secret_files(data, ("client_hash_key",)))
-
-    @model_validator(mode="after")
-    def _client_key(self) -> SnmpSection:
-        wanted = self.clients or any(device.clients for device in self.devices)
-        if wanted and self.client_hash_key is None:
-            raise ValueError("client readings need client_hash_key (or client_hash_key_file)")
-        if self.client_hash_key is not None and len(self.client_hash_key.get_secret_value()) < 16:
-            raise ValueError("client_hash_key needs at least 16 characters")
-        return self
-
-    @field_validator("devices")
-    @classmethod
-    def _unique_names(cls, devices: list[SnmpDevice]) -> list[SnmpDevice]:
-        names = [device.name for device in devices]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ValueError(f"device names must be unique: {', '.join(duplicates)}")
-        return devices
+    _checks = checked_model(
+        secrets=("client_hash_key",),
+        check=snmp_section,
+        reads=("clients", "client_hash_key", "client_hash_key_file"),
+    )
+    _dir = field_validator("profiles_dir")(existing_dir)
 
 
 class _EnvFirst(BaseSettings):
@@ -255,24 +214,20 @@ class StatusSection(Section):
     """The agent's own web page, /metrics and /healthz, for the technician on site and for Prometheus."""
 
     enabled: bool = True
-    listen: str = Field("127.0.0.1:9108", pattern=r"^[^:]+:[0-9]{1,5}$", description="host:port")
+    listen: str = Field("127.0.0.1:9108", description="host:port")
     token: SecretStr | None = None
     token_file: Path | None = None
     unhealthy_after_s: float = Field(300.0, gt=0)
 
-    _secrets = model_validator(mode="before")(lambda data: _read_secret_files(data, ("token",)))
+    _checks = checked_model(
+        secrets=("token",), check=status_token, reads=("enabled", "listen", "token", "token_file")
+    )
+    _listen = field_validator("listen")(host_port)
 
     @property
     def address(self) -> tuple[str, int]:
         host, _, port = self.listen.rpartition(":")
         return host, int(port)
-
-    @model_validator(mode="after")
-    def _token_beyond_loopback(self) -> StatusSection:
-        host = self.address[0]
-        if self.enabled and host not in ("127.0.0.1", "localhost", "::1") and self.token is None:
-            raise ValueError(f"listening on {host} (beyond loopback) needs a token (or token_file)")
-        return self
 
 
 class AgentConfig(_EnvFirst):
@@ -300,23 +255,12 @@ class InfluxSection(Section):
     timeout_s: float = Field(10.0, gt=0, le=300)
     gzip: bool = False
 
-    _secrets = model_validator(mode="before")(lambda data: _read_secret_files(data, ("password", "token")))
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, url: str) -> str:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http:// or https:// URL with a host")
-        return url
-
-    @model_validator(mode="after")
-    def _api_keys(self) -> InfluxSection:
-        if self.api == "v1" and not self.database:
-            raise ValueError("api v1 needs database")
-        if self.api == "v2" and not (self.org and self.bucket and self.token):
-            raise ValueError("api v2 needs org, bucket and token (or token_file)")
-        return self
+    _checks = checked_model(
+        secrets=("password", "token"),
+        check=influx_api,
+        reads=("api", "database", "org", "bucket", "token", "token_file"),
+    )
+    _url = field_validator("url")(url_with(("http", "https")))
 
 
 class BridgeMqttSection(MqttConnection):
@@ -353,6 +297,9 @@ class AlertsSection(Section):
     rules_path: Path | None = Field(None, description="None: the rules shipped with the bridge")
     evaluate_every_s: float = Field(10.0, ge=1, le=600)
     max_age_s: float = Field(300.0, gt=0, description="older readings update state but never raise")
+
+    _url = field_validator("alertmanager_url")(lambda url: url and url_with(("http", "https"))(url))
+    _rules = field_validator("rules_path")(readable_file)
 
 
 class BridgeConfig(_EnvFirst):

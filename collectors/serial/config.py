@@ -15,17 +15,19 @@ interval_s = 10
 
 Driver names and options are validated by building the driver once through `drivers.registry`, so a
 bad option fails at start with its path (`serial.buses[0].sensors[1].options: slave: ...`), never
-during a poll. Defaults live here and nowhere else.
+during a poll; the checks across sensors and buses run even when some of them are wrong, so one run
+of `edge check-config` lists every problem (edge/config_checks.py). Defaults live here and nowhere else.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from drivers import registry
 from drivers.base import DriverConfigError
+from edge.config_checks import checked_model, duplicates
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 # Drivers that only listen: they need the port to themselves, there is nobody to take turns with.
@@ -100,36 +102,32 @@ class SerialBus(_Section):
             raise ValueError("stop bits are 1, 1.5 or 2")
         return stopbits
 
-    @model_validator(mode="after")
-    def _consistent(self) -> SerialBus:
-        names = [sensor.name for sensor in self.sensors]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ValueError(f"sensor names must be unique: {', '.join(duplicates)}")
-        if any(sensor.streaming for sensor in self.sensors) and len(self.sensors) > 1:
-            raise ValueError("a streaming sensor (nmea, line) must be alone on its bus")
-        return self
+    _checks = checked_model(check=lambda bus: _bus_problems(bus))
 
     @property
     def streaming(self) -> bool:
         return self.sensors[0].streaming
 
 
+def _bus_problems(bus: SerialBus) -> list[str]:
+    problems = duplicates("sensor names", [sensor.name for sensor in bus.sensors])
+    if any(sensor.streaming for sensor in bus.sensors) and len(bus.sensors) > 1:
+        problems.append("a streaming sensor (nmea, line) must be alone on its bus")
+    return problems
+
+
+def _section_problems(section: SerialSection) -> list[str]:
+    """Names and ports are unique across the buses that are valid (the others are reported alone)."""
+    buses = section.buses
+    problems = [
+        *duplicates("bus names", [bus.name for bus in buses]),
+        *duplicates("ports", [bus.port for bus in buses]),
+        *duplicates("sensor names", [sensor.name for bus in buses for sensor in bus.sensors]),
+    ]
+    return ["; ".join(problems)] if problems else []
+
+
 class SerialSection(_Section):
     buses: list[SerialBus] = Field(default_factory=list)
 
-    @field_validator("buses")
-    @classmethod
-    def _unique(cls, buses: list[SerialBus]) -> list[SerialBus]:
-        problems = []
-        for what, values in (
-            ("bus names", [bus.name for bus in buses]),
-            ("ports", [bus.port for bus in buses]),
-            ("sensor names", [sensor.name for bus in buses for sensor in bus.sensors]),
-        ):
-            duplicates = sorted({value for value in values if values.count(value) > 1})
-            if duplicates:
-                problems.append(f"{what} must be unique: {', '.join(duplicates)}")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return buses
+    _checks = checked_model(check=lambda section: _section_problems(section))

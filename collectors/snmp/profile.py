@@ -13,6 +13,7 @@ at fault, never as a traceback.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -104,6 +105,18 @@ class Profile:
     model_column: str
     max_rows_per_table: int = MAX_ROWS_PER_TABLE
     max_requests_per_poll: int = MAX_REQUESTS_PER_POLL
+    # Which `ap_iface` row is the AP's uplink (regex on ifname): tagged `role = uplink` for the
+    # NOC's throughput, whatever the vendor or the operator named the port.
+    uplink_ifname: str = ""
+
+
+def _uplink_ifname(data: Mapping[str, Any], parent: Profile | None, name: str) -> str:
+    pattern = str(data.get("uplink_ifname", parent.uplink_ifname if parent else ""))
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ProfileError(f"{name}.uplink_ifname: not a regular expression: {exc}") from exc
+    return pattern
 
 
 def _oid(value: Any, where: str) -> str:
@@ -250,6 +263,7 @@ def parse_profile(data: Mapping[str, Any], name: str, parent: Profile | None = N
             parent.max_requests_per_poll if parent else MAX_REQUESTS_PER_POLL,
             f"{name}.limits",
         ),
+        uplink_ifname=_uplink_ifname(data, parent, name),
     )
     known = {item.name for item in profile.scalars} | {t for tb in profile.tables for t in tb.totals}
     for target, expression in profile.derived.items():
@@ -304,6 +318,12 @@ def load_profiles(extra_dirs: Iterable[Path] = ()) -> dict[str, Profile]:
     if problems:
         raise ProfileError(*problems)
     return profiles
+
+
+def profile_names(extra_dirs: Iterable[Path] = ()) -> set[str]:
+    """The names of the profiles there are files for, loadable or not."""
+    dirs = (BUILTIN_DIR, *extra_dirs)
+    return {path.stem for directory in dirs if directory.is_dir() for path in directory.glob("*.toml")}
 
 
 def candidates(profiles: Mapping[str, Profile], sys_object_id: str) -> list[Profile]:

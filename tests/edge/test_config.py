@@ -6,6 +6,7 @@ import pytest
 
 from edge.cli import main
 from edge.config import ConfigError, load_agent, load_bridge
+from edge.config_checks import load_bridge_checked
 
 GOOD_AGENT = """
 [gateway]
@@ -174,3 +175,114 @@ def test_an_unknown_vendor_profile_is_a_config_error(
     assert main(["check-config", str(bad)]) == 2
     assert "cisco-aironet" in capsys.readouterr().err
     assert main(["agent", "-c", str(bad)]) == 2
+
+
+EVERY_ROUND = """
+[gateway]
+id = "gw-1"
+[uplink]
+url = "mqtts://broker.example:8883"
+ca_file = "{tmp}/absent-ca.crt"
+[status]
+listen = "127.0.0.1:99999"
+[snmp]
+profiles_dir = "{tmp}/profiles"
+clients = true
+[[snmp.devices]]
+name = "ap-1"
+host = "10.0.0.1"
+version = "3"
+interval_s = 0
+[[snmp.devices]]
+name = "ap-2"
+host = "10.0.0.2"
+community_file = "{tmp}/absent-community"
+[[snmp.devices]]
+name = "ap-3"
+host = "10.0.0.3"
+community = "public"
+profile = "cisco"
+[[serial.buses]]
+name = "bus-1"
+port = "/dev/ttyUSB0"
+[[serial.buses.sensors]]
+name = "s"
+driver = "modbus-rtu"
+options = {{ slave = 1, map = "xy-md02" }}
+[[serial.buses.sensors]]
+name = "s"
+driver = "modbus-rtu"
+options = {{ slave = 2, map = "xy-md02" }}
+[[serial.buses.sensors]]
+name = "t"
+driver = "modbus-rtu"
+options = {{ slave = 0, map = "xy-md02" }}
+"""
+
+
+def test_check_config_reports_every_problem_in_one_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each of these used to surface only once the ones before it were fixed (up to five rounds)."""
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "mine.toml").write_text(
+        'extends = "generic"\n[[scalars]]\nname = "x"\noid = "1.3.6.1.2.1.1.3.0"\nscale = "abc"\n'
+    )
+    config = write(tmp_path, EVERY_ROUND.format(tmp=tmp_path))
+    assert main(["check-config", str(config)]) == 2
+    err = capsys.readouterr().err
+    expected = [
+        f"uplink.ca_file: {tmp_path}/absent-ca.crt: no such file",
+        "status.listen: port '99999' is not 1-65535",
+        "snmp.devices[0].interval_s:",
+        "snmp.devices[0]: version 3 needs user",
+        f"snmp.devices[1].community_file: cannot read {tmp_path}/absent-community: No such file",
+        "snmp: client readings need client_hash_key",
+        "serial.buses[0].sensors[2].options: slave",
+        "serial.buses[0]: sensor names must be unique: s",
+        f"{tmp_path}/profiles/mine.toml: mine.scalars[0].scale: 'abc' is not a number",
+        "snmp device ap-3: unknown profile 'cisco'",
+    ]
+    missing = [line for line in expected if line not in err]
+    assert not missing, err
+    assert "Traceback" not in err and "10 problem(s)" in err, err
+    assert main(["agent", "-c", str(config)]) == 2  # the agent refuses the same file, never a traceback
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        ('url = "mqtt://127.0.0.1:1883"', 'url = "mqtt://127.0.0.1:70000"',
+         "uplink.url: port is not 1-65535"),
+        ('url = "mqtt://127.0.0.1:1883"', 'url = "mqtt://127.0.0.1:1883"\ncert_file = "/nonexistent/c.pem"',
+         "uplink.cert_file: /nonexistent/c.pem: no such file"),
+        ("[buffer]", '[status]\nlisten = "0.0.0.0:9108"\ntoken_file = "/nonexistent/token"\n[buffer]',
+         "status.token_file: cannot read /nonexistent/token"),
+        ("[buffer]", '[snmp]\nprofiles_dir = "/nonexistent/profiles"\n[buffer]',
+         "snmp.profiles_dir: /nonexistent/profiles: no such directory"),
+    ],
+)  # fmt: skip
+def test_files_and_ports_are_checked_up_front(tmp_path: Path, old: str, new: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_agent(write(tmp_path, GOOD_AGENT.replace(old, new)))
+    assert problem in "\n".join(caught.value.problems)
+
+
+def test_bridge_urls_and_rule_files_are_checked_with_the_rest(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[[rule]]\nname = 1\n")
+    text = '[influxdb]\nurl = "http://127.0.0.1:99999"\napi = "v2"\n'
+    text += f'[alerts]\nalertmanager_url = "http://127.0.0.1:123456"\nrules_path = "{rules}"\n'
+    path = write(tmp_path, text, "bridge.toml")
+    with pytest.raises(ConfigError) as caught:
+        load_bridge_checked(path)
+    joined = "\n".join(caught.value.problems)
+    assert "influxdb.url: port is not 1-65535" in joined
+    assert "influxdb: api v2 needs org, bucket and token" in joined
+    assert "alerts.alertmanager_url: port is not 1-65535" in joined
+    assert str(rules) in joined  # the rules file's own problems, in the same run
+    missing = write(
+        tmp_path, '[influxdb]\ndatabase = "edge"\n[alerts]\nrules_path = "/nonexistent.toml"\n', "b2.toml"
+    )
+    with pytest.raises(ConfigError, match=r"alerts.rules_path: /nonexistent.toml: no such file"):
+        load_bridge(missing)
