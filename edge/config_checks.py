@@ -156,7 +156,10 @@ def _validate(
     problems: list[str] = []
     failed = {str(e["loc"][0]) for e in errors if e["loc"]}
     if check is not None and not failed & reads and not any(not e["loc"] for e in errors):
-        problems = check(result if not errors else _valid_part(model, data, errors))
+        try:
+            problems = check(result if not errors else _valid_part(model, data, errors))
+        except (ValidationError, AttributeError):  # the valid part was not enough to judge by
+            problems = []
     if not errors and not problems:
         return result
     details = _details(errors) + [
