@@ -128,6 +128,7 @@ async def test_only_the_bridge_identity_joins_the_bridges_shared_subscription(
     async with (
         bridge_reader(broker, "edge-bridge-1") as first,
         bridge_reader(broker, "edge-bridge-2") as second,
+        bridge_reader(broker, "edge-bridge-1-alerts", "edge/+/data") as alert_feed,  # not shared
         aiomqtt.Client(**login(broker, "gw-a", "gw-a")) as thief,
     ):
         for topic in (SHARED_DATA, "$share/other/edge/+/data", "edge/gw-b/data", "edge/#", "#"):
@@ -138,8 +139,10 @@ async def test_only_the_bridge_identity_joins_the_bridges_shared_subscription(
         async with running(uplink):
             buffer.put(sent)
             await wait_until(lambda: len(first.lines) + len(second.lines) >= len(sent), 20, "every reading")
+            await wait_until(lambda: len(alert_feed.lines) >= len(sent), 20, "the alert engine's copy")
     assert sorted(first.lines + second.lines) == sorted(sent)  # split between the bridges, none lost
     assert first.lines and second.lines
+    assert sorted(alert_feed.lines) == sorted(sent)  # each bridge's alert engine reads the whole stream
     buffer.close()
 
 
