@@ -8,7 +8,7 @@ DURATION ?= 60
 DEB_CMDS := mosquitto:mosquitto mosquitto_sub:mosquitto-clients influxd:influxdb influx:influxdb-client \
 	victoria-metrics:victoria-metrics prometheus-alertmanager:prometheus-alertmanager snmpd:snmpd \
 	snmpbulkwalk:snmp socat:socat prometheus-snmp-exporter:prometheus-snmp-exporter \
-	chromium:chromium chromedriver:chromium-driver
+	chromium:chromium chromedriver:chromium-driver strace:strace systemd-analyze:systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-packages venv test lint typecheck unit hours demo clean
