@@ -6,6 +6,8 @@ throughput per interface, the box itself (CPU, memory, temperature) and its upti
 
 from __future__ import annotations
 
+from bridge.alerts.thresholds import THRESHOLDS
+from dashboards.liveness import SEEN_RECENTLY, UP_WINDOW
 from dashboards.model import Dashboard, Panel, Step, Target, Variable
 from dashboards.panels import UP_DOWN, histogram, stat, timeseries
 
@@ -25,9 +27,9 @@ VARIABLES = [
 def _per_radio(field: str, how: str = "mean") -> Target:
     query = (
         f'SELECT {how}("{field}") AS {field} FROM "ap_radio" WHERE {AP} '
-        'GROUP BY time($__interval), "radio", "band" fill(none)'
+        'GROUP BY time($__interval), "radio" fill(none)'
     )
-    return Target(query, alias="$tag_radio $tag_band")
+    return Target(query, alias="$tag_radio")
 
 
 def _ap_field(field: str) -> Target:
@@ -38,7 +40,7 @@ def _ap_field(field: str) -> Target:
 
 
 def _status() -> list[Panel]:
-    up = Target(f'SELECT last("up") AS up FROM "device_status" WHERE {AP}')
+    up = Target(f'SELECT last("up") AS up FROM "device_status" WHERE {AP} AND {SEEN_RECENTLY}')
     uptime = Target(f'SELECT last("uptime_s") AS uptime FROM "ap" WHERE {AP}')
     reboots = Target(
         'SELECT count("change") AS reboots FROM (SELECT difference("uptime_s") AS change FROM "ap" '
@@ -48,7 +50,13 @@ def _status() -> list[Panel]:
     hotspot = Target(f'SELECT last("hotspot_users") AS hotspot_users FROM "ap" WHERE {AP}')
     latency = Target(f'SELECT mean("latency_ms") AS latency FROM "device_status" WHERE {AP}')
     return [
-        stat("Status", up, mappings=UP_DOWN),
+        stat(
+            "Status",
+            up,
+            mappings=UP_DOWN,
+            no_value="not heard from",
+            description="As the AP's last poll within $up_window said; nothing within it is unknown.",
+        ),
         stat("Uptime", uptime, unit="s"),
         stat(
             "Reboots",
@@ -103,21 +111,25 @@ def _throughput() -> Panel:
 def _box_panels() -> list[Panel]:
     return [
         timeseries(
-            "CPU", [_ap_field("cpu_pct")], unit="percent", width=8, steps=[Step("green"), Step("red", 90)]
+            "CPU",
+            [_ap_field("cpu_pct")],
+            unit="percent",
+            width=8,
+            steps=[Step("green"), Step("red", THRESHOLDS["ap_cpu_high_pct"])],
         ),
         timeseries(
             "Memory used",
             [_ap_field("mem_used_pct")],
             unit="percent",
             width=8,
-            steps=[Step("green"), Step("red", 90)],
+            steps=[Step("green"), Step("red", THRESHOLDS["ap_mem_high_pct"])],
         ),
         timeseries(
             "Temperature",
             [_ap_field("temp_c")],
             unit="celsius",
             width=8,
-            steps=[Step("green"), Step("red", 75)],
+            steps=[Step("green"), Step("red", THRESHOLDS["ap_temp_high_c"])],  # as HighTemperature
         ),
         timeseries(
             "Uptime", [_ap_field("uptime_s")], unit="s", width=24, description="Drops to 0 are reboots."
@@ -131,6 +143,6 @@ def build() -> Dashboard:
         title="Access point",
         description="One access point in depth: radios, clients, throughput, the box and its reboots.",
         panels=[*_status(), *_radio_panels(), _throughput(), *_box_panels()],
-        variables=VARIABLES,
+        variables=[*VARIABLES, UP_WINDOW],
         tags=("edge", "ap"),
     )

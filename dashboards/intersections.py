@@ -1,11 +1,17 @@
 """Intersections: traffic per lane, air quality against Indonesia's ISPU bands, noise against the legal
 limits, and the weather, for one intersection (chosen by gateway and site).
 
-Band limits and their sources are in docs/dashboards.md; they live here as the colour steps.
+Band limits and their sources are in docs/dashboards.md; the numbers live in bridge/alerts/thresholds.py,
+shared with the alert rules, so a panel turns yellow where PM25Unhealthy starts.
 """
 
 from __future__ import annotations
 
+from bridge.alerts.thresholds import (
+    ISPU_PM10_BAND_STARTS_UG_M3,
+    ISPU_PM25_BAND_STARTS_UG_M3,
+    THRESHOLDS,
+)
 from dashboards.model import Dashboard, Panel, Step, Target, Variable
 from dashboards.panels import stat, timeseries
 
@@ -29,11 +35,11 @@ VARIABLES = [
 
 # ISPU colours: baik, sedang, tidak sehat, sangat tidak sehat, berbahaya (PermenLHK P.14/2020).
 _ISPU_COLOURS = ("green", "blue", "yellow", "red", "black")
-PM25_BREAKPOINTS_UG_M3 = (15.5, 55.4, 150.4, 250.4)
-PM10_BREAKPOINTS_UG_M3 = (50.0, 150.0, 350.0, 420.0)
+PM25_BREAKPOINTS_UG_M3 = ISPU_PM25_BAND_STARTS_UG_M3
+PM10_BREAKPOINTS_UG_M3 = ISPU_PM10_BAND_STARTS_UG_M3
 # KepMenLH 48/1996 noise limits, dB(A): housing 55, trade and services 70.
-NOISE_HOUSING_DBA = 55.0
-NOISE_TRADE_DBA = 70.0
+NOISE_HOUSING_DBA = THRESHOLDS["noise_housing_dba"]
+NOISE_TRADE_DBA = THRESHOLDS["noise_trade_dba"]
 
 
 def ispu_steps(breakpoints: tuple[float, ...]) -> list[Step]:
@@ -100,7 +106,8 @@ def _environment() -> list[Panel]:
             unit="dB",
             width=8,
             steps=NOISE_STEPS,
-            description="Orange from 55 dB(A) (housing), red from 70 dB(A) (trade and services).",
+            description=f"Orange from {NOISE_HOUSING_DBA:g} dB(A) (housing), "
+            f"red from {NOISE_TRADE_DBA:g} dB(A) (trade and services).",
         ),
         timeseries("Temperature", [_series("weather", "temp_c")], unit="celsius", width=8),
         timeseries("Humidity", [_series("weather", "rh_pct")], unit="humidity", width=8),

@@ -7,6 +7,7 @@ the same shape and lets the tests walk panels and queries without knowing Grafan
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,6 +145,32 @@ class Variable:
         }
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A template variable with a fixed list of values, the first one the default (`custom` in
+    Grafana): a setting the viewer may change, such as how recent "up" must be."""
+
+    name: str
+    label: str
+    values: tuple[str, ...]
+    description: str = ""
+
+    def to_json(self) -> JSON:
+        options = [{"text": v, "value": v, "selected": i == 0} for i, v in enumerate(self.values)]
+        return {
+            "name": self.name,
+            "label": self.label,
+            "description": self.description,
+            "type": "custom",
+            "query": ",".join(self.values),
+            "current": {"text": self.values[0], "value": self.values[0]},
+            "options": options,
+            "multi": False,
+            "includeAll": False,
+            "hide": 0,
+        }
+
+
 @dataclass
 class Dashboard:
     """A dashboard: panels are placed on Grafana's 24-unit grid and numbered in order."""
@@ -152,7 +179,7 @@ class Dashboard:
     title: str
     description: str
     panels: list[Panel]
-    variables: list[Variable] = field(default_factory=list)
+    variables: Sequence[Variable | Choice] = field(default_factory=list)
     tags: tuple[str, ...] = ("edge",)
     refresh: str = "30s"
     time_from: str = "now-6h"

@@ -1,35 +1,45 @@
-"""NOC overview: the wall screen. A city map of APs and intersections coloured up/down, the totals,
-the intersections whose sensors went stale and the alerts that are firing.
+"""NOC overview: the wall screen. A city map of APs and intersections coloured up, down or not heard
+from, the totals, the intersections whose sensors went stale and the alerts that are firing.
+
+Up and down are judged on what devices said within `$up_window` (dashboards/liveness.py), so a dead
+gateway's APs turn grey instead of staying green. Throughput adds the interfaces the vendor profile
+marks as the uplink (tag `role = uplink`), whatever the vendor calls them (MikroTik `WAN`, `ether1`).
 """
 
 from __future__ import annotations
 
+from dashboards.liveness import SEEN_RECENTLY, UP_WINDOW
 from dashboards.model import JSON, Dashboard, Panel, Step, Target
 from dashboards.panels import UP_DOWN, only_rows, stat, table, timeseries
 
 UID = "edge-noc"
-# Wired ports carry what the AP's clients send and receive; radios and bridges would count it again.
-UPLINK_IFNAME = r"/^(eth|ether|wan)/"
+# The AP's uplink carries what its clients send and receive; radios, LAN ports and bridges would count
+# it again or not at all. Which interface that is, the vendor profile says (collectors/snmp/profiles).
+UPLINK = "\"role\" = 'uplink'"
 # "Now" figures read only this recent past, so a device that stopped answering stops counting.
 RECENT = "time > now() - 3m"
 # Fit the view to the markers (at most this zoom); the centre is only used before data arrives.
 MAP_VIEW = {"id": "fit", "lat": -6.7063, "lon": 108.5570, "zoom": 16, "allLayers": True, "lastOnly": False}
 
-AP_POSITIONS = (
-    'SELECT last("up") AS up, last("lat") AS lat, last("lon") AS lon FROM "device_status" '
-    'WHERE "kind" = \'snmp\' AND $timeFilter GROUP BY "gateway", "device", "site"'
-)
-SENSOR_POSITIONS = (
-    'SELECT last("up") AS up, last("lat") AS lat, last("lon") AS lon FROM "device_status" '
-    'WHERE "kind" != \'snmp\' AND $timeFilter GROUP BY "gateway", "device", "site"'
-)
+
+def _positions(kind: str, when: str) -> str:
+    return (
+        'SELECT last("up") AS up, last("lat") AS lat, last("lon") AS lon FROM "device_status" '
+        f'WHERE "kind" {kind} \'snmp\' AND {when} GROUP BY "gateway", "device", "site"'
+    )
+
+
+AP_POSITIONS = _positions("=", SEEN_RECENTLY)
+SENSOR_POSITIONS = _positions("!=", SEEN_RECENTLY)
+AP_SEEN = _positions("=", "$timeFilter")
+SENSOR_SEEN = _positions("!=", "$timeFilter")
 GPS_POSITIONS = (
     'SELECT last("lat") AS lat, last("lon") AS lon, last("sats") AS sats FROM "gps" '
     'WHERE $timeFilter GROUP BY "gateway", "site"'
 )
 
 
-def _marker_layer(name: str, ref_id: str, symbol: str, colour_field: str) -> JSON:
+def _marker_layer(name: str, ref_id: str, symbol: str, colour_field: str, fixed: str = "blue") -> JSON:
     return {
         "type": "markers",
         "name": name,
@@ -37,7 +47,7 @@ def _marker_layer(name: str, ref_id: str, symbol: str, colour_field: str) -> JSO
             "showLegend": True,
             "style": {
                 "size": {"fixed": 8},
-                "color": {"field": colour_field, "fixed": "blue"} if colour_field else {"fixed": "blue"},
+                "color": {"field": colour_field, "fixed": fixed} if colour_field else {"fixed": fixed},
                 "symbol": {"mode": "fixed", "fixed": f"img/icons/marker/{symbol}.svg"},
                 "opacity": 0.9,
             },
@@ -49,12 +59,15 @@ def _marker_layer(name: str, ref_id: str, symbol: str, colour_field: str) -> JSO
 
 
 def city_map() -> Panel:
-    """Geomap: `up` is turned into 0/1 so the red/green thresholds colour each marker."""
+    """Geomap: `up` is turned into 0/1 so the red/green thresholds colour each marker. Grey markers,
+    drawn first, are every device seen in the time range: one not heard from lately stays grey."""
     options: JSON = {
         "view": MAP_VIEW,
         "controls": {"showZoom": True, "mouseWheelZoom": True, "showAttribution": True},
         "basemap": {"type": "default", "name": "Basemap"},
         "layers": [
+            _marker_layer("Not heard from (access points)", "D", "circle", "", "text"),
+            _marker_layer("Not heard from (intersection sensors)", "E", "square", "", "text"),
             _marker_layer("Access points", "A", "circle", "up"),
             _marker_layer("Intersection sensors", "B", "square", "up"),
             _marker_layer("Intersection GPS", "C", "triangle", ""),
@@ -69,6 +82,8 @@ def city_map() -> Panel:
             Target(AP_POSITIONS, "A", result_format="table"),
             Target(SENSOR_POSITIONS, "B", result_format="table"),
             Target(GPS_POSITIONS, "C", result_format="table"),
+            Target(AP_SEEN, "D", result_format="table"),
+            Target(SENSOR_SEEN, "E", result_format="table"),
         ],
         width=16,
         height=18,
@@ -76,37 +91,56 @@ def city_map() -> Panel:
         color_mode="thresholds",
         options=options,
         transformations=[{"id": "convertFieldType", "options": {"conversions": conversions}}],
-        description="Green: the last poll in the time range succeeded; red: it failed.",
+        description="Green: up within $up_window; red: down within it; grey: seen in the time range but "
+        "not heard from within $up_window (its gateway is offline or catching up): unknown.",
+    )
+
+
+def _aps(alias: str, outer_where: str) -> Target:
+    """APs counted by their last status within the window; `outer_where` picks which. (An outer time
+    condition cannot count those *not* heard from: InfluxDB pushes it into the inner query.)"""
+    return Target(
+        f'SELECT count("up") AS {alias} FROM (SELECT last("up") AS up FROM "device_status" '
+        f'WHERE "kind" = \'snmp\' AND {SEEN_RECENTLY} GROUP BY "gateway", "device") WHERE {outer_where}'
     )
 
 
 def _totals() -> list[Panel]:
-    aps_up = Target(
-        'SELECT count("up") AS aps_up FROM (SELECT last("up") AS up FROM "device_status" '
-        'WHERE "kind" = \'snmp\' AND $timeFilter GROUP BY "gateway", "device") WHERE "up" = true'
-    )
-    aps_down = Target(
-        'SELECT count("up") AS aps_down FROM (SELECT last("up") AS up FROM "device_status" '
-        'WHERE "kind" = \'snmp\' AND $timeFilter GROUP BY "gateway", "device") WHERE "up" = false'
-    )
+    aps_up = _aps("aps_up", '"up" = true')
+    aps_down = _aps("aps_down", '"up" = false')
     clients = Target(
         'SELECT sum("clients") AS clients FROM (SELECT last("clients") AS clients FROM "ap" '
         f'WHERE {RECENT} GROUP BY "gateway", "device")'
     )
     throughput = Target(
         'SELECT sum("bps") AS bps FROM (SELECT last("in_bps") + last("out_bps") AS bps FROM "ap_iface" '
-        f'WHERE "ifname" =~ {UPLINK_IFNAME} AND {RECENT} GROUP BY "gateway", "device", "ifname")'
+        f'WHERE {UPLINK} AND {RECENT} GROUP BY "gateway", "device", "ifname")'
     )
     return [
-        stat("APs up", aps_up, width=2, steps=[Step("red"), Step("green", 1)], no_value="0"),
-        stat("APs down", aps_down, width=2, steps=[Step("green"), Step("red", 1)], no_value="0"),
+        stat(
+            "APs up",
+            aps_up,
+            width=2,
+            steps=[Step("red"), Step("green", 1)],
+            no_value="0",
+            description="APs whose last poll within $up_window succeeded.",
+        ),
+        stat(
+            "APs down",
+            aps_down,
+            width=2,
+            steps=[Step("green"), Step("red", 1)],
+            no_value="0",
+            description="APs whose last poll within $up_window failed.",
+        ),
         stat("Clients", clients, width=2, description="On the APs heard from in the last 3 minutes."),
         stat(
             "Throughput",
             throughput,
             unit="bps",
             width=2,
-            description="In + out on the wired ports of the APs heard from in the last 3 minutes.",
+            description="In + out on the uplink interface (profile role `uplink`) of the APs heard from "
+            "in the last 3 minutes. APs without interface counters (UniFi) add nothing.",
         ),
     ]
 
@@ -114,7 +148,7 @@ def _totals() -> list[Panel]:
 def _throughput_over_time() -> Panel:
     query = (
         'SELECT sum("bps") AS bps FROM (SELECT mean("in_bps") + mean("out_bps") AS bps FROM "ap_iface" '
-        f'WHERE "ifname" =~ {UPLINK_IFNAME} AND $timeFilter '
+        f"WHERE {UPLINK} AND $timeFilter "
         'GROUP BY time($__interval), "gateway", "device", "ifname") '
         'WHERE $timeFilter GROUP BY time($__interval), "gateway" fill(none)'
     )
@@ -140,15 +174,16 @@ def _stale_sensors() -> Panel:
 
 def _active_alerts() -> Panel:
     query = (
-        'SELECT last("firing") AS firing, last("summary") AS summary FROM "alerts" WHERE $timeFilter '
-        'GROUP BY "alertname", "severity", "gateway", "site", "device"'
+        'SELECT last("firing") AS firing, last("unknown") AS unknown, last("summary") AS summary '
+        'FROM "alerts" WHERE $timeFilter GROUP BY "alertname", "severity", "gateway", "site", "device"'
     )
     return table(
         "Active alerts",
         Target(query, result_format="table"),
         width=12,
         transformations=[only_rows(("firing", True))],
-        description="Written by the alert engine: the last evaluation of each alert, firing ones only.",
+        description="Written by the alert engine: the last evaluation of each alert, firing ones only. "
+        "`unknown` true: firing when last seen, but its gateway cannot be seen now.",
     )
 
 
@@ -158,6 +193,7 @@ def build() -> Dashboard:
         title="NOC overview",
         description="Wall screen: where things are, whether they are up, and what is firing.",
         panels=[city_map(), *_totals(), _throughput_over_time(), _stale_sensors(), _active_alerts()],
+        variables=[UP_WINDOW],
         tags=("edge", "noc"),
         refresh="1m",
         time_from="now-1h",

@@ -8,7 +8,8 @@ of leaving a silently empty panel on the NOC wall. Assumptions beyond DESIGN.md,
 - `alerts` is written by the alert engine (bridge/alerts/engine.py): tags `alertname, severity,
   gateway` and those of the series it fired on (`device, sensor, radio, ifname, lane, site`), fields
   `firing` (bool) and `summary`; a point for every active alert each evaluation, and `firing=false`
-  once when it resolves.
+  once when it resolves; `unknown` (bool) is true while its gateway cannot be seen;
+- `ap_iface` carries the tag `role` (`uplink`) where the vendor profile names the AP's uplink.
 """
 
 from __future__ import annotations
@@ -34,15 +35,15 @@ _SENSOR_TAGS = "gateway site sensor bus"
 SCHEMA: dict[str, Measurement] = {
     "ap": _m(_AP_TAGS, "up uptime_s cpu_pct mem_used_pct temp_c clients hotspot_users dhcp_leases"),
     "ap_radio": _m(
-        _AP_TAGS + " radio ssid band",
+        _AP_TAGS + " radio ssid",
         "clients freq_mhz noise_dbm ccq_pct tx_rate_bps rx_rate_bps util_pct",
     ),
     "ap_iface": _m(
-        _AP_TAGS + " ifname",
+        _AP_TAGS + " ifname role",
         "in_bps out_bps in_octets out_octets oper_up in_errors out_errors speed_mbps",
     ),
     "ap_client": _m(_AP_TAGS + " radio client", "signal_dbm snr_db tx_rate_bps rx_rate_bps uptime_s"),
-    "device_status": _m("gateway device site kind bus", "up latency_ms error stale stuck lat lon"),
+    "device_status": _m("gateway device site kind bus", "up latency_ms error stale stuck lat lon removed"),
     "air_quality": _m(_SENSOR_TAGS, "pm25 pm10 co2_ppm tvoc_ppb"),
     "weather": _m(_SENSOR_TAGS, "temp_c rh_pct"),
     "noise": _m(_SENSOR_TAGS, "laeq_db"),
@@ -54,5 +55,5 @@ SCHEMA: dict[str, Measurement] = {
         "undelivered_batches rss_bytes disk_free_bytes write_bytes",
     ),
     "ingest": _m("gateway bridge", "points batches gaps duplicates dead_letters malformed lag_s"),
-    "alerts": _m("alertname severity gateway device sensor radio ifname lane site", "firing summary"),
+    "alerts": _m("alertname severity gateway device sensor radio ifname lane site", "firing unknown summary"),
 }

@@ -7,6 +7,7 @@ replaced, keyed by table, field and row index, and forgotten for rows that went 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -211,6 +212,13 @@ def _fold_subsets(merged: dict[MergeKey, dict[str, FieldValue]]) -> None:
                 merged[wider[0]].setdefault(name, value)
 
 
+def _with_role(profile: Profile, tags: dict[str, str]) -> dict[str, str]:
+    """An interface's tags, with `role = uplink` when the profile says it is the AP's uplink."""
+    if profile.uplink_ifname and re.search(profile.uplink_ifname, tags.get("ifname", "")):
+        return {**tags, "role": "uplink"}
+    return tags
+
+
 def build(
     profile: Profile,
     snapshot: Snapshot,
@@ -244,6 +252,8 @@ def build(
         for tags, fields in rows:
             public = _public(fields)
             if public:
+                if table.measurement == "ap_iface":
+                    tags = _with_role(profile, tags)
                 key = (table.measurement, tuple(sorted({**base_tags, **tags}.items())))
                 merged.setdefault(key, {}).update(public)
     _fold_subsets(merged)

@@ -3,7 +3,8 @@ running the dashboards' queries against a real InfluxDB.
 
 Two gateways, each with three APs (two radios, two interfaces, three clients) and two intersections
 (radar, air-quality, weather, noise and GPS sensors), their own health and the bridge's, plus the
-alert engine's `alerts`. Values move over time; one AP reboots, one sensor goes stale, one alert fires.
+alert engine's `alerts`. Values move over time; one AP reboots, one sensor goes stale, one alert fires,
+and one AP (`SILENT_AP`) falls silent 20 minutes before the end, as behind a killed gateway.
 Deterministic (seeded), so a failing query fails the same way every run.
 """
 
@@ -19,6 +20,7 @@ STEPS = 61
 STEP_S = 60
 CITY_LAT, CITY_LON = -6.7063, 108.5570
 NS = 1_000_000_000
+SILENT_AP, SILENT_AFTER_STEP = "ap-02-2", STEPS - 21
 
 
 class _City:
@@ -36,6 +38,8 @@ class _City:
 
     def ap(self, gateway: str, number: int, step: int) -> None:
         device = f"ap-{gateway[-2:]}-{number}"
+        if device == SILENT_AP and step > SILENT_AFTER_STEP:
+            return
         tags = {"gateway": gateway, "device": device, "site": f"site-{number}", "vendor": "mikrotik"}
         rebooted = number == 1 and step >= 30
         uptime_s = (step - 30 if rebooted else 86_400 + step) * STEP_S
@@ -53,7 +57,7 @@ class _City:
         }  # fmt: skip
         self.add("ap", tags, ap_fields, step)
         for radio, band in (("wlan1", "2.4GHz"), ("wlan2", "5GHz")):
-            radio_tags = {**tags, "radio": radio, "band": band, "ssid": "Cirebon-Free"}
+            radio_tags = {**tags, "radio": radio, "ssid": "Cirebon-Free"}
             radio_fields: dict[str, FieldValue] = {
                 "clients": 3, "freq_mhz": 2437 if band == "2.4GHz" else 5180, "noise_dbm": self.near(-95, 3),
                 "ccq_pct": self.near(80, 15), "tx_rate_bps": 72_000_000, "rx_rate_bps": 65_000_000,
@@ -74,7 +78,8 @@ class _City:
                 "out_octets": 4 * octets, "oper_up": True, "in_errors": 0, "out_errors": 0,
                 "speed_mbps": 1000,
             }  # fmt: skip
-            self.add("ap_iface", {**tags, "ifname": ifname}, iface_fields, step)
+            role = {"role": "uplink"} if ifname == "ether1" else {}  # as the vendor profile marks it
+            self.add("ap_iface", {**tags, "ifname": ifname, **role}, iface_fields, step)
 
     def intersection(self, gateway: str, number: int, step: int) -> None:
         site = f"int-{gateway[-2:]}-{number}"
@@ -136,7 +141,7 @@ class _City:
             "device": f"ap-{gateway[-2:]}-3",
             "severity": "critical",
         }
-        self.add("alerts", tags, {"firing": step > 57}, step)
+        self.add("alerts", tags, {"firing": step > 57, "unknown": False}, step)
 
 
 def city_readings(end_ns: int | None = None) -> list[Reading]:

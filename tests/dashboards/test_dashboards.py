@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from bridge.alerts.rules import load_rules
 from dashboards.build import PACKAGE_DIR, all_dashboards, rendered
 from dashboards.intersections import PM10_BREAKPOINTS_UG_M3, PM25_BREAKPOINTS_UG_M3, ispu_steps
 from dashboards.model import DATASOURCE_UID, GRID_WIDTH, SCHEMA_VERSION
@@ -66,7 +67,8 @@ def _datasource_uids(node: Any) -> list[str]:
 def test_every_datasource_reference_is_the_provisioned_one(dashboard: dict[str, Any]) -> None:
     uids = _datasource_uids(dashboard)
     targets = sum(len(p["targets"]) for p in dashboard["panels"])
-    assert len(uids) == len(dashboard["panels"]) + targets + len(dashboard["templating"]["list"])
+    queried = [v for v in dashboard["templating"]["list"] if v["type"] == "query"]
+    assert len(uids) == len(dashboard["panels"]) + targets + len(queried)
     assert set(uids) == {DATASOURCE_UID} == {datasource()["datasources"][0]["uid"]}
 
 
@@ -98,8 +100,9 @@ def test_the_fixture_writes_every_measurement_within_the_schema() -> None:
 
 def test_ispu_colour_steps_follow_the_breakpoints() -> None:
     pm25 = [(s.color, s.value) for s in ispu_steps(PM25_BREAKPOINTS_UG_M3)]
-    assert pm25 == [("green", None), ("blue", 15.5), ("yellow", 55.4), ("red", 150.4), ("black", 250.4)]
-    assert [s.value for s in ispu_steps(PM10_BREAKPOINTS_UG_M3)][1:] == [50, 150, 350, 420]
+    # Each band starts at its first value in P.14/2020 (Tidak Sehat is 55.5-150.4: 55.4 is Sedang).
+    assert pm25 == [("green", None), ("blue", 15.6), ("yellow", 55.5), ("red", 150.5), ("black", 250.5)]
+    assert [s.value for s in ispu_steps(PM10_BREAKPOINTS_UG_M3)][1:] == [51, 151, 351, 421]
 
 
 def test_air_quality_panels_carry_the_ispu_steps() -> None:
@@ -108,3 +111,18 @@ def test_air_quality_panels_carry_the_ispu_steps() -> None:
     assert [s["value"] for s in steps] == [None, *PM25_BREAKPOINTS_UG_M3]
     noise = panels["Noise (LAeq) against the legal limits"]["fieldConfig"]["defaults"]["thresholds"]["steps"]
     assert [s["value"] for s in noise] == [None, 55, 70]
+
+
+def test_boards_and_alerts_share_their_thresholds() -> None:
+    """Where a rule alerts, the board turns red (or yellow, for ISPU): the same number, one home."""
+    rules = {rule.name: rule for rule in load_rules()}
+
+    def steps(dashboard: int, title: str) -> list[float | None]:
+        panel = next(p for p in DASHBOARDS[dashboard]["panels"] if p["title"] == title)
+        return [s["value"] for s in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]]
+
+    assert steps(1, "Temperature")[-1] == rules["HighTemperature"].value == 60
+    assert steps(1, "CPU")[-1] == rules["HighCPU"].value
+    assert steps(2, "PM2.5 against the ISPU bands")[2] == rules["PM25Unhealthy"].value == 55.5
+    noise = rules["NoiseOverLimit"]
+    assert steps(2, "Noise (LAeq) against the legal limits")[1:] == [noise.sites["Taman Sutera"], noise.value]

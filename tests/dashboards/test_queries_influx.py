@@ -83,14 +83,15 @@ def test_variables_follow_each_other(influx_url: str) -> None:
 
 @pytest.mark.integration
 def test_the_totals_count_what_was_written(influx_url: str) -> None:
-    """APs up/down and active alerts agree with the fixture: ap-*-3 went down and its alert fires."""
+    """APs up/down and active alerts agree with the fixture: ap-*-3 went down and its alert fires;
+    ap-02-2 fell silent 20 minutes ago, so it is neither up nor down: not heard from (grey on the map)."""
     by_title = {p["title"]: p["targets"][0]["query"] for p in DASHBOARDS[0]["panels"]}
 
     def first_value(title: str) -> Any:
         return influx_query(influx_url, DATABASE, substitute(by_title[title], {}))[0]["values"][0][1]
 
-    assert (first_value("APs up"), first_value("APs down")) == (4, 2)
-    assert first_value("Clients") == 4 * 6
+    assert (first_value("APs up"), first_value("APs down")) == (3, 2)  # 4 and 2 as the last values
+    assert first_value("Clients") == 3 * 6  # the up APs heard from lately
     alerts = influx_query(influx_url, DATABASE, substitute(by_title["Active alerts"], {}))
     assert sorted(s["tags"]["device"] for s in alerts if s["values"][0][1] is True) == ["ap-01-3", "ap-02-3"]
 
@@ -108,3 +109,18 @@ def test_reboots_and_stale_sensors_are_found(influx_url: str) -> None:
     stale_query = substitute(noc_panels["Intersections with stale or failed sensors"], {})
     rows = {s["tags"]["device"]: s["values"][0] for s in influx_query(influx_url, DATABASE, stale_query)}
     assert [device for device, (_, up, stale, _) in rows.items() if stale or not up] == ["int-01-2-sound"]
+
+
+@pytest.mark.integration
+def test_a_silent_ap_is_grey_on_the_map_not_green(influx_url: str) -> None:
+    """The map colours only what reported within the window; what was seen before is drawn grey."""
+    panel = next(p for p in DASHBOARDS[0]["panels"] if p["type"] == "geomap")
+    queries = {t["refId"]: t["query"] for t in panel["targets"]}
+
+    def devices(ref_id: str) -> set[str]:
+        text = substitute(queries[ref_id], {})
+        return {s["tags"]["device"] for s in influx_query(influx_url, DATABASE, text)}
+
+    coloured, seen = devices("A"), devices("D")
+    assert "ap-02-2" in seen and "ap-02-2" not in coloured
+    assert coloured == seen - {"ap-02-2"}
