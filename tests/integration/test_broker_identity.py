@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,3 +181,13 @@ async def test_a_removed_gateway_is_refused_at_once(tmp_path: Path, broker: Ship
         await wait_until(lambda: uplink.stats.connect_failures >= 1, 20, "gw-a refused")
     assert not uplink.stats.connected
     buffer.close()
+
+
+def test_edge_dynsec_fails_loudly_on_an_error_of_the_broker(broker: ShippedBroker) -> None:
+    """mosquitto_ctrl exits 0 on "Client already exists": the script must not, or a typo'd id in a
+    provisioning run would pass unnoticed."""
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        broker.dynsec("add-gateway", "gw-a", password="another-pw")
+    assert "already exists" in refused.value.stderr
+    with pytest.raises(subprocess.CalledProcessError):
+        broker.dynsec("add-gateway", "gw-c")  # no password on stdin
