@@ -13,10 +13,12 @@ EXIT_CONFIG = 2
 
 
 def add_deadletters_parser(sub: Any) -> None:
-    """`edge deadletters list|show|replay -c bridge.toml [filters]`."""
+    """`edge deadletters list|show|replay -c bridge.toml [--id ID]... [--gateway G] [--reason R]`."""
     parser = sub.add_parser("deadletters", help="what the bridge set aside: list, show, replay")
     parser.add_argument("action", choices=["list", "show", "replay"])
-    parser.add_argument("ids", nargs="*", type=int, help="record ids (from list); default: all that match")
+    parser.add_argument(
+        "--id", dest="ids", type=int, action="append", default=[], help="a record id (from list); repeatable"
+    )
     parser.add_argument("-c", "--config", type=Path, required=True, help="bridge TOML file")
     parser.add_argument("--gateway", help="only this gateway's records")
     parser.add_argument("--reason", help="only records with this reason (too_large, malformed, ...)")
@@ -45,7 +47,8 @@ def cmd_deadletters(args: argparse.Namespace) -> int:
     if args.action == "show":
         for record in chosen:
             print(tools.summary_line(record))
-            print(tools.body_of(record).decode("utf-8", errors="backslashreplace"))
+            body = tools.body_of(record).decode("utf-8", errors="backslashreplace")
+            print(body, end="" if body.endswith("\n") else "\n")
         return 0
     result = asyncio.run(tools.replay(config, chosen))
     print(

@@ -92,8 +92,12 @@ class Store:
             if self.watched:
                 self.types.learn([line for line in lines if gateway_of_line(line) in self.watched])
             return
-        while self.types.learn_from_error(str(error)) and budget[0] > 0:
-            lines = self._screen(lines, rejected, watched_only=False)
+        while budget[0] > 0:
+            self.types.learn_from_error(str(error))
+            kept = self._screen(lines, rejected, watched_only=False)
+            if len(kept) == len(lines):
+                break  # nothing the cache knows explains the refusal
+            lines = kept
             if not lines:
                 return
             budget[0] -= 1

@@ -11,12 +11,15 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
 
 from edge import servers
 from edge.buffer import Batch
+from edge.mqtt import properties
 from edge.uplink import data_topic, encode_batch
 
 START_NS = 1_700_000_000_000_000_000
@@ -50,6 +53,36 @@ async def publish(
             if rate_msgs_per_s:
                 await asyncio.sleep(len(gateways) / rate_msgs_per_s)
     return points
+
+
+@dataclass(frozen=True)
+class Raw:
+    """One message exactly as a (possibly hostile) gateway might send it."""
+
+    topic: str
+    payload: bytes
+    user: tuple[tuple[str, str], ...] = ()
+    content_type: str = "text/plain; charset=utf-8"
+    retain: bool = False
+    qos: int = 1
+
+
+async def publish_raw(mqtt: servers.Server, messages: list[Raw]) -> None:
+    """Publish the messages in order over one connection (QoS 1 ones awaiting their PUBACK)."""
+    async with aiomqtt.Client(mqtt.host, mqtt.port, protocol=aiomqtt.ProtocolVersion.V5) as client:
+        for message in messages:
+            props = properties(PacketTypes.PUBLISH)
+            props.ContentType = message.content_type
+            if message.user:
+                props.UserProperty = list(message.user)
+            await client.publish(
+                message.topic, message.payload, qos=message.qos, retain=message.retain, properties=props
+            )
+
+
+def batch(seq: int | str, lines: list[str], n: int | None = None) -> tuple[tuple[str, str], ...]:
+    """User properties of a batch of `lines`."""
+    return (("seq", str(seq)), ("n", str(len(lines) if n is None else n)), ("v", "1"))
 
 
 class Publisher(threading.Thread):
