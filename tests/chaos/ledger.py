@@ -40,7 +40,6 @@ class Ledger:
         with contextlib.closing(sqlite3.connect(buffer_path)) as db:
             db.executescript(TRIGGERS)
         self.keys: dict[int, Key] = {}  # produced reading id -> its point's identity
-        self.excluded: set[int] = set()  # dropped by the buffer's policy: counted, not expected stored
         self._last_id = 0
 
     def _query(self, sql: str, args: tuple[int, ...] = ()) -> list[tuple[int, str]]:
@@ -59,12 +58,7 @@ class Ledger:
         return self._last_id
 
     def window(self, up_to_id: int) -> dict[int, Key]:
-        """The readings accepted up to `up_to_id` that are to be stored."""
-        return {
-            row_id: key
-            for row_id, key in self.keys.items()
-            if row_id <= up_to_id and row_id not in self.excluded
-        }
+        return {row_id: key for row_id, key in self.keys.items() if row_id <= up_to_id}
 
     def batches(self) -> dict[int, tuple[int, ...]]:
         """Every batch the agent numbered: seq -> the reading ids it carries."""

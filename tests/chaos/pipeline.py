@@ -112,7 +112,7 @@ class Pipeline:
         tmp: Path,
         fleet_config: str,
         bridges: int = 1,
-        agent_toml: str = "",
+        buffer_toml: str = "",
         buffer_dir: Path | None = None,
     ) -> None:
         self.tmp = tmp
@@ -130,29 +130,33 @@ class Pipeline:
             self.influx_proxy = InfluxProxy(self.loop, f"http://127.0.0.1:{self._influx_port}")
             self.stack.callback(self.influx_proxy.close)
             self.ledger = Ledger((buffer_dir or tmp) / "buffer.db")
+            self.status_port = servers.free_port()
+            self.agent_config = tmp / "edge.toml"
+            self.agent_config.write_text(self._agent_toml(fleet_config, buffer_toml))
+            self.agent = self._part(
+                lambda n: servers.edge_process(
+                    ["agent", "-c", str(self.agent_config)], tmp / f"agent-{n}.log"
+                )
+            )
+            self.bridge_ports: list[int] = []
+            self.bridges = [self._bridge(index + 1) for index in range(bridges)]
         except BaseException:
             self.stack.close()
             raise
-        self.status_port = servers.free_port()
-        self.agent_config = tmp / "edge.toml"
-        self.agent_config.write_text(self._agent_toml(fleet_config, agent_toml))
-        self.agent = self._part(
-            lambda n: servers.edge_process(["agent", "-c", str(self.agent_config)], tmp / f"agent-{n}.log")
-        )
-        self.bridge_ports: list[int] = []
-        self.bridges = [self._bridge(index + 1) for index in range(bridges)]
 
     def _part(self, start: Callable[[int], AbstractContextManager[T]]) -> Part[T]:
         part = Part(start)
         self.stack.callback(part.stop)
         return part
 
-    def _agent_toml(self, fleet_config: str, extra: str) -> str:
-        """The fleet's agent config, pointed at this scenario's link and buffer, quick to reconnect."""
+    def _agent_toml(self, fleet_config: str, buffer_toml: str) -> str:
+        """The fleet's agent config, pointed at this scenario's link and buffer, quick to reconnect;
+        `buffer_toml`: more keys of its [buffer] section."""
         text = fleet_config.replace("PLACEHOLDER-BROKER", f"127.0.0.1:{self.link.port}")
         text = text.replace("/PLACEHOLDER/buffer.db", str(self.ledger.path))
         uplink = "reconnect_max_s = 2\nbatch_max_readings = 50\nkeepalive_s = 5\nconnect_timeout_s = 5\n"
-        text = text.replace("[uplink]\n", "[uplink]\n" + uplink + extra, 1)
+        text = text.replace("[uplink]\n", "[uplink]\n" + uplink, 1)
+        text = text.replace("[buffer]\n", "[buffer]\n" + buffer_toml, 1)
         return f'log_level = "info"\n{text}\n[status]\nlisten = "127.0.0.1:{self.status_port}"\n'
 
     def _bridge(self, index: int) -> Part[subprocess.Popen[bytes]]:
@@ -220,16 +224,13 @@ class Pipeline:
         healed_at_s: float,
         timeout_s: float = 90.0,
         extra: str = "",
-        excluded: set[int] | None = None,
         drain_s: float | None = None,
     ) -> Report:
         """Wait until what the agent accepted up to now is stored; count it; print and keep the line.
 
         drain_s: from `healed_at_s` (monotonic: the end of the fault) until every reading accepted
         before that moment is stored, unless the scenario measured it itself (`drain_s`).
-        `excluded`: readings the agent dropped by its policy (counted).
         """
-        self.ledger.excluded = excluded or set()
         healed_id = self.ledger.refresh()
         deadline_s = time.monotonic() + timeout_s
         while not self.all_stored(healed_id) and time.monotonic() < deadline_s:
@@ -278,10 +279,10 @@ class Pipeline:
 
 @contextlib.contextmanager
 def pipeline(
-    tmp: Path, fleet_config: str, bridges: int = 1, agent_toml: str = "", buffer_dir: Path | None = None
+    tmp: Path, fleet_config: str, bridges: int = 1, buffer_toml: str = "", buffer_dir: Path | None = None
 ) -> Iterator[Pipeline]:
     """Every part started and flowing; everything stopped at the end, whatever happened."""
-    pipe = Pipeline(tmp, fleet_config, bridges, agent_toml, buffer_dir)
+    pipe = Pipeline(tmp, fleet_config, bridges, buffer_toml, buffer_dir)
     try:
         for bridge in pipe.bridges:
             bridge.start()
