@@ -188,6 +188,13 @@ class Pipeline:
         except OSError:
             return ""
 
+    def agent_metric(self, name: str) -> float:
+        """One unlabelled figure of the agent's /metrics; -1 while the agent does not answer."""
+        for line in self.agent_metrics().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return -1.0
+
     def agent_alive(self) -> bool:
         return bool(self.agent_metrics())
 

@@ -18,23 +18,24 @@ from tests.integration.helpers import wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.integration]
 
-BRIDGE_LATE_S = 2.0  # how long after the agent's first publish into the void the bridge comes back
+UNDELIVERED_BEFORE_BRIDGE = 2  # PUBACK 0x10 answers the agent gets before the bridge comes back
 THROTTLED_BYTES_PER_S = 40_000
 
 
 def restart_broker_bridge_last(pipe: Pipeline, down_s: float, fresh: bool) -> float:
     """Broker down for `down_s` with the bridge; the broker back first, the agent publishing into it with
-    no subscriber, and only then the bridge. Returns when the bridge was back (monotonic)."""
+    no subscriber (answered 0x10, twice), and only then the bridge. Returns when the bridge was back."""
     pipe.broker.stop()
     pipe.bridges[0].stop()
     if fresh:  # a broker that lost its state: no sessions, no queued messages
         shutil.rmtree(pipe.tmp / "mosquitto")
-    last_seq = max(pipe.ledger.batches(), default=0)
     time.sleep(down_s)  # the outage itself is the input
     pipe.broker.start()
-    wait_for(pipe.agent_connected, 30, "the agent reconnected", pipe.logs())
-    wait_for(lambda: max(pipe.ledger.batches()) > last_seq, 30, "the agent publishing again", pipe.logs())
-    time.sleep(BRIDGE_LATE_S)  # the bridge's late return is the input
+
+    def told_no_subscriber() -> bool:
+        return pipe.agent_metric("edge_undelivered_batches_total") >= UNDELIVERED_BEFORE_BRIDGE
+
+    wait_for(told_no_subscriber, 60, "the agent publishing to nobody (PUBACK 0x10)", pipe.logs())
     pipe.bridges[0].start()
     return time.monotonic()
 
