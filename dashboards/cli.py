@@ -44,6 +44,25 @@ def cmd_push(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_availability(args: argparse.Namespace) -> int:
+    import datetime
+    import zoneinfo
+
+    from dashboards.availability import Influx, compute_day, compute_month
+
+    zone = zoneinfo.ZoneInfo(args.tz)
+    day = args.day or datetime.datetime.now(zone).date() - datetime.timedelta(days=1)
+    influx = Influx(args.influx_url, args.database)
+    try:
+        influx.write(compute_day(influx, day, zone))
+        influx.write(compute_month(influx, day, zone))
+    except (OSError, RuntimeError) as exc:
+        print(f"availability of {day} not computed: {exc}", file=sys.stderr)
+        return 1
+    print(f"availability of {day} and its month to date stored")
+    return 0
+
+
 def add_dashboards_parser(subparsers: Any) -> None:
     """Register `dashboards build` and `dashboards push` on the `edge` command's subparsers."""
     parser = subparsers.add_parser("dashboards", help="Grafana dashboards: regenerate or upload")
@@ -58,3 +77,15 @@ def add_dashboards_parser(subparsers: Any) -> None:
     secret.add_argument("--token-file", type=Path, help="file holding the token")
     push.add_argument("--folder", default=DEFAULT_FOLDER, help=f"folder title (default {DEFAULT_FOLDER!r})")
     push.set_defaults(func=cmd_push)
+    sla = actions.add_parser("availability", help="store a day's availability (and its month to date)")
+    sla.add_argument("--influx-url", default="http://127.0.0.1:8086", help="InfluxDB 1.x base URL")
+    sla.add_argument("--database", default="edge")
+    sla.add_argument("--day", type=datetime_date, help="YYYY-MM-DD (default: yesterday in --tz)")
+    sla.add_argument("--tz", default="Asia/Jakarta", help="the city's time zone (default Asia/Jakarta, WIB)")
+    sla.set_defaults(func=cmd_availability)
+
+
+def datetime_date(text: str) -> Any:
+    import datetime
+
+    return datetime.date.fromisoformat(text)

@@ -187,12 +187,52 @@ def _active_alerts() -> Panel:
     )
 
 
+def _availability() -> list[Panel]:
+    """What `edge dashboards availability` stored (dashboards/availability.py): the last day computed
+    per site, and the city's month to date. Day points are stamped at the day's start."""
+    per_site = Target(
+        'SELECT last("up_pct") AS up_pct, last("down_pct") AS down_pct, last("unknown_pct") AS unknown_pct '
+        'FROM "availability" WHERE "period" = \'day\' AND "scope" = \'site\' AND time > now() - 2d '
+        'GROUP BY "site"',
+        result_format="table",
+    )
+    city = Target(
+        'SELECT last("up_pct") AS up_pct FROM "availability" '
+        "WHERE \"period\" = 'month' AND \"scope\" = 'city' AND time > now() - 32d"
+    )
+    return [
+        table(
+            "Availability per site (last day computed)",
+            per_site,
+            width=16,
+            description="Up, down and unknown % of the day. Unknown: nothing arrived (gateway off), "
+            "never counted as the devices' fault.",
+        ),
+        stat(
+            "City availability, month to date",
+            city,
+            unit="percent",
+            width=8,
+            height=8,
+            steps=[Step("red"), Step("orange", 95), Step("green", 99)],
+            description="Up % of every device over the month's computed days; unknown time is not down.",
+        ),
+    ]
+
+
 def build() -> Dashboard:
     return Dashboard(
         uid=UID,
         title="NOC overview",
         description="Wall screen: where things are, whether they are up, and what is firing.",
-        panels=[city_map(), *_totals(), _throughput_over_time(), _stale_sensors(), _active_alerts()],
+        panels=[
+            city_map(),
+            *_totals(),
+            _throughput_over_time(),
+            _stale_sensors(),
+            _active_alerts(),
+            *_availability(),
+        ],
         variables=[UP_WINDOW],
         tags=("edge", "noc"),
         refresh="1m",

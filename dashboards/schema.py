@@ -55,5 +55,8 @@ SCHEMA: dict[str, Measurement] = {
         "undelivered_batches rss_bytes disk_free_bytes write_bytes",
     ),
     "ingest": _m("gateway bridge", "points batches gaps duplicates dead_letters malformed lag_s"),
+    "availability": _m(
+        "period scope gateway device site", "up_s down_s unknown_s up_pct down_pct unknown_pct"
+    ),
     "alerts": _m("alertname severity gateway device sensor radio ifname lane site", "firing unknown summary"),
 }

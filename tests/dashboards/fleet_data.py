@@ -144,6 +144,14 @@ class _City:
         self.add("alerts", tags, {"firing": step > 57, "unknown": False}, step)
 
 
+def _city_availability(city: _City) -> None:
+    """What `edge dashboards availability` would have stored: a day per site, the city's month."""
+    figures: dict[str, FieldValue] = {"up_pct": 97.5, "down_pct": 1.5, "unknown_pct": 1.0}
+    for number in (1, 2, 3):
+        city.add("availability", {"period": "day", "scope": "site", "site": f"site-{number}"}, figures, 0)
+    city.add("availability", {"period": "month", "scope": "city"}, figures, 0)
+
+
 def city_readings(end_ns: int | None = None) -> list[Reading]:
     """An hour of the whole schema, one point per minute, the last one at `end_ns` (default: now)."""
     city = _City(end_ns if end_ns is not None else time.time_ns())
@@ -155,4 +163,5 @@ def city_readings(end_ns: int | None = None) -> list[Reading]:
                 city.intersection(gateway, number, step)
             city.health(gateway, step)
             city.alerts(gateway, step)
+    _city_availability(city)
     return city.out
