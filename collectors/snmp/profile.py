@@ -27,7 +27,8 @@ BUILTIN_DIR = Path(__file__).parent / "profiles"
 Kind = Literal["gauge", "integer", "counter32", "counter64", "timeticks", "truth", "text"]
 KINDS: tuple[str, ...] = ("gauge", "integer", "counter32", "counter64", "timeticks", "truth", "text")
 INTEGER_KINDS = ("integer", "counter32", "counter64")
-MEASUREMENTS = ("", "ap_radio", "ap_iface", "ap_client")
+# `ap` rows are a controller's per-AP rows (tagged `ap`), beside the controller's own `ap` point.
+MEASUREMENTS = ("", "ap", "ap_radio", "ap_iface", "ap_client")
 COMBINES = ("sum", "max", "min", "avg")
 TOTALS = ("sum", "avg", "max", "count")
 INDEX_PARTS = {"mac": 6}  # index components wider than one sub-identifier
@@ -64,15 +65,22 @@ class OidField:
     rate_scale: float = 8.0
     combine: str = "sum"
     fallback: OidField | None = None
+    # The value is text holding a number (NET-SNMP-EXTEND-MIB nsExtendOutput1Line of a script).
+    parse_text: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class TagSource:
-    """A tag's value: a column at the row's index (or at one part of it), or the index itself."""
+    """A tag's value: a column at the row's index (or at one part of it), or the index itself.
+
+    `text` reads the index as a length-prefixed string (nsExtendToken: "clients-wlan0"); `pattern`
+    keeps the first group of a regex on the value, and a row whose value does not match is skipped."""
 
     oid: str = ""
     part: str = ""
     fallback: str = ""
+    text: bool = False
+    pattern: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +116,8 @@ class Profile:
     # Which `ap_iface` row is the AP's uplink (regex on ifname): tagged `role = uplink` for the
     # NOC's throughput, whatever the vendor or the operator named the port.
     uplink_ifname: str = ""
+    # A regex on sysDescr the device must match too (OpenWrt is a net-snmp Linux agent by sysObjectID).
+    sys_descr: str = ""
 
 
 def _uplink_ifname(data: Mapping[str, Any], parent: Profile | None, name: str) -> str:
@@ -117,6 +127,14 @@ def _uplink_ifname(data: Mapping[str, Any], parent: Profile | None, name: str) -
     except re.error as exc:
         raise ProfileError(f"{name}.uplink_ifname: not a regular expression: {exc}") from exc
     return pattern
+
+
+def _regex(value: Any, where: str) -> str:
+    try:
+        re.compile(str(value))
+    except re.error as exc:
+        raise ProfileError(f"{where}: not a regular expression: {exc}") from exc
+    return str(value)
 
 
 def _oid(value: Any, where: str) -> str:
@@ -167,6 +185,7 @@ def _field(raw: Any, where: str) -> OidField:
         rate_scale=_number(raw, "rate_scale", 8.0, where),
         combine=combine,
         fallback=_field({"name": raw["name"], **fallback}, f"{where}.fallback") if fallback else None,
+        parse_text=bool(raw.get("parse_text", False)),
     )
 
 
@@ -176,13 +195,18 @@ def _tag(raw: Any, index: tuple[str, ...], where: str) -> TagSource:
     if isinstance(raw, str):
         return TagSource(oid=_oid(raw, where))
     if not isinstance(raw, dict) or not ({"oid", "part"} & set(raw)):
-        raise ProfileError(f'{where}: a tag is an OID, "index", or {{oid, part, fallback}}')
+        raise ProfileError(f'{where}: a tag is an OID, "index", or {{oid, part, fallback, text, pattern}}')
+    pattern = _regex(raw.get("pattern", ""), f"{where}.pattern")
+    if pattern and re.compile(pattern).groups != 1:
+        raise ProfileError(f"{where}.pattern: needs exactly one group, the tag's value")
     part = str(raw.get("part", ""))
     if part and part not in index:
         raise ProfileError(f"{where}.part: {part!r} is not in index {list(index)}")
     oid = _oid(raw["oid"], f"{where}.oid") if "oid" in raw else ""
     fallback = _oid(raw["fallback"], f"{where}.fallback") if "fallback" in raw else ""
-    return TagSource(oid=oid, part=part, fallback=fallback)
+    return TagSource(
+        oid=oid, part=part, fallback=fallback, text=bool(raw.get("text", False)), pattern=pattern
+    )
 
 
 def _table(raw: Any, where: str) -> Table:
@@ -264,6 +288,7 @@ def parse_profile(data: Mapping[str, Any], name: str, parent: Profile | None = N
             f"{name}.limits",
         ),
         uplink_ifname=_uplink_ifname(data, parent, name),
+        sys_descr=_regex(match.get("sys_descr", ""), f"{name}.match.sys_descr"),
     )
     known = {item.name for item in profile.scalars} | {t for tb in profile.tables for t in tb.totals}
     for target, expression in profile.derived.items():
@@ -326,11 +351,15 @@ def profile_names(extra_dirs: Iterable[Path] = ()) -> set[str]:
     return {path.stem for directory in dirs if directory.is_dir() for path in directory.glob("*.toml")}
 
 
-def candidates(profiles: Mapping[str, Profile], sys_object_id: str) -> list[Profile]:
-    """Profiles that may fit a device, best first: sysObjectID match, then priority, then name."""
+def candidates(profiles: Mapping[str, Profile], sys_object_id: str, sys_descr: str = "") -> list[Profile]:
+    """Profiles that may fit a device, best first: sysObjectID match, then priority, then name.
+
+    A profile with `sys_descr` fits only a device whose sysDescr matches it (case-insensitive)."""
     oid = sys_object_id.lstrip(".")
 
     def matches(profile: Profile) -> bool:
+        if profile.sys_descr and not re.search(profile.sys_descr, sys_descr, re.IGNORECASE):
+            return False
         return not profile.sys_object_ids or any(
             oid == prefix or oid.startswith(prefix + ".") for prefix in profile.sys_object_ids
         )

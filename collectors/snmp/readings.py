@@ -7,6 +7,7 @@ replaced, keyed by table, field and row index, and forgotten for rows that went 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ def convert(spec: OidField, raw: Value) -> FieldValue | None:
     are integers, `truth` a bool, `text` a string."""
     if spec.kind == "text":
         return text_of(raw) or None
+    if spec.parse_text:
+        raw = number_in(text_of(raw))
     if not isinstance(raw, int | float) or isinstance(raw, bool):
         return None
     if spec.kind == "truth":
@@ -52,6 +55,15 @@ def convert(spec: OidField, raw: Value) -> FieldValue | None:
     return round(float(raw) * spec.scale, 6)
 
 
+def number_in(text: str) -> float | None:
+    """The number a script printed (`7`, `-95`, `5180.0`), None for anything else."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
 def _column(snapshot: Snapshot, spec: OidField) -> tuple[OidField, Mapping[Index, Value]]:
     main = snapshot.columns.get(spec.oid, {})
     if not main and spec.fallback:
@@ -62,10 +74,14 @@ def _column(snapshot: Snapshot, spec: OidField) -> tuple[OidField, Mapping[Index
 def _tag(source: TagSource, row: Index, parts: dict[str, Index], snapshot: Snapshot) -> str:
     key = parts[source.part] if source.part else row
     if not source.oid:
-        return ".".join(map(str, key))
-    value = text_of(snapshot.columns.get(source.oid, {}).get(key))
+        value = "".join(map(chr, key[1:])) if source.text and key else ".".join(map(str, key))
+    else:
+        value = text_of(snapshot.columns.get(source.oid, {}).get(key))
     if not value and source.fallback:
         value = text_of(snapshot.columns.get(source.fallback, {}).get(key))
+    if source.pattern:
+        found = re.search(source.pattern, value)
+        return found.group(1) if found else ""
     return value
 
 
@@ -100,6 +116,8 @@ def table_rows(table: Table, ctx: Context, hasher: ClientHasher | None) -> list[
         if parts is None:
             continue
         tags = {name: _tag(source, row, parts, snapshot) for name, source in table.tags.items()}
+        if any(source.pattern and not tags[name] for name, source in table.tags.items()):
+            continue  # not a row of this table (an extend script of another kind)
         if table.client:
             if hasher is None:
                 continue
@@ -230,7 +248,9 @@ def build(
     """Readings of one poll and the counter state for the next one."""
     ctx = Context(snapshot, previous)
     ap_values: dict[str, float | int] = {}
-    ap_fields: dict[str, FieldValue] = {"up": True, "uptime_s": int(snapshot.uptime_s)}
+    ap_fields: dict[str, FieldValue] = {"up": True}
+    if snapshot.uptime_known:  # an agent without sysUpTime and hrSystemUptime is up, its uptime unknown
+        ap_fields["uptime_s"] = int(snapshot.uptime_s)
     for spec in profile.scalars:
         value = convert(spec, snapshot.scalars.get(spec.oid))
         if value is None:

@@ -15,8 +15,10 @@ from collectors.snmp.backend import Value
 from collectors.snmp.profile import INDEX_PARTS, Profile, Table, candidates
 from collectors.snmp.walk import Index, Link, WalkError
 
+SYS_DESCR = "1.3.6.1.2.1.1.1.0"
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
+HR_SYSTEM_UPTIME = "1.3.6.1.2.1.25.1.1.0"  # HOST-RESOURCES-MIB hrSystemUptime: the host's, not the agent's
 
 
 @dataclass(slots=True)
@@ -30,6 +32,7 @@ class Snapshot:
     time_s: float = field(default_factory=time.monotonic)
     problems: list[str] = field(default_factory=list)
     failed_walks: set[str] = field(default_factory=set)  # columns whose walk broke: unknown, not empty
+    uptime_known: bool = True  # False: the agent answered but told no uptime (sysUpTime nor hrSystemUptime)
 
 
 def text_of(value: Value) -> str:
@@ -39,9 +42,11 @@ def text_of(value: Value) -> str:
 
 
 async def identify(link: Link, profiles: dict[str, Profile]) -> Profile:
-    """The best profile for a device: its sysObjectID narrows the list, the probe column decides."""
-    answer = await link.get([SYS_OBJECT_ID])
-    for profile in candidates(profiles, text_of(answer.get(SYS_OBJECT_ID))):
+    """The best profile for a device: its sysObjectID and sysDescr narrow the list, the probe column
+    decides (an OpenWrt box is a net-snmp Linux agent by sysObjectID, told apart by its sysDescr)."""
+    answer = await link.get([SYS_OBJECT_ID, SYS_DESCR])
+    found = candidates(profiles, text_of(answer.get(SYS_OBJECT_ID)), text_of(answer.get(SYS_DESCR)))
+    for profile in found:
         if not profile.probe:
             return profile
         try:
@@ -114,16 +119,20 @@ async def _get_cells(link: Link, cells: list[tuple[str, Index]], snapshot: Snaps
 
 async def fetch(link: Link, profile: Profile, clients: bool, model: str) -> Snapshot:
     """One poll. `model` is what an earlier poll found (empty: look it up this time)."""
-    scalar_oids = [SYS_UPTIME, SYS_OBJECT_ID, *(s.oid for s in profile.scalars)]
+    scalar_oids = [SYS_UPTIME, HR_SYSTEM_UPTIME, SYS_OBJECT_ID, *(s.oid for s in profile.scalars)]
     if not model:
         scalar_oids += profile.model_oids
     scalars = await link.get(scalar_oids)
-    if SYS_UPTIME not in scalars:
-        raise WalkError("no sysUpTime: not an SNMP agent that answers this community or user")
-    raw_uptime = scalars[SYS_UPTIME]
+    if not scalars:
+        raise WalkError("no answer: not an SNMP agent that answers this community or user")
+    # An agent without sysUpTime (some OpenWrt builds) is still up: the host's uptime, else unknown.
+    raw_uptime = next(
+        (scalars[o] for o in (SYS_UPTIME, HR_SYSTEM_UPTIME) if isinstance(scalars.get(o), int)), None
+    )
     snapshot = Snapshot(
         sys_object_id=text_of(scalars.get(SYS_OBJECT_ID)),
-        uptime_s=float(raw_uptime) / 100 if isinstance(raw_uptime, int | float) else 0.0,
+        uptime_s=float(raw_uptime) / 100 if isinstance(raw_uptime, int) else 0.0,
+        uptime_known=isinstance(raw_uptime, int),
         scalars=scalars,
         columns={},
         model=model or next((text_of(scalars[o]) for o in profile.model_oids if text_of(scalars.get(o))), ""),

@@ -20,8 +20,12 @@ from firmware_sim.snmp.mib_common import (
     system_group,
 )
 from firmware_sim.snmp.profile_base import ApSummary, Identity, Profile
+from firmware_sim.snmp.vendor_cambium import EpmpProfile, Pmp450Profile
+from firmware_sim.snmp.vendor_huawei import HuaweiAcProfile
 from firmware_sim.snmp.vendor_mikrotik import MikrotikProfile
 from firmware_sim.snmp.vendor_mikrotik_variants import CapsmanProfile, Ros7WifiProfile
+from firmware_sim.snmp.vendor_openwrt import OpenwrtProfile
+from firmware_sim.snmp.vendor_ruckus import SmartZoneProfile, UnleashedProfile, ZoneDirectorProfile
 from firmware_sim.snmp.vendor_ubnt import AirmaxProfile, UnifiProfile
 from firmware_sim.snmp.view import Entry
 
@@ -72,6 +76,13 @@ PROFILES: dict[str, Callable[[Identity], Profile]] = {
     "unifi": UnifiProfile,
     "airmax": AirmaxProfile,
     "generic": GenericProfile,
+    "cambium-pmp450": Pmp450Profile,
+    "cambium-epmp": EpmpProfile,
+    "ruckus-zd": ZoneDirectorProfile,
+    "ruckus-smartzone": SmartZoneProfile,
+    "ruckus-unleashed": UnleashedProfile,
+    "huawei-ac": HuaweiAcProfile,
+    "openwrt": OpenwrtProfile,
 }
 # IANA enterprise numbers, for the engine IDs (RFC 3411 format 4, text).
 ENTERPRISES = {
@@ -81,6 +92,13 @@ ENTERPRISES = {
     "unifi": 41112,
     "airmax": 41112,
     "generic": 8072,
+    "cambium-pmp450": 161,
+    "cambium-epmp": 17713,
+    "ruckus-zd": 25053,
+    "ruckus-smartzone": 25053,
+    "ruckus-unleashed": 25053,
+    "huawei-ac": 2011,
+    "openwrt": 8072,
 }
 
 

@@ -63,7 +63,7 @@ def test_a_dropped_in_file_adds_a_profile(tmp_path: Path) -> None:
     )
     profiles = load_profiles([tmp_path])
     assert profiles["cambium"].scalars[-1].name == "temp_c"
-    assert candidates(profiles, "1.3.6.1.4.1.17713.21")[0].name == "cambium"
+    assert candidates(profiles, "1.3.6.1.4.1.17713.22")[0].name == "cambium"  # not ePMP (17713.21): built in
 
 
 @pytest.mark.parametrize(
