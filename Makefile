@@ -4,11 +4,14 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DURATION ?= 60
-# Debian packages of the real servers and tools the tests and the demo run (command -> package).
+# Debian packages of the real servers and tools the tests and the demo run (command -> package; "-": a
+# library without a command, checked with dpkg).
 DEB_CMDS := mosquitto:mosquitto mosquitto_sub:mosquitto-clients influxd:influxdb influx:influxdb-client \
 	victoria-metrics:victoria-metrics prometheus-alertmanager:prometheus-alertmanager snmpd:snmpd \
 	snmpbulkwalk:snmp socat:socat prometheus-snmp-exporter:prometheus-snmp-exporter \
-	chromium:chromium chromedriver:chromium-driver strace:strace systemd-analyze:systemd
+	chromium:chromium chromedriver:chromium-driver strace:strace systemd-analyze:systemd \
+	ffprobe:ffmpeg -:python3-gst-1.0 -:gir1.2-gst-rtsp-server-1.0 -:gstreamer1.0-plugins-good \
+	-:gstreamer1.0-plugins-base
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-packages venv test lint typecheck unit hours demo clean
@@ -19,7 +22,8 @@ setup: system-packages venv
 # servers as system services (the project starts its own copies on loopback).
 system-packages:
 	@missing=""; for pair in $(DEB_CMDS); do cmd=$${pair%%:*}; pkg=$${pair##*:}; \
-	  command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || [ -x /usr/bin/$$cmd ] || missing="$$missing $$pkg"; done; \
+	  if [ "$$cmd" = - ]; then dpkg-query -W -f='$${db:Status-Abbrev}' $$pkg 2>/dev/null | grep -q "^ii" || missing="$$missing $$pkg"; \
+	  else command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || [ -x /usr/bin/$$cmd ] || missing="$$missing $$pkg"; fi; done; \
 	$(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \

@@ -18,7 +18,7 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from collectors import serial, snmp
+from collectors import camera, serial, snmp
 from edge.buffer import Buffer
 from edge.config import AgentConfig, ConfigError, load_agent
 from edge.lineproto import encode_many
@@ -144,6 +144,11 @@ class Agent:
         assert self._tasks is not None, "inputs start inside run()"
         specs: dict[str, object] = {f"snmp[{device.name}]": device for device in new.snmp.devices}
         specs |= {f"serial[{bus.name}]": (bus, new.gateway.site) for bus in new.serial.buses}
+        cameras = new.camera
+        specs |= {
+            f"camera[{cam.name}]": (cam, new.gateway.site, cameras.down_backoff_max_s)
+            for cam in cameras.devices
+        }
         snmp_section = (
             old.snmp.model_copy(update={"devices": []}),
             new.snmp.model_copy(update={"devices": []}),
@@ -154,7 +159,7 @@ class Agent:
                 del self._inputs[name]
         starts: list[tuple[str, Coroutine[Any, Any, None]]] = [
             (collector.name, run_periodic(collector, self.sink, self.health))
-            for collector in snmp.build_collectors(new)
+            for collector in [*snmp.build_collectors(new), *camera.build_collectors(new)]
             if collector.name not in self._inputs
         ]
         starts += [
@@ -200,6 +205,7 @@ def removed_devices(old: AgentConfig, new: AgentConfig, time_ns: int) -> list[Re
 
     def kinds(config: AgentConfig) -> dict[str, str]:
         found = {device.name: "snmp" for device in config.snmp.devices}
+        found |= {device.name: "camera" for device in config.camera.devices}
         return found | {sensor.name: sensor.driver for bus in config.serial.buses for sensor in bus.sensors}
 
     after = kinds(new)

@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from collectors.camera.config import CameraSection
 from collectors.serial.config import SerialSection
 from edge.config_checks import (
     checked_model,
@@ -236,6 +237,7 @@ class AgentConfig(_EnvFirst):
     buffer: BufferSection = BufferSection()
     snmp: SnmpSection = SnmpSection()
     serial: SerialSection = SerialSection()
+    camera: CameraSection = CameraSection()
     status: StatusSection = StatusSection()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -367,7 +369,7 @@ def load_bridge(path: Path) -> BridgeConfig:
 
 def kind_of(data: dict[str, Any]) -> Literal["agent", "bridge"] | None:
     """Which program a config file is for, from its sections."""
-    if "gateway" in data or "snmp" in data or "serial" in data or "uplink" in data:
+    if any(section in data for section in ("gateway", "snmp", "serial", "camera", "uplink")):
         return "agent"
     if "influxdb" in data or "mqtt" in data:
         return "bridge"
