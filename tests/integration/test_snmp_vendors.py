@@ -1,0 +1,100 @@
+"""`edge probe snmp --profile auto` against the simulated Cambium, Ruckus, Huawei and OpenWrt devices:
+the profile each is given, and its clients and radio data against what the simulator served."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import AsyncIterator
+
+import pytest
+
+from collectors.snmp.probe import _section, add_probe_parser, probe_once
+from edge.model import Reading
+from firmware_sim.snmp import ApHandle, ApSpec, run_fleet
+
+pytestmark = pytest.mark.integration
+EVENING_S = 1_795_438_800.0  # 2026-11-23 20:00 WIB: the daily curve's busy hours
+# Simulated vendor -> the profile `auto` must pick.
+PROFILES = {
+    "cambium-pmp450": "cambium",
+    "cambium-epmp": "cambium",
+    "ruckus-zd": "ruckus",
+    "ruckus-smartzone": "ruckus",
+    "ruckus-unleashed": "ruckus",
+    "huawei-ac": "huawei",
+    "openwrt": "openwrt",
+}
+
+
+@pytest.fixture
+async def devices() -> AsyncIterator[dict[str, ApHandle]]:
+    specs = [ApSpec(f"dev-{vendor}", vendor, seed) for seed, vendor in enumerate(PROFILES, start=41)]
+    async with run_fleet(specs, clock=lambda: EVENING_S) as handles:
+        yield {handle.vendor: handle for handle in handles}
+
+
+async def probe(handle: ApHandle, backend: str = "gufo") -> list[Reading]:
+    """What `edge probe snmp HOST:PORT --profile auto` reads, through its own argument parsing."""
+    parser = argparse.ArgumentParser()
+    add_probe_parser(parser.add_subparsers())
+    args = parser.parse_args(
+        ["snmp", f"{handle.host}:{handle.port}", "--backend", backend, "--timeout-s", "1"]
+    )
+    readings, up = await probe_once(_section(args))
+    assert up
+    return readings
+
+
+def controller_point(readings: list[Reading]) -> Reading:
+    return next(r for r in readings if r.measurement == "ap" and "ap" not in r.tags)
+
+
+@pytest.mark.parametrize("vendor", list(PROFILES))
+async def test_auto_picks_the_vendor_and_reads_its_clients(devices: dict[str, ApHandle], vendor: str) -> None:
+    handle = devices[vendor]
+    truth = handle.truth().summary
+    assert truth.clients > 0
+    point = controller_point(await probe(handle))
+    assert point.tags["vendor"] == PROFILES[vendor]
+    assert point.fields["up"] is True
+    assert point.fields["clients"] == truth.clients
+
+
+@pytest.mark.parametrize("vendor", ["cambium-pmp450", "cambium-epmp", "openwrt"])
+async def test_an_ap_reports_each_radio(devices: dict[str, ApHandle], vendor: str) -> None:
+    handle = devices[vendor]
+    readings = await probe(handle)
+    radios = {r.tags["radio"]: r.fields for r in readings if r.measurement == "ap_radio"}
+    assert {radio: f["clients"] for radio, f in radios.items()} == handle.truth().summary.clients_per_radio
+    assert all(isinstance(f["freq_mhz"], int) and f["freq_mhz"] > 2000 for f in radios.values())
+
+
+@pytest.mark.parametrize("vendor", ["ruckus-zd", "huawei-ac"])
+@pytest.mark.parametrize("backend", ["gufo", "pysnmp"])
+async def test_a_controller_reports_each_ap_radio_tagged_with_its_ap(
+    devices: dict[str, ApHandle], vendor: str, backend: str
+) -> None:
+    handle = devices[vendor]
+    readings = await probe(handle, backend)
+    radios = {f"{r.tags['ap']}/{r.tags['radio']}": r.fields for r in readings if r.measurement == "ap_radio"}
+    truth = handle.truth().summary.clients_per_radio
+    assert {key: f["clients"] for key, f in radios.items()} == truth
+    assert all(isinstance(f["channel"], int) for f in radios.values())
+    per_ap = {r.tags["ap"]: r.fields["clients"] for r in readings if r.measurement == "ap" and "ap" in r.tags}
+    assert sum(per_ap.values()) == sum(truth.values()) and len(per_ap) == 3
+
+
+async def test_smartzone_reports_each_ap(devices: dict[str, ApHandle]) -> None:
+    """RUCKUS-SZ-WLAN-MIB has per-AP, not per-radio, counts: `ap` points tagged with the AP."""
+    handle = devices["ruckus-smartzone"]
+    readings = await probe(handle)
+    per_ap = {r.tags["ap"]: r.fields["clients"] for r in readings if r.measurement == "ap" and "ap" in r.tags}
+    assert per_ap == handle.truth().summary.clients_per_radio
+
+
+async def test_openwrt_without_sysuptime_is_up_with_the_host_uptime(devices: dict[str, ApHandle]) -> None:
+    handle = devices["openwrt"]
+    assert "1.3.6.1.2.1.1.3.0" not in handle.truth().values
+    point = controller_point(await probe(handle))
+    _, host_ticks = handle.truth().values["1.3.6.1.2.1.25.1.1.0"]  # hrSystemUptime
+    assert isinstance(host_ticks, int) and point.fields["uptime_s"] == host_ticks // 100
