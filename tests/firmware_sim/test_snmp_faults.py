@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from firmware_sim.clock import SimClock
 from firmware_sim.snmp import ApSpec, V3User, run_fleet
 from tests.firmware_sim.snmp_netsnmp import credentials, run_tool
 
@@ -60,8 +61,10 @@ async def test_truncated_table_walk_has_fewer_rows() -> None:
     assert len(cut.rows) == 2
 
 
-async def test_too_big_on_large_getbulk() -> None:
-    async with run_fleet([ApSpec("u", "unifi", 3)]) as (ap,):
+@pytest.mark.hours
+async def test_too_big_on_large_getbulk(sim_start_s: float) -> None:
+    """The UniFi subtree is large enough to need more than one reply at every hour, night included."""
+    async with run_fleet([ApSpec("u", "unifi", 3)], clock=SimClock(sim_start_s)) as (ap,):
         ap.faults.too_big_varbinds = 5
         bulk = await run_tool("snmpbulkwalk", ap, [*credentials(ap), "-Cr10"], "1.3.6.1.4.1.41112")
         small = await run_tool("snmpbulkwalk", ap, [*credentials(ap), "-Cr5"], "1.3.6.1.4.1.41112")
