@@ -26,6 +26,7 @@ from firmware_sim.snmp.vendor_mikrotik import MikrotikProfile
 from firmware_sim.snmp.vendor_mikrotik_variants import CapsmanProfile, Ros7WifiProfile
 from firmware_sim.snmp.vendor_openwrt import OpenwrtProfile
 from firmware_sim.snmp.vendor_ruckus import SmartZoneProfile, UnleashedProfile, ZoneDirectorProfile
+from firmware_sim.snmp.vendor_tplink import TplinkEapProfile
 from firmware_sim.snmp.vendor_ubnt import AirmaxProfile, UnifiProfile
 from firmware_sim.snmp.view import Entry
 
@@ -83,6 +84,7 @@ PROFILES: dict[str, Callable[[Identity], Profile]] = {
     "ruckus-unleashed": UnleashedProfile,
     "huawei-ac": HuaweiAcProfile,
     "openwrt": OpenwrtProfile,
+    "tplink-eap": TplinkEapProfile,
 }
 # IANA enterprise numbers, for the engine IDs (RFC 3411 format 4, text).
 ENTERPRISES = {
@@ -99,6 +101,7 @@ ENTERPRISES = {
     "ruckus-unleashed": 25053,
     "huawei-ac": 2011,
     "openwrt": 8072,
+    "tplink-eap": 11863,
 }
 
 

@@ -30,6 +30,7 @@ ZD_RADIO_ENTRY = (1, 3, 6, 1, 4, 1, 25053, 1, 2, 2, 1, 1, 2, 2, 1)
 SZ_AP_ENTRY = (1, 3, 6, 1, 4, 1, 25053, 1, 4, 2, 1, 1, 2, 2, 1)
 UNLEASHED_STATS = (1, 3, 6, 1, 4, 1, 25053, 1, 15, 1, 1, 1, 15)
 ZD1200_OID = (1, 3, 6, 1, 4, 1, 25053, 3, 1, 5, 15)
+# Illustrative product OIDs: the profiles need only the 25053 prefix and tell the products by probe column.
 VSZ_OID = (1, 3, 6, 1, 4, 1, 25053, 3, 1, 11, 1)
 R650_OID = (1, 3, 6, 1, 4, 1, 25053, 3, 1, 4, 98)
 _MB = 1_000_000.0

@@ -23,6 +23,7 @@ PROFILES = {
     "ruckus-unleashed": "ruckus",
     "huawei-ac": "huawei",
     "openwrt": "openwrt",
+    "tplink-eap": "tplink",
 }
 
 

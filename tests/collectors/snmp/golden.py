@@ -50,6 +50,7 @@ SIMULATED = {
     "ruckus-unleashed": 31,
     "huawei-ac": 32,
     "openwrt": 33,
+    "tplink-eap": 34,
 }
 _SNMPREC_TYPES = {INTEGER: "2", OBJECT_ID: "6", IP_ADDRESS: "64", COUNTER32: "65", GAUGE32: "66"}
 _SNMPREC_TYPES |= {TIMETICKS: "67", COUNTER64: "70"}
