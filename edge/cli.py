@@ -209,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--duration", type=float, default=60.0, help="seconds to run (default 60)")
     demo.add_argument("--summary-json", type=Path, help="write the summary counted from InfluxDB here")
     demo.set_defaults(func=cmd_demo)
+    from collectors.camera.probe import add_probe_parser as add_camera_probe
     from collectors.serial.probe import add_probe_parser as add_serial_probe
     from collectors.snmp.probe import add_probe_parser as add_snmp_probe
     from dashboards.cli import add_dashboards_parser
@@ -217,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     probes = probe.add_subparsers(dest="probe_kind", required=True)
     add_snmp_probe(probes)
     add_serial_probe(probes)
+    add_camera_probe(probes)
     add_dashboards_parser(sub)
     return parser
 

@@ -111,3 +111,14 @@ async def test_stopped_camera_is_down_and_backed_off(tmp_path: Path) -> None:
     [backing_off] = acc.readings
     assert backing_off.measurement == "device_status"
     assert "backing off" in str(backing_off.fields["error"])
+
+
+def test_probe_prints_the_check_as_line_protocol(
+    camera: servers.Server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from edge.cli import main
+
+    assert main(["probe", "camera", harness.url(camera), "--pull-s", "0.5", "--format", "lp"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("camera,device=probe") and "rtsp_ok=true" in lines[0]
+    assert main(["probe", "camera", "rtsp://127.0.0.1:1/cam", "--format", "json"]) == 1
