@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors import camera, serial, snmp
-from edge.buffer import Buffer
+from edge.buffer import Buffer, DiskFull
 from edge.config import AgentConfig, ConfigError, load_agent
 from edge.lineproto import encode_many
 from edge.model import Reading
@@ -89,26 +89,38 @@ class Agent:
     async def sink(self, readings: Sequence[Reading]) -> None:
         """Store one cycle's readings in one transaction, stamped with this gateway's id.
 
-        With `on_full = "block"` a full buffer makes the collectors wait here, before storing, until
-        the broker has acknowledged enough to make room: polls are delayed, nothing is dropped.
+        With `on_full = "block"` a full buffer (or a full disk) makes the collectors wait here, before
+        storing, until the broker has acknowledged enough to make room: polls are delayed, nothing is
+        dropped. A full disk never raises out of here: the buffer drops by its policy and counts.
         """
         if not self.buffer.has_room() and self.buffer.on_full == "block":
-            log.warning("buffer full (%d bytes): collection waits for the uplink", self.buffer.max_bytes)
+            log.warning("buffer full (%d bytes): collection waits for the uplink", self.buffer.limit_bytes)
             while not self.buffer.has_room():
-                self.uplink.acked.clear()
-                await self.uplink.acked.wait()
+                await self._acknowledged()
             log.info("buffer has room again: collection resumes")
         self.board.record(readings)
         lines = encode_many(reading.with_tags(self._tags) for reading in readings)
-        self._count_drops(self.buffer.put(lines))
+        while True:
+            try:
+                dropped = self.buffer.put(lines)
+                break
+            except DiskFull:  # with `block` only: wait for the uplink to free pages
+                await self._acknowledged()
+        self._count_drops(dropped)
         self.wakeup.set()
+
+    async def _acknowledged(self) -> None:
+        self.uplink.acked.clear()
+        await self.uplink.acked.wait()
 
     def _count_drops(self, dropped: int) -> None:
         """Log a full buffer once when it starts dropping and once when it stops, not every write."""
         if dropped and not self._dropping:
+            disk = " (all its disk holds)" if self.buffer.limit_bytes < self.buffer.max_bytes else ""
             log.warning(
-                "buffer full (%d bytes): dropping readings by policy %s; counted in gateway.dropped",
-                self.buffer.max_bytes,
+                "buffer full at %d bytes%s: dropping readings by policy %s; counted in gateway.dropped",
+                self.buffer.limit_bytes,
+                disk,
                 self.buffer.on_full,
             )
         elif not dropped and self._dropping:

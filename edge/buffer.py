@@ -13,17 +13,30 @@ between the history and the readings accepted since the catch-up began, so dashb
 again at once; each of the two streams stays in order. When the held bytes pass `max_bytes`, the
 policy drops the oldest bulk readings, refuses the newest, or (`block`) the agent waits for room before
 its next cycle; every dropped reading is counted, persistently.
+
+A full disk is not a crash. The WAL is checkpointed after a small share of the disk (at most SQLite's
+usual 1000 pages), so the disk fills with database pages, which acknowledged batches free for new
+readings, rather than with a WAL that cannot be emptied without more room. A reserve file next to
+the database (`<path>.reserve`, the size of that WAL) is given up at the first write that finds the
+disk full, to finish the last checkpoint: after it the database works inside the pages it has.
+From then on the buffer holds at most what it held then (`limit_bytes`), and `on_full` applies
+against that bound as against `max_bytes`: draining to the broker, which frees pages, goes on, also
+when the agent starts on a disk that is already full; a write that still does not fit is dropped and
+counted. The reserve is made again, and the bound lifted, once the disk has room for it twice over.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 PRIORITY_STATUS = 0
 PRIORITY_BULK = 1
@@ -45,6 +58,17 @@ _SELECT_STATUS = _SELECT.format(prio=0) + " ORDER BY id LIMIT ?"
 _SELECT_BULK = _SELECT.format(prio=1) + " ORDER BY id LIMIT ?"
 _MAX_ID = 2**63 - 1
 OnFull = Literal["drop_oldest", "drop_newest", "block"]
+T = TypeVar("T")
+PAGE_BYTES = 4096  # SQLite's default page size
+RESERVE_CHECK_S = 10.0  # how often a missing reserve looks for room to be made again
+
+
+class DiskFull(Exception):
+    """The buffer's disk has no room for a write, even after emptying the WAL (and the reserve)."""
+
+
+def _is_full(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
 
 
 def priority_of(line: str) -> int:
@@ -88,15 +112,26 @@ class Buffer:
         self.max_bytes = max_bytes
         self.on_full = on_full
         self.live_first_after_s = live_first_after_s
+        self.disk_full = False  # the last write found no room on the disk
+        self._disk_cap_bytes: int | None = None  # what the disk holds, once it was found full
+        self._reserve = path.with_name(path.name + ".reserve")
+        reserve_now = self._reserve.stat().st_size if self._reserve.exists() else 0
+        disk_free = shutil.disk_usage(path.parent).free + reserve_now
+        wal_pages = max(16, min(1000, disk_free // 16 // PAGE_BYTES))
+        self.reserve_bytes = (wal_pages + 64) * PAGE_BYTES  # the WAL, and the largest transaction
+        self._reserve_checked_s = -RESERVE_CHECK_S
         self._db = sqlite3.connect(path, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA temp_store=MEMORY")
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self._db.execute(f"PRAGMA wal_autocheckpoint={wal_pages}")
+        self._db.execute(f"PRAGMA journal_size_limit={wal_pages * PAGE_BYTES}")
         self._db.executescript(_SCHEMA)
         row = self._db.execute("SELECT count(*), coalesce(sum(length(line)), 0) FROM readings").fetchone()
         self._count, self._bytes = int(row[0]), int(row[1])
         self._next_seq = self._meta("next_seq", 1)
         self._dropped = self._meta("dropped", 0)
+        self._dropped_saved = self._dropped
         self._taken: dict[int, tuple[int, ...]] = {}
         self._resend: list[int] = []
         for seq, ids_json in self._db.execute("SELECT seq, ids FROM inflight ORDER BY seq").fetchall():
@@ -104,6 +139,7 @@ class Buffer:
             self._mark_taken(tuple(json.loads(ids_json)))
         self._live_from_id: int | None = None
         self._live_turn = False
+        self._keep_reserve()
 
     def close(self) -> None:
         self._db.close()
@@ -122,37 +158,118 @@ class Buffer:
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def put(self, lines: Sequence[str]) -> int:
-        """Store `lines` in one transaction; returns how many were dropped to respect max_bytes."""
+        """Store `lines` in one transaction; returns how many were dropped to respect max_bytes.
+
+        On a full disk, `drop_oldest` makes room by dropping as many bytes of the oldest readings
+        and `drop_newest` drops `lines`; if even that does not fit, `lines` are dropped. `block`
+        raises DiskFull: the caller waits for the uplink.
+        """
         if not lines:
             return 0
+        try:
+            return self._write(lambda: self._insert(lines), may_use_reserve=False)
+        except DiskFull:
+            if self._disk_cap_bytes is None:
+                self._disk_cap_bytes = int(self._bytes * 0.95)  # the disk holds no more than this
+            if self.on_full == "block":
+                raise
+        try:
+            return self._write(lambda: self._insert(lines), may_use_reserve=True)
+        except DiskFull:
+            self._dropped += len(lines)  # saved with the next write that finds room
+            return len(lines)
+
+    @property
+    def limit_bytes(self) -> int:
+        """`max_bytes`, or less while the disk is full: the bytes it was found to hold."""
+        cap = self._disk_cap_bytes
+        return self.max_bytes if cap is None else min(self.max_bytes, cap)
+
+    def _insert(self, lines: Sequence[str]) -> int:
         incoming = sum(map(len, lines))
         dropped = 0
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            if self.on_full == "drop_newest":
-                keep: list[str] = []
-                room = self.max_bytes - self._bytes
-                for line in lines:
-                    if len(line) <= room:
-                        keep.append(line)
-                        room -= len(line)
-                dropped, incoming, lines = len(lines) - len(keep), sum(map(len, keep)), keep
-            self._db.executemany(
-                "INSERT INTO readings (prio, line) VALUES (?, ?)",
-                [(priority_of(line), line) for line in lines],
-            )
-            self._count += len(lines)
-            self._bytes += incoming
-            if self.on_full == "drop_oldest" and self._bytes > self.max_bytes:
-                dropped += self._drop_oldest(self._bytes - self.max_bytes)
-            if dropped:
-                self._dropped += dropped
-                self._set_meta("dropped", self._dropped)
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+        limit = self.limit_bytes
+        if self.on_full == "drop_newest":
+            keep: list[str] = []
+            room = limit - self._bytes
+            for line in lines:
+                if len(line) <= room:
+                    keep.append(line)
+                    room -= len(line)
+            dropped, incoming, lines = len(lines) - len(keep), sum(map(len, keep)), keep
+        self._db.executemany(
+            "INSERT INTO readings (prio, line) VALUES (?, ?)",
+            [(priority_of(line), line) for line in lines],
+        )
+        self._count += len(lines)
+        self._bytes += incoming
+        if self.on_full == "drop_oldest" and self._bytes > limit:
+            dropped += self._drop_oldest(self._bytes - limit)
+        self._dropped += dropped
+        if self._dropped != self._dropped_saved:
+            self._set_meta("dropped", self._dropped)
         return dropped
+
+    def _write(self, work: Callable[[], T], may_use_reserve: bool) -> T:
+        """Run `work` in one transaction; on a full disk, make room and try again, then raise DiskFull.
+
+        Room comes first from emptying the WAL into the database; the uplink (`may_use_reserve`) may
+        then give up the reserve file, so that draining, which frees pages for new readings, goes on.
+        """
+        remedies = [self._checkpoint] + ([self._release_reserve] if may_use_reserve else [])
+        while True:
+            counters = (self._count, self._bytes, self._dropped)
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                result = work()
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                # SQLite has already rolled back after some errors (a full disk among them).
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                self._count, self._bytes, self._dropped = counters
+                if not isinstance(exc, sqlite3.OperationalError) or not _is_full(exc):
+                    raise
+                if not remedies:
+                    self.disk_full = True
+                    raise DiskFull(f"no room for the buffer on {self._reserve.parent}") from exc
+                remedies.pop(0)()
+                continue
+            self._dropped_saved = self._dropped
+            self.disk_full = False
+            self._keep_reserve()
+            return result
+
+    def _checkpoint(self) -> None:
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.OperationalError as exc:
+            if not _is_full(exc):
+                raise
+
+    def _release_reserve(self) -> None:
+        self._reserve.unlink(missing_ok=True)
+        self._checkpoint()
+
+    def _keep_reserve(self) -> None:
+        """Make the reserve file again once the disk has room for it twice over (checked now and then)."""
+        now_s = time.monotonic()
+        if self._reserve.exists() or now_s - self._reserve_checked_s < RESERVE_CHECK_S:
+            return
+        self._reserve_checked_s = now_s
+        if shutil.disk_usage(self._reserve.parent).free < 2 * self.reserve_bytes:
+            if self._disk_cap_bytes is None and self._bytes:
+                self._disk_cap_bytes = self._bytes  # no room to finish a checkpoint that would grow the file
+            return
+        self._disk_cap_bytes = None
+        try:
+            fd = os.open(self._reserve, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                os.posix_fallocate(fd, 0, self.reserve_bytes)
+            finally:
+                os.close(fd)
+        except OSError:
+            self._reserve.unlink(missing_ok=True)  # a half-made reserve would only mislead
 
     def _drop_oldest(self, excess_bytes: int) -> int:
         """Delete the oldest bulk readings (then status ones) until `excess_bytes` are freed."""
@@ -174,7 +291,7 @@ class Buffer:
         return len(victims)
 
     def has_room(self) -> bool:
-        return self._bytes < self.max_bytes
+        return self._bytes < self.limit_bytes
 
     def _mark_taken(self, ids: tuple[int, ...]) -> None:
         self._db.executemany("INSERT OR IGNORE INTO temp.taken (id) VALUES (?)", [(i,) for i in ids])
@@ -185,14 +302,16 @@ class Buffer:
     def take(self, max_lines: int) -> Batch | None:
         """The next batch to publish: first any batch released or taken before a restart, then new ones."""
         while self._resend:
-            seq = self._resend.pop(0)
+            seq = self._resend[0]
             (ids_json,) = self._db.execute("SELECT ids FROM inflight WHERE seq = ?", (seq,)).fetchone()
             ids = tuple(json.loads(ids_json))
             lines = self._lines_of(ids)
             if lines:
+                self._resend.pop(0)
                 self._taken[seq] = ids
                 return Batch(seq, ids, lines)
-            self._db.execute("DELETE FROM inflight WHERE seq = ?", (seq,))
+            self._write(partial(self._db.execute, "DELETE FROM inflight WHERE seq = ?", (seq,)), True)
+            self._resend.pop(0)
             self._unmark_taken(ids)
         rows = self._db.execute(_SELECT_STATUS, (0, _MAX_ID, max_lines)).fetchall()
         if len(rows) < max_lines:
@@ -200,10 +319,12 @@ class Buffer:
         if not rows:
             return None
         seq, ids = self._next_seq, tuple(int(row[0]) for row in rows)
-        self._db.execute("BEGIN IMMEDIATE")
-        self._db.execute("INSERT INTO inflight (seq, ids) VALUES (?, ?)", (seq, json.dumps(ids)))
-        self._set_meta("next_seq", seq + 1)
-        self._db.execute("COMMIT")
+
+        def record() -> None:
+            self._db.execute("INSERT INTO inflight (seq, ids) VALUES (?, ?)", (seq, json.dumps(ids)))
+            self._set_meta("next_seq", seq + 1)
+
+        self._write(record, may_use_reserve=True)
         self._mark_taken(ids)
         self._next_seq = seq + 1
         self._taken[seq] = ids
@@ -243,18 +364,21 @@ class Buffer:
         return tuple(str(line) for (line,) in rows)
 
     def ack(self, seq: int) -> None:
-        """The broker has the batch: delete its readings for good."""
-        ids = self._taken.pop(seq, ())
-        self._db.execute("BEGIN IMMEDIATE")
-        sizes = self._db.execute(
-            "DELETE FROM readings WHERE id IN (SELECT value FROM json_each(?)) RETURNING length(line)",
-            (json.dumps(ids),),
-        ).fetchall()
-        self._db.execute("DELETE FROM inflight WHERE seq = ?", (seq,))
-        self._db.execute("COMMIT")
+        """The broker has the batch: delete its readings for good (DiskFull leaves it taken)."""
+        ids = self._taken.get(seq, ())
+
+        def delete() -> None:
+            sizes = self._db.execute(
+                "DELETE FROM readings WHERE id IN (SELECT value FROM json_each(?)) RETURNING length(line)",
+                (json.dumps(ids),),
+            ).fetchall()
+            self._db.execute("DELETE FROM inflight WHERE seq = ?", (seq,))
+            self._count -= len(sizes)
+            self._bytes -= sum(int(size) for (size,) in sizes)
+
+        self._write(delete, may_use_reserve=True)
+        self._taken.pop(seq, None)
         self._unmark_taken(ids)
-        self._count -= len(sizes)
-        self._bytes -= sum(int(size) for (size,) in sizes)
 
     def release(self, seq: int) -> None:
         """The batch was not delivered (connection lost): hand it out again, same seq, first."""

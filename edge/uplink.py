@@ -29,7 +29,7 @@ import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from edge.buffer import Batch, Buffer
+from edge.buffer import Batch, Buffer, DiskFull
 from edge.config import UplinkSection
 from edge.mqtt import (
     NO_MATCHING_SUBSCRIBERS,
@@ -109,6 +109,7 @@ class Uplink:
         self._retry_s = BACKOFF_START_S
         self._status_refusal_logged = False
         self._episode: str | None = None  # what keeps batches from being delivered, logged once
+        self._disk_full_logged = False
         self.acked = asyncio.Event()  # set at every acknowledged batch: room in the buffer again
 
     def _status(self, state: str) -> bytes:
@@ -181,7 +182,12 @@ class Uplink:
                     pause = False
                 window = 1 if self._episode else self.conf.max_inflight_batches
                 while not pause and len(pending) < window:
-                    batch = self.buffer.take(self.conf.batch_max_readings)
+                    try:
+                        batch = self.buffer.take(self.conf.batch_max_readings)
+                    except DiskFull as exc:
+                        self._disk_full(exc)
+                        pause = True
+                        break
                     if batch is None:
                         break
                     payload, props = encode_batch(batch, self.conf.gzip)
@@ -237,7 +243,15 @@ class Uplink:
                 f"keeping the batch (seq {batch.seq}) and retrying until the bridge subscribes"
             )
             return self._keep(batch, "no-subscribers", why)
-        self.buffer.ack(batch.seq)
+        try:
+            self.buffer.ack(batch.seq)
+        except DiskFull as exc:
+            self.buffer.release(batch.seq)  # delivered but not deleted: sent again later, a duplicate
+            self._disk_full(exc)
+            return False
+        if self._disk_full_logged:
+            log.info("the buffer's disk has room for the uplink again")
+            self._disk_full_logged = False
         self.acked.set()
         if self._episode:
             log.info("the broker delivers this gateway's batches again (after: %s)", self._episode)
@@ -246,6 +260,12 @@ class Uplink:
         self.stats.published_batches += 1
         self.stats.published_readings += len(batch.lines)
         return True
+
+    def _disk_full(self, exc: DiskFull) -> None:
+        """The buffer cannot record or delete a batch: logged once; the drain pauses and tries again."""
+        if not self._disk_full_logged:
+            log.error("%s: the uplink cannot record or delete batches; retrying", exc)
+            self._disk_full_logged = True
 
     def _keep(self, batch: Batch, kind: str, why: str) -> bool:
         self.buffer.release(batch.seq)
