@@ -8,6 +8,7 @@ marks as the uplink (tag `role = uplink`), whatever the vendor calls them (Mikro
 
 from __future__ import annotations
 
+from dashboards.intersections import PM25_BREAKPOINTS_UG_M3, ispu_steps
 from dashboards.liveness import SEEN_RECENTLY, UP_WINDOW
 from dashboards.model import JSON, Dashboard, Panel, Step, Target
 from dashboards.panels import UP_DOWN, only_rows, stat, table, timeseries
@@ -187,6 +188,38 @@ def _active_alerts() -> Panel:
     )
 
 
+def _worst_and_air() -> list[Panel]:
+    """The APs that failed most polls in the time range, and each intersection's air as ISPU sees it."""
+    worst = Target(
+        'SELECT top("failed_polls", "device", 5) AS failed_polls FROM (SELECT count("up") AS failed_polls '
+        'FROM "device_status" WHERE "kind" = \'snmp\' AND "up" = false AND $timeFilter '
+        'GROUP BY "gateway", "device")',
+        result_format="table",
+    )
+    air = Target(
+        'SELECT mean("pm25") AS pm25 FROM "air_quality" WHERE time > now() - 24h GROUP BY "site"',
+        alias="$tag_site",
+    )
+    return [
+        table(
+            "APs with the most failed polls (top 5)",
+            worst,
+            width=8,
+            description="Failed polls in the time range: where to send a technician first.",
+        ),
+        stat(
+            "Air quality: PM2.5, 24-hour mean",
+            air,
+            unit="conμgm3",
+            width=16,
+            height=8,
+            steps=ispu_steps(PM25_BREAKPOINTS_UG_M3),
+            description="Per intersection, coloured by the ISPU bands (PermenLHK P.14/2020), which are "
+            "24-hour means whatever the time range shown.",
+        ),
+    ]
+
+
 def _availability() -> list[Panel]:
     """What `edge dashboards availability` stored (dashboards/availability.py): the last day computed
     per site, and the city's month to date. Day points are stamped at the day's start."""
@@ -232,6 +265,7 @@ def build() -> Dashboard:
             _stale_sensors(),
             _active_alerts(),
             *_availability(),
+            *_worst_and_air(),
         ],
         variables=[UP_WINDOW],
         tags=("edge", "noc"),

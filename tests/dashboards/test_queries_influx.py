@@ -124,3 +124,21 @@ def test_a_silent_ap_is_grey_on_the_map_not_green(influx_url: str) -> None:
     coloured, seen = devices("A"), devices("D")
     assert "ap-02-2" in seen and "ap-02-2" not in coloured
     assert coloured == seen - {"ap-02-2"}
+
+
+@pytest.mark.integration
+def test_worst_aps_and_the_air_on_the_overview_match_the_fixture(influx_url: str) -> None:
+    """Counted independently from the readings written: ap-*-3 failed the last 5 polls; the 24-hour
+    PM2.5 mean per intersection is the mean of what its sensor sent."""
+    by_title = {p["title"]: p["targets"][0]["query"] for p in DASHBOARDS[0]["panels"]}
+    worst = influx_query(
+        influx_url, DATABASE, substitute(by_title["APs with the most failed polls (top 5)"], {})
+    )
+    assert sorted((row[2], row[1]) for row in worst[0]["values"]) == [("ap-01-3", 5), ("ap-02-3", 5)]
+    air = influx_query(influx_url, DATABASE, substitute(by_title["Air quality: PM2.5, 24-hour mean"], {}))
+    written: dict[str, list[float]] = {}
+    for reading in city_readings(end_ns=0):
+        if reading.measurement == "air_quality":
+            written.setdefault(reading.tags["site"], []).append(float(reading.fields["pm25"]))
+    means = {s["tags"]["site"]: s["values"][0][1] for s in air}
+    assert means == pytest.approx({site: sum(v) / len(v) for site, v in written.items()})
