@@ -27,8 +27,8 @@ BUILTIN_DIR = Path(__file__).parent / "profiles"
 Kind = Literal["gauge", "integer", "counter32", "counter64", "timeticks", "truth", "text"]
 KINDS: tuple[str, ...] = ("gauge", "integer", "counter32", "counter64", "timeticks", "truth", "text")
 INTEGER_KINDS = ("integer", "counter32", "counter64")
-# `ap` rows are a controller's per-AP rows (tagged `ap`), beside the controller's own `ap` point.
-MEASUREMENTS = ("", "ap", "ap_radio", "ap_iface", "ap_client")
+# `managed_ap`: a controller's per-AP rows (tagged `ap`); apart from `ap`, which is one point per device.
+MEASUREMENTS = ("", "managed_ap", "ap_radio", "ap_iface", "ap_client")
 COMBINES = ("sum", "max", "min", "avg")
 TOTALS = ("sum", "avg", "max", "count")
 INDEX_PARTS = {"mac": 6}  # index components wider than one sub-identifier

@@ -47,7 +47,9 @@ async def probe(handle: ApHandle, backend: str = "gufo") -> list[Reading]:
 
 
 def controller_point(readings: list[Reading]) -> Reading:
-    return next(r for r in readings if r.measurement == "ap" and "ap" not in r.tags)
+    points = [r for r in readings if r.measurement == "ap"]
+    assert len(points) == 1  # one `ap` point per device, a controller's APs are `managed_ap` points
+    return points[0]
 
 
 @pytest.mark.parametrize("vendor", list(PROFILES))
@@ -81,16 +83,16 @@ async def test_a_controller_reports_each_ap_radio_tagged_with_its_ap(
     truth = handle.truth().summary.clients_per_radio
     assert {key: f["clients"] for key, f in radios.items()} == truth
     assert all(isinstance(f["channel"], int) for f in radios.values())
-    per_ap = [r.fields["clients"] for r in readings if r.measurement == "ap" and "ap" in r.tags]
+    per_ap = [r.fields["clients"] for r in readings if r.measurement == "managed_ap"]
     assert all(isinstance(n, int) for n in per_ap) and len(per_ap) == 3
     assert sum(n for n in per_ap if isinstance(n, int)) == sum(truth.values())
 
 
 async def test_smartzone_reports_each_ap(devices: dict[str, ApHandle]) -> None:
-    """RUCKUS-SZ-WLAN-MIB has per-AP, not per-radio, counts: `ap` points tagged with the AP."""
+    """RUCKUS-SZ-WLAN-MIB has per-AP, not per-radio, counts: `managed_ap` points tagged with the AP."""
     handle = devices["ruckus-smartzone"]
     readings = await probe(handle)
-    per_ap = {r.tags["ap"]: r.fields["clients"] for r in readings if r.measurement == "ap" and "ap" in r.tags}
+    per_ap = {r.tags["ap"]: r.fields["clients"] for r in readings if r.measurement == "managed_ap"}
     assert per_ap == handle.truth().summary.clients_per_radio
 
 

@@ -50,13 +50,14 @@ def test_the_case_walks_are_what_the_simulators_serve(vendor: str) -> None:
 
 
 def test_controllers_report_each_ap_under_the_controller() -> None:
-    """Ruckus ZD and Huawei AC: per-AP `ap` rows and per-radio rows carry the AP as tag `ap`, and the
-    controller's own `ap` point adds up the APs' clients."""
+    """Ruckus ZD and Huawei AC: per-AP `managed_ap` rows and per-radio rows carry the AP as tag `ap`,
+    and the controller's own `ap` point (one per device, as for any AP) adds up the APs' clients."""
     for case in ("ruckus-zd/sim-ruckus-zd", "huawei-ac/sim-huawei-ac"):
         lines = (CASES_DIR / case / "expected.lp").read_text().splitlines()
-        per_ap = [line for line in lines if line.startswith("ap,ap=")]
+        per_ap = [line for line in lines if line.startswith("managed_ap,ap=")]
         radios = [line for line in lines if line.startswith("ap_radio,ap=")]
-        controller = next(line for line in lines if line.startswith("ap,device="))
+        controller = next(line for line in lines if line.startswith("ap,"))
+        assert sum(line.startswith("ap,") for line in lines) == 1
         assert len(per_ap) == 3 and len(radios) == 6
         total = sum(int(line.split("clients=")[1].split("i")[0]) for line in per_ap)
         assert f"clients={total}i" in controller
