@@ -126,3 +126,13 @@ def test_boards_and_alerts_share_their_thresholds() -> None:
     assert steps(2, "PM2.5 against the ISPU bands")[2] == rules["PM25Unhealthy"].value == 55.5
     noise = rules["NoiseOverLimit"]
     assert steps(2, "Noise (LAeq) against the legal limits")[1:] == [noise.sites["Taman Sutera"], noise.value]
+
+
+def test_panels_of_quantities_undefined_without_a_station_say_so_instead_of_no_data() -> None:
+    """CCQ is absent, not 0, on a radio with no station (docs/schema.md, "Absent fields and zero"):
+    at night its panel must read as that documented state, not as a broken query."""
+    panels = [p for d in DASHBOARDS for p in d["panels"] if "ccq_pct" in str(p.get("targets"))]
+    assert panels
+    for panel in panels:
+        assert panel["fieldConfig"]["defaults"]["noValue"] == "No station"
+        assert "without a station" in panel["description"]
