@@ -14,13 +14,18 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
+import aiohttp
+
+from collectors.camera import onvif
 from collectors.camera.config import CameraDevice
 from collectors.camera.picture import PictureWatch
 from collectors.camera.rtsp import RtspError, RtspSession, StreamStats
+from collectors.camera.snapshot import SnapshotError, check_snapshot
 from edge.model import FieldValue, Reading
 from edge.scheduler import Accumulator
 
 HASHABLE_ENCODINGS = frozenset({"JPEG"})
+STREAM_ERRORS = (OSError, RtspError, TimeoutError, asyncio.IncompleteReadError, ValueError)
 
 
 class CameraCheckError(Exception):
@@ -89,6 +94,7 @@ class CameraCollector:
         self.down_backoff_max_s = down_backoff_max_s
         self.tags = {"device": device.name, "site": device.site or site}
         self.watch = PictureWatch(device.frozen_after_s)
+        self.snapshot_watch = PictureWatch(device.frozen_after_s)
         self.failures = 0
         self.skip_cycles = 0
         self.last_error = ""
@@ -109,7 +115,7 @@ class CameraCollector:
         try:
             async with asyncio.timeout(self.deadline_s):
                 await self.check(result)
-        except (OSError, RtspError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
+        except STREAM_ERRORS as exc:
             error = exc
         acc.add(Reading("camera", self.tags, result.fields, time_ns))
         status: dict[str, FieldValue] = {"up": bool(result.fields.get("rtsp_ok"))}
@@ -130,5 +136,40 @@ class CameraCollector:
         acc.add_error(self.name, CameraCheckError(f"{self.device.rtsp_url}: {self.last_error}"))
 
     async def check(self, result: CheckResult) -> None:
-        """The stream first; the extras (ONVIF clock, snapshot) only add fields and problems."""
-        await check_stream(self.device, self.watch, result, time.monotonic())
+        """The stream first; the extras (ONVIF clock, snapshot) add fields and problems, even when the
+        stream failed, and never make a camera count as down."""
+        stream_error: BaseException | None = None
+        try:
+            await check_stream(self.device, self.watch, result, time.monotonic())
+        except STREAM_ERRORS as exc:
+            stream_error = exc
+        if self.device.onvif or self.device.snapshot_url:
+            await self._extras(result)
+        if stream_error is not None:
+            raise stream_error
+
+    async def _extras(self, result: CheckResult) -> None:
+        device = self.device
+        auth = (aiohttp.DigestAuthMiddleware(device.user, device.secret),) if device.user else ()
+        timeout = aiohttp.ClientTimeout(total=device.timeout_s)
+        async with aiohttp.ClientSession(timeout=timeout, middlewares=auth) as http:
+            if device.onvif:
+                try:
+                    result.fields["clock_drift_s"] = await onvif.clock_drift_s(
+                        http, device.onvif, device.user, device.secret
+                    )
+                    info = await onvif.device_information(http, device.onvif, device.user, device.secret)
+                    result.fields |= {key: value for key, value in info.items() if value}
+                except (aiohttp.ClientError, TimeoutError, onvif.OnvifError) as exc:
+                    result.problems.append(f"onvif: {error_text(exc)}")
+            if device.snapshot_url:
+                try:
+                    fields, frozen = await check_snapshot(
+                        http, device.snapshot_url, self.snapshot_watch, time.monotonic()
+                    )
+                except (aiohttp.ClientError, TimeoutError, SnapshotError) as exc:
+                    result.problems.append(f"snapshot: {error_text(exc)}")
+                    return
+                result.fields |= fields
+                if frozen is not None and "frozen" not in result.fields:
+                    result.fields["frozen"] = frozen
