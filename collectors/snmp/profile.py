@@ -74,13 +74,16 @@ class TagSource:
     """A tag's value: a column at the row's index (or at one part of it), or the index itself.
 
     `text` reads the index as a length-prefixed string (nsExtendToken: "clients-wlan0"); `pattern`
-    keeps the first group of a regex on the value, and a row whose value does not match is skipped."""
+    keeps the first group of a regex on the value, and a row whose value does not match is skipped.
+    `prefix` names another tag of the row put before the value (`ap01/1`): a controller's radio is then
+    one series per AP radio, not one per radio index across all its APs."""
 
     oid: str = ""
     part: str = ""
     fallback: str = ""
     text: bool = False
     pattern: str = ""
+    prefix: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,9 +207,8 @@ def _tag(raw: Any, index: tuple[str, ...], where: str) -> TagSource:
         raise ProfileError(f"{where}.part: {part!r} is not in index {list(index)}")
     oid = _oid(raw["oid"], f"{where}.oid") if "oid" in raw else ""
     fallback = _oid(raw["fallback"], f"{where}.fallback") if "fallback" in raw else ""
-    return TagSource(
-        oid=oid, part=part, fallback=fallback, text=bool(raw.get("text", False)), pattern=pattern
-    )
+    text, prefix = bool(raw.get("text", False)), str(raw.get("prefix", ""))
+    return TagSource(oid=oid, part=part, fallback=fallback, text=text, pattern=pattern, prefix=prefix)
 
 
 def _table(raw: Any, where: str) -> Table:
@@ -219,6 +221,11 @@ def _table(raw: Any, where: str) -> Table:
     fields = tuple(_field(item, f"{where}.fields[{i}]") for i, item in enumerate(raw.get("fields", [])))
     names = {item.name for item in fields}
     tags = {str(k): _tag(v, index, f"{where}.tags.{k}") for k, v in raw.get("tags", {}).items()}
+    for name, tag_source in tags.items():
+        if tag_source.prefix and (
+            tag_source.prefix not in tags or tag_source.prefix == name or tags[tag_source.prefix].prefix
+        ):
+            raise ProfileError(f"{where}.tags.{name}.prefix: {tag_source.prefix!r} is not another plain tag")
     totals = {str(k): str(v) for k, v in raw.get("totals", {}).items()}
     for total, how in totals.items():
         op, _, source = how.partition(":")

@@ -118,6 +118,9 @@ def table_rows(table: Table, ctx: Context, hasher: ClientHasher | None) -> list[
         tags = {name: _tag(source, row, parts, snapshot) for name, source in table.tags.items()}
         if any(source.pattern and not tags[name] for name, source in table.tags.items()):
             continue  # not a row of this table (an extend script of another kind)
+        for name, source in table.tags.items():
+            if source.prefix and tags[name]:
+                tags[name] = f"{tags[source.prefix]}/{tags[name]}"
         if table.client:
             if hasher is None:
                 continue

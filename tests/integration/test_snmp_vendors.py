@@ -79,7 +79,9 @@ async def test_a_controller_reports_each_ap_radio_tagged_with_its_ap(
 ) -> None:
     handle = devices[vendor]
     readings = await probe(handle, backend)
-    radios = {f"{r.tags['ap']}/{r.tags['radio']}": r.fields for r in readings if r.measurement == "ap_radio"}
+    points = [r for r in readings if r.measurement == "ap_radio"]
+    assert all(r.tags["radio"].startswith(r.tags["ap"] + "/") for r in points)  # one series per AP radio
+    radios = {r.tags["radio"]: r.fields for r in points}
     truth = handle.truth().summary.clients_per_radio
     assert {key: f["clients"] for key, f in radios.items()} == truth
     assert all(isinstance(f["channel"], int) for f in radios.values())

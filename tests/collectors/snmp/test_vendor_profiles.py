@@ -91,6 +91,14 @@ def test_sysdescr_decides_between_profiles_of_one_sysobjectid() -> None:
     assert "openwrt" not in debian_box
 
 
+def test_a_prefix_names_another_plain_tag_of_the_table() -> None:
+    fields = [{"name": "x", "oid": "1.3.6"}]
+    table = {"name": "t", "index": ["mac", "radio"], "tags": {"radio": {"part": "radio", "prefix": "ap"}}}
+    with pytest.raises(ProfileError) as caught:
+        parse_profile({"tables": [table | {"fields": fields}]}, "p")
+    assert any("p.tables[0].tags.radio.prefix" in problem for problem in caught.value.problems)
+
+
 @pytest.mark.parametrize(
     ("tag", "problem"),
     [
