@@ -135,6 +135,7 @@ def cmd_sim_fleet(args: argparse.Namespace) -> int:
     fleet = FleetArgs(
         args.aps, args.intersections, args.seed, args.faults, args.config_out, port_dir,
         args.gateway_id, args.broker_url, buffer_path, args.interval_s, args.clock, args.time_scale,
+        args.cameras,
     )  # fmt: skip
     return serve(fleet)
 
@@ -168,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fleet.add_argument("--aps", type=int, default=40, help="access points (default 40)")
     fleet.add_argument("--intersections", type=int, default=8, help="intersections (default 8)")
+    fleet.add_argument(
+        "--cameras", type=int, default=0, help="CCTV cameras over the intersections, real RTSP (default 0)"
+    )
     fleet.add_argument("--seed", type=int, default=1, help="same seed, same fleet (default 1)")
     fleet.add_argument(
         "--faults", default="", help="NAME:FAULTS;... e.g. 'ap-003:no_reply;cbn-int-02:rs485.silent=3'"

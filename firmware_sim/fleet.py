@@ -19,6 +19,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from firmware_sim.camera.fleet import CameraHandle, CameraSpec, camera_device, make_camera_specs, run_cameras
+from firmware_sim.camera.fleet import set_faults as set_camera_faults
 from firmware_sim.clock import Clock, format_instant, resolve_clock, wall_clock
 from firmware_sim.serial import (
     PORTS,
@@ -45,11 +47,18 @@ class Field:
     aps: list[ApHandle]
     intersections: list[IntersectionHandle]
     port_dir: Path
+    cameras: tuple[CameraHandle, ...] = ()
 
 
-def apply_faults(text: str, ap_specs: list[ApSpec], intersection_specs: list[IntersectionSpec]) -> None:
+def apply_faults(
+    text: str,
+    ap_specs: list[ApSpec],
+    intersection_specs: list[IntersectionSpec],
+    camera_specs: tuple[CameraSpec, ...] = (),
+) -> None:
     """`NAME:FAULTS;NAME:FAULTS`, e.g. `ap-003:no_reply;cbn-int-02:rs485.silent=3,gps.garbage=0.1`."""
     aps = {spec.name: spec for spec in ap_specs}
+    cameras = {spec.name: spec for spec in camera_specs}
     intersections = {spec.name: spec for spec in intersection_specs}
     for item in filter(None, (part.strip() for part in text.split(";"))):
         name, _, faults = item.partition(":")
@@ -58,6 +67,8 @@ def apply_faults(text: str, ap_specs: list[ApSpec], intersection_specs: list[Int
                 aps[name].faults = parse_ap_faults(faults)
             elif name in intersections:
                 intersections[name].faults = parse_port_faults(faults, PORTS)
+            elif name in cameras:
+                set_camera_faults(cameras[name], faults)
             else:
                 raise FleetFaultError(f"{name!r} is no device of this fleet")
         except ValueError as exc:
@@ -66,18 +77,26 @@ def apply_faults(text: str, ap_specs: list[ApSpec], intersection_specs: list[Int
 
 @contextlib.asynccontextmanager
 async def run_field(
-    aps: int, intersections: int, seed: int, faults: str, port_dir: Path, clock: Clock = wall_clock
+    aps: int,
+    intersections: int,
+    seed: int,
+    faults: str,
+    port_dir: Path,
+    clock: Clock = wall_clock,
+    cameras: int = 0,
 ) -> AsyncIterator[Field]:
     """Serve the fleet in the running event loop for the duration of the block (`port_dir` must exist),
-    every device on `clock`."""
+    every device on `clock`; `cameras` run a real RTSP server (firmware_sim.camera)."""
     ap_specs = make_fleet_specs(aps, seed)
     intersection_specs = make_intersection_specs(intersections, seed)
-    apply_faults(faults, ap_specs, intersection_specs)
+    camera_specs = tuple(make_camera_specs(cameras, intersections, seed))
+    apply_faults(faults, ap_specs, intersection_specs, camera_specs)
     async with (
         run_fleet(ap_specs, clock=clock) as ap_handles,
         run_intersections(intersection_specs, port_dir, clock=clock) as crossings,
+        run_cameras(list(camera_specs), port_dir / "cameras") as camera_handles,
     ):
-        yield Field(ap_handles, crossings, port_dir)
+        yield Field(ap_handles, crossings, port_dir, tuple(camera_handles))
 
 
 def _toml(value: object) -> str:
@@ -153,7 +172,8 @@ def agent_config(field: Field, gateway_id: str, broker_url: str, buffer_path: Pa
         f"[buffer]\npath = {_toml(str(buffer_path))}\n"
     )
     text += "".join(_table("snmp.devices", _ap_device(ap, interval_s)) for ap in field.aps)
-    return text + "".join(_buses(crossing, interval_s) for crossing in field.intersections)
+    text += "".join(_buses(crossing, interval_s) for crossing in field.intersections)
+    return text + "".join(_table("camera.devices", camera_device(cam, interval_s)) for cam in field.cameras)
 
 
 def serve(args: FleetArgs) -> int:
@@ -172,7 +192,7 @@ def serve(args: FleetArgs) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         async with run_field(
-            args.aps, args.intersections, args.seed, args.faults, args.port_dir, clock
+            args.aps, args.intersections, args.seed, args.faults, args.port_dir, clock, args.cameras
         ) as field:
             text = agent_config(field, args.gateway_id, args.broker_url, args.buffer_path, args.interval_s)
             tmp = args.config_out.with_name(args.config_out.name + ".tmp")
@@ -182,7 +202,7 @@ def serve(args: FleetArgs) -> int:
             print(
                 f"edge sim fleet: {len(field.aps)} APs on 127.0.0.1 (UDP {ports[0] if ports else '-'}-"
                 f"{ports[-1] if ports else '-'}), {len(field.intersections)} intersections with ports in "
-                f"{args.port_dir}; agent config in {args.config_out}; {when} "
+                f"{args.port_dir}, {len(field.cameras)} cameras; agent config in {args.config_out}; {when} "
                 f"(now {format_instant(clock())}). Ctrl-C stops.",
                 flush=True,
             )
@@ -210,3 +230,4 @@ class FleetArgs:
     interval_s: float
     clock: str | None = None  # ISO 8601 instant the field's time starts at; None: EDGE_SIM_CLOCK or now
     time_scale: float | None = None  # simulated seconds per real second; None: EDGE_SIM_TIME_SCALE or 1
+    cameras: int = 0  # CCTV cameras spread over the intersections (firmware_sim.camera)

@@ -32,11 +32,17 @@ def available() -> str:
 
 @contextlib.contextmanager
 def rtsp_camera(
-    workdir: Path, fps: int = 25, user: str = "", password: str = "", port: int = 0
+    workdir: Path,
+    fps: int = 25,
+    user: str = "",
+    password: str = "",
+    port: int = 0,
+    extra_args: tuple[str, ...] = (),
 ) -> Iterator[servers.Server]:
-    """A live camera at `rtsp://127.0.0.1:PORT/cam` (Motion JPEG, moving picture)."""
+    """A live camera at `rtsp://127.0.0.1:PORT/cam` (Motion JPEG, moving picture); `extra_args`
+    (`--mounts N`, `--frozen-mounts`, `--slow-mounts`) make it a fleet of cameras."""
     port = port or servers.free_port()
-    argv = [SYSTEM_PYTHON, str(SERVER_SCRIPT), "--port", str(port), "--fps", str(fps)]
+    argv = [SYSTEM_PYTHON, str(SERVER_SCRIPT), "--port", str(port), "--fps", str(fps), *extra_args]
     if user:
         workdir.mkdir(parents=True, exist_ok=True)
         secret = workdir / "camera.pass"

@@ -36,19 +36,23 @@ def launch_line(fps: int, width: int, height: int) -> str:
     )
 
 
+def mount_numbers(text: str) -> set[int]:
+    return {int(part) for part in text.split(",") if part.strip()}
+
+
 class Camera:
-    """The server and the one shared media, whose test source the commands switch."""
+    """The server and its shared media, one per mount, whose test sources the signals switch.
+
+    One mount `/cam`, or with `--mounts N` the mounts `/cam-1` ... `/cam-N` (a fleet of cameras in
+    one process); `--frozen-mounts` start frozen, `--slow-mounts` send `--slow-fps`.
+    """
 
     def __init__(self, args: argparse.Namespace) -> None:
-        self.sources: list[Any] = []
+        self.sources: list[tuple[Any, bool]] = []  # (test source, frozen from the start)
         self.frozen = False
         self.server = GstRtspServer.RTSPServer()
         self.server.set_address("127.0.0.1")
         self.server.set_service(str(args.port))
-        factory = GstRtspServer.RTSPMediaFactory()
-        factory.set_launch(launch_line(args.fps, args.width, args.height))
-        factory.set_shared(True)
-        factory.connect("media-configure", self._configured)
         if args.user:
             auth = GstRtspServer.RTSPAuth()
             auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
@@ -56,25 +60,34 @@ class Camera:
             token.set_string("media.factory.role", "viewer")
             auth.add_digest(args.user, args.password, token)
             self.server.set_auth(auth)
-            factory.add_role_from_structure(
-                Gst.Structure.new_from_string(
-                    "viewer, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"
+        frozen, slow = mount_numbers(args.frozen_mounts), mount_numbers(args.slow_mounts)
+        paths = [(PATH, 0)] if not args.mounts else [(f"{PATH}-{n}", n) for n in range(1, args.mounts + 1)]
+        for path, number in paths:
+            factory = GstRtspServer.RTSPMediaFactory()
+            fps = args.slow_fps if number in slow else args.fps
+            factory.set_launch(launch_line(fps, args.width, args.height))
+            factory.set_shared(True)
+            factory.connect("media-configure", self._configured, number in frozen)
+            if args.user:
+                factory.add_role_from_structure(
+                    Gst.Structure.new_from_string(
+                        "viewer, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"
+                    )
                 )
-            )
-        self.server.get_mount_points().add_factory(PATH, factory)
+            self.server.get_mount_points().add_factory(path, factory)
 
-    def _configured(self, _factory: Any, media: Any) -> None:
+    def _configured(self, _factory: Any, media: Any, stuck: bool) -> None:
         source = media.get_element().get_by_name("src")
-        self.sources.append(source)
-        self._apply(source)
+        self.sources.append((source, stuck))
+        self._apply(source, stuck)
 
-    def _apply(self, source: Any) -> None:
-        source.set_property("pattern", "solid-color" if self.frozen else "ball")
+    def _apply(self, source: Any, stuck: bool) -> None:
+        source.set_property("pattern", "solid-color" if self.frozen or stuck else "ball")
 
     def command(self, word: str) -> bool:
         self.frozen = word == "freeze"
-        for source in self.sources:
-            self._apply(source)
+        for source, stuck in self.sources:
+            self._apply(source, stuck)
         print(f"ok {word}", flush=True)
         return True  # keep the signal handler
 
@@ -87,6 +100,10 @@ def main() -> int:
     parser.add_argument("--height", type=int, default=240)
     parser.add_argument("--user", default="")
     parser.add_argument("--password-file", default="")
+    parser.add_argument("--mounts", type=int, default=0, help="0: one mount /cam; N: /cam-1 ... /cam-N")
+    parser.add_argument("--frozen-mounts", default="", help="mount numbers frozen from the start, 2,5")
+    parser.add_argument("--slow-mounts", default="", help="mount numbers sending --slow-fps")
+    parser.add_argument("--slow-fps", type=int, default=5)
     args = parser.parse_args()
     args.password = ""
     if args.password_file:

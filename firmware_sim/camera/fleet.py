@@ -1,0 +1,93 @@
+"""The cameras of `edge sim fleet --cameras N`: one real RTSP server process (gst-rtsp-server, one
+mount per camera) and one ONVIF/snapshot simulator per camera, on loopback.
+
+Cameras are spread over the intersections (`cbn-int-03-cam-2` is the second camera at intersection
+3). Faults by name, as for the other devices: `frozen` (the stream's and the snapshot's picture stop
+changing), `no_reply` (a dead camera: nothing listens on its RTSP port, its web services never
+answer), `auth_fail` (the agent config carries a password the camera refuses), `slow` (5 fps and
+slow web answers), `clock_skew=S` (its ONVIF clock is S seconds off).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edge import servers
+from firmware_sim.camera import harness
+from firmware_sim.camera.onvif_sim import CameraSim, parse_faults, serve_cameras
+
+USER = "viewer"
+
+
+@dataclass
+class CameraSpec:
+    name: str
+    site: str
+    mount: int
+    password: str
+    faults: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CameraHandle:
+    spec: CameraSpec
+    rtsp_url: str
+    web_port: int
+
+
+def make_camera_specs(count: int, intersections: int, seed: int) -> list[CameraSpec]:
+    """`count` cameras over `intersections` crossings (at least one), the same for the same seed."""
+    crossings = max(intersections, 1)
+    password = hashlib.sha256(f"camera-{seed}".encode()).hexdigest()[:16]
+    specs = []
+    for index in range(count):
+        crossing, number = index % crossings + 1, index // crossings + 1
+        name = f"cbn-int-{crossing:02d}-cam-{number}"
+        specs.append(CameraSpec(name, f"Intersection {crossing:02d}", index + 1, password))
+    return specs
+
+
+def set_faults(spec: CameraSpec, text: str) -> None:
+    spec.faults = parse_faults(text)
+
+
+@contextlib.asynccontextmanager
+async def run_cameras(specs: list[CameraSpec], workdir: Path) -> AsyncIterator[list[CameraHandle]]:
+    """Serve the cameras for the block; nothing is started when there are none."""
+    if not specs:
+        yield []
+        return
+    frozen = ",".join(str(spec.mount) for spec in specs if "frozen" in spec.faults)
+    slow = ",".join(str(spec.mount) for spec in specs if "slow" in spec.faults)
+    extra = ("--mounts", str(len(specs)), "--frozen-mounts", frozen, "--slow-mounts", slow)
+    sims = [CameraSim(spec.name, USER, spec.password, dict(spec.faults)) for spec in specs]
+    with harness.rtsp_camera(workdir, user=USER, password=specs[0].password, extra_args=extra) as rtsp:
+        async with serve_cameras(sims):
+            dead_port = servers.free_port()  # nothing listens there: a camera that is gone
+            handles = []
+            for spec, sim in zip(specs, sims, strict=True):
+                port = dead_port if "no_reply" in spec.faults else rtsp.port
+                url = f"rtsp://{rtsp.host}:{port}{harness.PATH}-{spec.mount}"
+                handles.append(CameraHandle(spec, url, sim.port))
+            yield handles
+
+
+def camera_device(handle: CameraHandle, interval_s: float) -> dict[str, object]:
+    """The `[[camera.devices]]` table of one camera (a wrong password for `auth_fail`)."""
+    spec = handle.spec
+    password = "not-the-password" if "auth_fail" in spec.faults else spec.password
+    return {
+        "name": spec.name,
+        "rtsp_url": handle.rtsp_url,
+        "user": USER,
+        "password": password,
+        "onvif": f"127.0.0.1:{handle.web_port}",
+        "snapshot_url": f"http://127.0.0.1:{handle.web_port}/snapshot.jpg",
+        "site": spec.site,
+        "interval_s": interval_s,
+        "frozen_after_s": interval_s,
+    }
