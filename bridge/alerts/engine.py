@@ -188,11 +188,14 @@ class Engine:
         known.status = state
         for rule in (r for r in self.rules.values() if _about_gateway(r)):
             labels = self._series(rule, gateway, {})
-            own = self._states.setdefault((rule.name, labels), _State(labels=labels))
-            if rule.kind == "offline" and state == "offline":
-                self._fire(rule, own, self.clock())
-            elif rule.kind == "offline" or state != "online":
-                self._resolve(own)  # back, or no longer connected-but-silent: gone or stopped
+            if rule.kind == "offline":
+                offline = self._states.setdefault((rule.name, labels), _State(labels=labels))
+                if state == "offline":
+                    self._fire(rule, offline, self.clock())
+                else:
+                    self._resolve(offline)
+            elif state != "online" and (silent := self._states.get((rule.name, labels))) is not None:
+                self._resolve(silent)  # no longer connected-but-silent: gone or stopped
 
     def tick(self) -> Changes:
         """Judge absence (stale) now, and hand over what fired or resolved since the last tick."""

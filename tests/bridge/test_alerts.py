@@ -256,3 +256,14 @@ def test_a_mean_needs_most_of_its_window(engine: Engine) -> None:
     hours = [Reading("air_quality", tags, {"pm25": 300.0}, int((NOW_S - 3600 * h) * 1e9)) for h in range(17)]
     engine.observe("gw-1", hours)
     assert engine.tick().fired == []  # 17 of 24 hours: too few for a daily mean
+
+
+def test_a_status_alone_is_no_silence(engine: Engine, clock: Clock) -> None:
+    """The retained `online` a bridge gets on subscribing comes before the gateway's first health
+    reading: that is not a silent gateway."""
+    engine.gateway_status("gw-4", "online")
+    clock.now_s += 5
+    assert engine.tick().fired == []
+    engine.observe("gw-4", [health(clock.now_s)])
+    clock.now_s += 10
+    assert engine.tick().fired == []
