@@ -54,7 +54,7 @@ _NUMBER = r"-?+(?:\d{1,18}+[iu]|(?:\d{1,200}+(?:\.\d{0,99}+)?+|\.\d{1,99}+)(?:[e
 _VALUE = rf'(?:"(?:[^"\\]++|\\.)*+"|{_NUMBER}|true|True|TRUE|[tT]|false|False|FALSE|[fF])'
 _FIELD = rf"{NOT_RESERVED_FIELD}{_NAME}={_VALUE}"
 _FIELDS = rf"{_FIELD}(?:,{_FIELD})*+"
-_TIME = r"-?\d{1,18}"
+_TIME = r"-?(?:\d{1,18}|[1-8]\d{18})"  # today's times have 19 digits; below 9e18 fits int64
 LINE = re.compile(
     rf"{NOT_RESERVED_MEASUREMENT}{_MEASUREMENT}(?P<tags>(?:,{NOT_RESERVED_TAG}{_NAME}={_NAME}|,gateway={_NAME})*+)"
     rf" {_FIELDS} (?P<time>{_TIME})"

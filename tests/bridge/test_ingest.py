@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bridge.ingest import MessageError, check_line, decode_message
+from bridge.ingest import MessageError, _as_they_are, check_line, decode_message
 from bridge.reserved import check_reading
 from edge.buffer import Batch
 from edge.lineproto import LineProtocolError, encode, encode_many, parse
@@ -213,3 +213,9 @@ def _allowed(reading: Reading) -> bool:
     except LineProtocolError:
         return False
     return reading.tags.get("gateway", "g1") == "g1"
+
+
+def test_the_fast_path_takes_todays_19_digit_timestamps_and_leaves_overflow_to_the_slow_path() -> None:
+    today = "ap,device=d,gateway=g1,site=Alun-alun\\ Kejaksan clients=1i,cpu_pct=2.5 1764633600000000000"
+    assert _as_they_are(today + "\n", "g1", 1) == ([today], 1764633600000000000)
+    assert _as_they_are("ap,gateway=g1 clients=1i 9300000000000000000\n", "g1", 1) is None
