@@ -50,7 +50,7 @@ def fleet_influx(tmp_path_factory: pytest.TempPathFactory, sim_start_s: float) -
         options += ["--clock", format_instant(sim_start_s)]
         options += ["--faults", "ap-002:no_reply;cbn-int-01:rs485.corrupt=0.3"]
         options += ["--port-dir", str(work / "ports"), "--broker-url", mqtt.url]
-        with servers.fleet_process(config, options):
+        with servers.fleet_process(config, options, work / "fleet.log"):
             bridge = work / "bridge.toml"
             bridge.write_text(
                 f'[mqtt]\nurl = "{mqtt.url}"\n[influxdb]\nurl = "{influx.url}"\ndatabase = "edge"\n'
