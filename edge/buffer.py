@@ -176,6 +176,10 @@ class Buffer:
         try:
             return self._write(lambda: self._insert(lines), may_use_reserve=True)
         except DiskFull:
+            if self._disk_cap_bytes is not None:
+                # Deleted rows free whole pages only now and then: hold less, so that the next
+                # write frees enough of them for its own rows.
+                self._disk_cap_bytes = max(0, self._disk_cap_bytes - sum(map(len, lines)) - 2 * PAGE_BYTES)
             self._dropped += len(lines)  # saved with the next write that finds room
             return len(lines)
 
@@ -189,6 +193,9 @@ class Buffer:
         incoming = sum(map(len, lines))
         dropped = 0
         limit = self.limit_bytes
+        if self.on_full == "drop_oldest" and self._bytes + incoming > limit:
+            # Room first: the pages of the oldest take the new readings when the file cannot grow.
+            dropped += self._drop_oldest(self._bytes + incoming - limit)
         if self.on_full == "drop_newest":
             keep: list[str] = []
             room = limit - self._bytes

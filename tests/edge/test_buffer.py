@@ -144,3 +144,27 @@ def test_block_policy_keeps_everything_and_reports_no_room(tmp_path: Path) -> No
         assert batch is not None
         buffer.ack(batch.seq)
         assert buffer.has_room()
+
+
+def test_a_database_that_cannot_grow_drops_by_policy_and_keeps_its_counts(tmp_path: Path) -> None:
+    """SQLite's own 'database or disk is full' (a page limit stands in for the disk; the real disk is
+    in tests/integration/test_disk_full.py): nothing raises, the newest are kept, the counts add up."""
+    with Buffer(tmp_path / "b.db", 1 << 30, "drop_oldest") as buffer:
+        buffer.put(lines(10))
+        (pages,) = buffer._db.execute("PRAGMA page_count").fetchone()  # the real SQLITE_FULL, no fake
+        buffer._db.execute(f"PRAGMA max_page_count = {pages + 8}")
+        offered = 10
+        while buffer.limit_bytes == buffer.max_bytes:
+            buffer.put(lines(100, offered))
+            offered += 100
+            assert offered < 100_000, "the page limit was never reached"
+        for _ in range(5):
+            buffer.put(lines(100, offered))
+            offered += 100
+        stats = buffer.stats()
+        assert stats.dropped > 0 and stats.readings + stats.dropped == offered
+        (held,) = buffer._db.execute("SELECT count(*) FROM readings").fetchone()
+        assert held == stats.readings, "the count follows what was committed, not what was tried"
+        batch = buffer.take(stats.readings)
+        assert batch is not None and list(batch.lines[-100:]) == lines(100, offered - 100), "newest kept"
+        assert batch.lines[0] != lines(1)[0], "the oldest made room"
