@@ -213,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--duration", type=float, default=60.0, help="seconds to run (default 60)")
     demo.add_argument("--summary-json", type=Path, help="write the summary counted from InfluxDB here")
     demo.set_defaults(func=cmd_demo)
+    from bridge.deadletter_cli import add_deadletters_parser
     from collectors.camera.probe import add_probe_parser as add_camera_probe
     from collectors.serial.probe import add_probe_parser as add_serial_probe
     from collectors.snmp.probe import add_probe_parser as add_snmp_probe
@@ -224,10 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_serial_probe(probes)
     add_camera_probe(probes)
     add_dashboards_parser(sub)
+    add_deadletters_parser(sub)
     return parser
 
 
-    from bridge.deadletter_cli import add_deadletters_parser
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return int(args.func(args))
@@ -235,4 +236,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-    add_deadletters_parser(sub)
