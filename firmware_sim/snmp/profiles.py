@@ -26,6 +26,7 @@ from firmware_sim.snmp.vendor_mikrotik import MikrotikProfile
 from firmware_sim.snmp.vendor_mikrotik_variants import CapsmanProfile, Ros7WifiProfile
 from firmware_sim.snmp.vendor_openwrt import OpenwrtProfile
 from firmware_sim.snmp.vendor_ruckus import SmartZoneProfile, UnleashedProfile, ZoneDirectorProfile
+from firmware_sim.snmp.vendor_ruijie import RuijieAcProfile
 from firmware_sim.snmp.vendor_tplink import TplinkEapProfile
 from firmware_sim.snmp.vendor_ubnt import AirmaxProfile, UnifiProfile
 from firmware_sim.snmp.view import Entry
@@ -85,6 +86,7 @@ PROFILES: dict[str, Callable[[Identity], Profile]] = {
     "huawei-ac": HuaweiAcProfile,
     "openwrt": OpenwrtProfile,
     "tplink-eap": TplinkEapProfile,
+    "ruijie-ac": RuijieAcProfile,
 }
 # IANA enterprise numbers, for the engine IDs (RFC 3411 format 4, text).
 ENTERPRISES = {
@@ -102,6 +104,7 @@ ENTERPRISES = {
     "huawei-ac": 2011,
     "openwrt": 8072,
     "tplink-eap": 11863,
+    "ruijie-ac": 4881,
 }
 
 

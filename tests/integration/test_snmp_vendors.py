@@ -24,6 +24,7 @@ PROFILES = {
     "huawei-ac": "huawei",
     "openwrt": "openwrt",
     "tplink-eap": "tplink",
+    "ruijie-ac": "ruijie",
 }
 
 
@@ -90,9 +91,13 @@ async def test_a_controller_reports_each_ap_radio_tagged_with_its_ap(
     assert sum(n for n in per_ap if isinstance(n, int)) == sum(truth.values())
 
 
-async def test_smartzone_reports_each_ap(devices: dict[str, ApHandle]) -> None:
-    """RUCKUS-SZ-WLAN-MIB has per-AP, not per-radio, counts: `managed_ap` points tagged with the AP."""
-    handle = devices["ruckus-smartzone"]
+@pytest.mark.parametrize("vendor", ["ruckus-smartzone", "ruijie-ac"])
+async def test_a_controller_without_radio_tables_reports_each_ap(
+    devices: dict[str, ApHandle], vendor: str
+) -> None:
+    """RUCKUS-SZ-WLAN-MIB and RUIJIE-AC-MGMT-MIB have per-AP, not per-radio, counts: `managed_ap` points
+    tagged with the AP."""
+    handle = devices[vendor]
     readings = await probe(handle)
     per_ap = {r.tags["ap"]: r.fields["clients"] for r in readings if r.measurement == "managed_ap"}
     assert per_ap == handle.truth().summary.clients_per_radio

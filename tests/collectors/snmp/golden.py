@@ -51,19 +51,20 @@ SIMULATED = {
     "huawei-ac": 32,
     "openwrt": 33,
     "tplink-eap": 34,
+    "ruijie-ac": 35,
 }
 _SNMPREC_TYPES = {INTEGER: "2", OBJECT_ID: "6", IP_ADDRESS: "64", COUNTER32: "65", GAUGE32: "66"}
 _SNMPREC_TYPES |= {TIMETICKS: "67", COUNTER64: "70"}
 
 
 def snmprec_line(oid: str, tag: int, value: object) -> str:
+    if tag == IP_ADDRESS and isinstance(value, bytes | tuple):
+        return f"{oid}|64|{ipaddress.IPv4Address(bytes(value))}"
     if isinstance(value, bytes):
         printable = all(32 <= byte < 127 for byte in value) and b"|" not in value
         return f"{oid}|4|{value.decode()}" if printable else f"{oid}|4x|{value.hex()}"
     if tag == OBJECT_ID and isinstance(value, tuple):
         return f"{oid}|6|{'.'.join(map(str, value))}"
-    if tag == IP_ADDRESS and isinstance(value, bytes | tuple):
-        return f"{oid}|64|{ipaddress.IPv4Address(bytes(value))}"
     return f"{oid}|{_SNMPREC_TYPES[tag]}|{value}"
 
 
