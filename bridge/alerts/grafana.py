@@ -18,7 +18,7 @@ import json
 from collections.abc import Sequence
 
 from bridge.alerts.engine import SERIES_TAGS
-from bridge.alerts.rules import Rule
+from bridge.alerts.rules import Rule, tag_values
 
 DATASOURCE_UID = "edge-influxdb"  # the data source of dashboards/provisioning
 EVERY_S = 60
@@ -33,7 +33,11 @@ def _quote(value: str) -> str:
 
 def _where(rule: Rule, site: str | None, other_sites: Sequence[str]) -> str:
     terms = [f'"{key}" = {_quote(value)}' for key, value in sorted(rule.where.items())]
-    terms += [f'"{key}" != {_quote(value)}' for key, value in sorted(rule.where_not.items())]
+    terms += [
+        f'"{key}" != {_quote(one)}'
+        for key, value in sorted(rule.where_not.items())
+        for one in tag_values(value)
+    ]
     terms += [f'"site" = {_quote(site)}'] if site else [f'"site" != {_quote(s)}' for s in other_sites]
     return "".join(f" AND {term}" for term in terms)
 

@@ -28,6 +28,11 @@ OPERATORS: Mapping[str, Callable[[float, float], bool]] = {
 }
 
 
+def tag_values(value: str | list[str]) -> list[str]:
+    """A `where_not` value as the list of values it excludes."""
+    return [value] if isinstance(value, str) else value
+
+
 class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -37,7 +42,7 @@ class Rule(BaseModel):
     summary: str = ""
     measurement: str | None = None
     where: dict[str, str] = {}
-    where_not: dict[str, str] = {}
+    where_not: dict[str, str | list[str]] = {}  # a list: none of these values
     field: str | None = None
     op: Literal[">", ">=", "<", "<="] = ">"
     value: float | None = None
@@ -93,7 +98,7 @@ class Rule(BaseModel):
             return False
         if any(reading.tags.get(key) != value for key, value in self.where.items()):
             return False
-        return not any(reading.tags.get(key) == value for key, value in self.where_not.items())
+        return not any(reading.tags.get(key) in tag_values(value) for key, value in self.where_not.items())
 
     def condition(self, reading: Reading) -> bool | None:
         """True when the reading is in the alert state, False when fine, None when it does not say.

@@ -155,9 +155,8 @@ class CameraCollector:
         async with aiohttp.ClientSession(timeout=timeout, middlewares=auth) as http:
             if device.onvif:
                 try:
-                    result.fields["clock_drift_s"] = await onvif.clock_drift_s(
-                        http, device.onvif, device.user, device.secret
-                    )
+                    drift_s = await onvif.clock_drift_s(http, device.onvif, device.user, device.secret)
+                    result.fields |= {"clock_drift_s": drift_s, "clock_error_s": abs(drift_s)}
                     info = await onvif.device_information(http, device.onvif, device.user, device.secret)
                     result.fields |= {key: value for key, value in info.items() if value}
                 except (aiohttp.ClientError, TimeoutError, onvif.OnvifError) as exc:

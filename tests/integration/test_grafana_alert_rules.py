@@ -78,12 +78,14 @@ def test_every_exported_query_runs_and_finds_its_alert(
         + polls("ap-back", ["silent", "silent", "silent", "up"])  # answered again: not down
         + polls("ap-fine", ["up", "up", "up"])
         + polls("pm-1", ["silent", "silent", "silent"], kind="modbus-rtu")
+        + polls("cam-1", ["silent", "silent", "silent"], kind="camera")  # CameraDown, not SensorDown
         + [
             f"device_status,gateway=g,device=pm-1,kind=modbus-rtu,site=S stuck=true {now - i}"
             for i in range(3)
         ]
         + [
             f"gateway,gateway=g oldest_s=900 {now}",
+            f"camera,gateway=g,device=cam-1,site=S frozen=true,clock_drift_s=-40,clock_error_s=40 {now}",
             f"ap,gateway=g,device=ap-1,site=S cpu_pct=97,temp_c=71 {now}",
             f"ap_radio,gateway=g,device=ap-1,radio=wlan1,site=S clients=55i {now}",
             f"air_quality,gateway=g,sensor=pm-1,site=S pm25=80 {now - 3600}",
