@@ -65,7 +65,9 @@ async def test_drop_policies_drop_exactly_as_configured(
     node.buffer.close()
 
 
-async def test_block_policy_makes_collection_wait_and_drops_nothing(tmp_path: Path) -> None:
+async def test_block_policy_makes_collection_wait_and_drops_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     broker_port = servers.free_port()
     node = agent(tmp_path, f"mqtt://127.0.0.1:{broker_port}", "block")
     cycle = 0
@@ -73,7 +75,8 @@ async def test_block_policy_makes_collection_wait_and_drops_nothing(tmp_path: Pa
         await node.sink(readings(cycle * 10, 10))
         cycle += 1
     blocked = asyncio.create_task(node.sink(readings(cycle * 10, 10)))
-    await asyncio.sleep(0.5)  # nothing can make room while the broker is away
+    # The sink says so, then waits for an acknowledgement that cannot come while the broker is away.
+    await wait_until(lambda: "collection waits for the uplink" in caplog.text, 5, "the sink waiting")
     assert not blocked.done()
     with servers.mosquitto(tmp_path / "mosquitto", port=broker_port) as broker:
         async with checker(broker.host, broker.port, "edge/gw-1/data") as got, running(node.uplink):
