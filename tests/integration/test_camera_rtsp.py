@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from collectors.camera.collector import CameraCollector
 from collectors.camera.config import CameraDevice
 from edge import servers
 from edge.model import Reading
-from edge.scheduler import Accumulator, SourceHealth
+from edge.scheduler import Accumulator, SourceHealth, run_periodic
 from firmware_sim.camera import harness
 
 pytestmark = [
@@ -66,21 +67,35 @@ async def test_fps_agrees_with_ffprobe(tmp_path: Path, fps: int) -> None:
 
 
 async def test_frozen_picture_detected_within_two_intervals(camera: servers.Server) -> None:
-    collector = CameraCollector(device(camera), "Kejaksan", 300)
-    first, _ = await check(collector)
-    assert first.fields["frozen"] is False
-    harness.freeze(camera)
-    # The check runs on the collector's own interval grid: time advances by interval_s between checks.
-    verdicts = []
-    for _ in range(2):
-        await asyncio.sleep(collector.interval_s - collector.device.pull_s)
-        reading, _ = await check(collector)
-        verdicts.append(reading.fields["frozen"])
-    assert verdicts[-1] is True, verdicts
-    harness.freeze(camera, frozen=False)
-    await asyncio.sleep(0.2)
-    moving, _ = await check(collector)
-    assert moving.fields["frozen"] is False
+    """The collector runs on its own interval grid (the agent's scheduler); after the freeze, at most
+    two of its checks pass before one says frozen, and the first check after the thaw says moving."""
+    collector = CameraCollector(device(camera, interval_s=1, pull_s=0.5, frozen_after_s=1), "K", 300)
+    readings: asyncio.Queue[Reading] = asyncio.Queue()
+
+    async def sink(batch: Sequence[Reading]) -> None:
+        for reading in batch:
+            if reading.measurement == "camera":
+                readings.put_nowait(reading)
+
+    async def verdict() -> object:
+        return (await asyncio.wait_for(readings.get(), 30)).fields.get("frozen")
+
+    task = asyncio.create_task(run_periodic(collector, sink, SourceHealth()))
+    try:
+        assert await verdict() is False
+        harness.freeze(camera)
+        while not readings.empty():
+            readings.get_nowait()  # checks that may have started before the freeze
+        await verdict()  # the check under way when the freeze happened, if any
+        after_freeze = [await verdict() for _ in range(2)]
+        assert True in after_freeze, after_freeze
+        harness.freeze(camera, frozen=False)
+        await verdict()  # the check under way at the thaw
+        assert await verdict() is False
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def test_password_protected_stream(tmp_path: Path) -> None:
