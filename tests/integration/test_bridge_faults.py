@@ -12,9 +12,13 @@ import os
 import time
 from pathlib import Path
 
+import paho.mqtt.client as paho
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
 
 from edge import servers
+from edge.mqtt import properties
 from tests.bridge.feed import Publisher, bridge_config, healthy, influx_v1, metrics, publish, wait_healthy
 from tests.integration.helpers import influx_query, wait_for
 
@@ -112,12 +116,58 @@ def test_three_bridges_split_the_load_and_store_every_point_exactly(
     assert sum(stored) == sent == count(influxdb)
 
 
-def test_the_bridge_reconnects_after_a_broker_restart(tmp_path: Path, influxdb: servers.Server) -> None:
+def probe_session(mqtt: servers.Server, subscribe: bool) -> bool:
+    """Connect the persistent session `probe` (subscribing `$share/probe/probe/data` if asked), then
+    leave; return the broker's session-present flag."""
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="probe", protocol=paho.MQTTv5)
+    present: list[bool] = []
+    client.on_connect = lambda _c, _u, flags, _rc, _p: present.append(flags.session_present)
+    props = properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 3600
+    client.connect(mqtt.host, mqtt.port, clean_start=False, properties=props)
+    client.loop_start()
+    try:
+        wait_for(lambda: present, 10, "the probe's CONNACK")
+        if subscribe:
+            acked: list[int] = []
+            client.on_subscribe = lambda _c, _u, mid, _codes, _p: acked.append(mid)
+            client.subscribe("$share/probe/probe/data", qos=1)
+            wait_for(lambda: acked, 10, "the probe's SUBACK")
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return present[0]
+
+
+def puback_reason(mqtt: servers.Server, topic: str) -> int:
+    """The reason code of the PUBACK to one QoS 1 publish."""
+    client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
+    reasons: list[int] = []
+    client.on_publish = lambda _c, _u, _mid, code, _p: reasons.append(code.value)
+    client.connect(mqtt.host, mqtt.port)
+    client.loop_start()
+    try:
+        client.publish(topic, b"x", qos=1).wait_for_publish(10)
+        wait_for(lambda: reasons, 10, "the PUBACK")
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return reasons[0]
+
+
+NO_MATCHING_SUBSCRIBERS = 0x10
+
+
+def test_the_bridge_subscribes_again_after_a_broker_restart_that_forgot_its_shared_subscription(
+    tmp_path: Path, influxdb: servers.Server
+) -> None:
     mqtt_dir, mqtt_port = tmp_path / "mosquitto", servers.free_port()
     conf = tmp_path / "bridge.toml"
     log = tmp_path / "bridge.log"
     with servers.mosquitto(mqtt_dir, port=mqtt_port) as mqtt:
         port = bridge_config(conf, mqtt, influx_v1(influxdb))
+        probe_session(mqtt, subscribe=True)
+        assert puback_reason(mqtt, "probe/data") == 0  # the offline session's shared subscription
         with servers.edge_process(["bridge", "-c", str(conf)], log):
             wait_healthy([port])
             sent = asyncio.run(publish(mqtt, GATEWAYS, messages=5, lines_per_message=20))
@@ -125,6 +175,10 @@ def test_the_bridge_reconnects_after_a_broker_restart(tmp_path: Path, influxdb: 
             servers.stop(mqtt)
             wait_for(lambda: not healthy(port), 30, "/healthz to report the broker gone", (log,))
             with servers.mosquitto(mqtt_dir, port=mqtt_port) as again:
+                # Why the bridge subscribes on every connection: Mosquitto (persistence on) restored
+                # the probe's session, but not its shared subscription.
+                assert probe_session(again, subscribe=False) is True
+                assert puback_reason(again, "probe/data") == NO_MATCHING_SUBSCRIBERS
                 wait_healthy([port])
                 sent += asyncio.run(publish(again, ["gw-3"], messages=5, lines_per_message=20))
                 wait_for(lambda: count(influxdb) == sent, 30, "points after the restart", (log,))
