@@ -112,7 +112,6 @@ class Buffer:
         self.max_bytes = max_bytes
         self.on_full = on_full
         self.live_first_after_s = live_first_after_s
-        self.disk_full = False  # the last write found no room on the disk
         self._disk_cap_bytes: int | None = None  # what the disk holds, once it was found full
         self._reserve = path.with_name(path.name + ".reserve")
         reserve_now = self._reserve.stat().st_size if self._reserve.exists() else 0
@@ -238,12 +237,10 @@ class Buffer:
                 if not isinstance(exc, sqlite3.OperationalError) or not _is_full(exc):
                     raise
                 if not remedies:
-                    self.disk_full = True
                     raise DiskFull(f"no room for the buffer on {self._reserve.parent}") from exc
                 remedies.pop(0)()
                 continue
             self._dropped_saved = self._dropped
-            self.disk_full = False
             self._keep_reserve()
             return result
 
