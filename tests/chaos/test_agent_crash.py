@@ -19,6 +19,7 @@ from tests.integration.helpers import wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.integration]
 
+ROOT = Path(__file__).resolve().parents[2]  # where `python -m tests.chaos.buffer_writer` imports from
 BACKLOG_READINGS = 20_000
 KILLS = 3
 POWER_CUTS = 20
@@ -72,6 +73,7 @@ def test_power_cut_at_random_points_of_put_and_ack_loses_nothing_committed(tmp_p
             [sys.executable, "-m", "tests.chaos.buffer_writer", str(path), str(next_value)],
             stdout=subprocess.PIPE,
             text=True,
+            cwd=ROOT,
         )
         assert child.stdout is not None
         assert child.stdout.readline() == "ready\n", "the buffer did not open after a power cut"
