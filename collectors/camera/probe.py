@@ -1,7 +1,9 @@
 """`edge probe camera RTSP_URL`: check one camera once, as the agent would, for the technician on site.
 
 Prints the `camera` reading and the camera's `device_status` as a table, a JSON array or line
-protocol. Exit status: 0 when the stream delivered frames, 1 when it did not, 2 for bad options.
+protocol; `--onvif HOST:PORT` adds the clock drift and device information, `--snapshot-url` the
+snapshot check (the same credentials). Exit status: 0 when the stream delivered frames, 1 when it
+did not, 2 for bad options.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ def cmd_probe_camera(args: argparse.Namespace) -> int:
     settings |= {"pull_s": args.pull_s, "timeout_s": args.timeout_s, "interval_s": 3600}
     if args.password_file:
         settings["password_file"] = args.password_file
+    if args.snapshot_url:
+        settings["snapshot_url"] = args.snapshot_url
+    if args.onvif:
+        settings["onvif"] = args.onvif
     try:
         device = CameraDevice.model_validate(settings)
     except ValidationError as exc:
@@ -55,6 +61,10 @@ def add_probe_parser(subparsers: Any) -> None:
     parser.add_argument("rtsp_url", help="rtsp://host[:port]/path, without credentials")
     parser.add_argument("--user", default="", help="RTSP user (digest or basic authentication)")
     parser.add_argument("--password-file", help="file holding the password (never on the command line)")
+    parser.add_argument("--snapshot-url", help="also check the HTTP snapshot (size, age)")
+    parser.add_argument(
+        "--onvif", metavar="HOST:PORT", help="also read the ONVIF clock and device information"
+    )
     parser.add_argument("--pull-s", type=float, default=2.0, help="seconds of stream to read (default 2)")
     parser.add_argument("--timeout-s", type=float, default=5.0, help="connect and handshake (default 5)")
     parser.add_argument("--format", choices=["json", "lp", "table"], default="table")

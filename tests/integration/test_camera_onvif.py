@@ -3,6 +3,8 @@ stream from the real RTSP server."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 from collectors.camera.collector import CameraCollector
 from collectors.camera.config import CameraDevice
 from edge import servers
+from edge.cli import main
 from edge.model import Reading
 from edge.scheduler import Accumulator, SourceHealth
 from firmware_sim.camera import harness
@@ -109,3 +112,15 @@ async def test_slow_camera_within_its_timeout_still_answers(
 ) -> None:
     camera, status = await twice(collector(stream, sims["slow"], tmp_path))
     assert status.fields["error"] == "" and "clock_drift_s" in camera.fields
+
+
+async def test_probe_with_onvif_and_snapshot(
+    stream: servers.Server, sims: dict[str, CameraSim], capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = sims["skewed"].port
+    argv = ["probe", "camera", harness.url(stream), "--onvif", f"127.0.0.1:{port}", "--pull-s", "0.5"]
+    argv += ["--snapshot-url", f"http://127.0.0.1:{port}/snapshot.jpg", "--format", "json"]
+    assert await asyncio.to_thread(main, argv) == 0
+    camera = json.loads(capsys.readouterr().out)[0]
+    assert -41.5 <= camera["fields"]["clock_drift_s"] <= -38.5
+    assert camera["fields"]["snapshot_bytes"] > 100
