@@ -299,6 +299,10 @@ class AlertsSection(Section):
     rules_path: Path | None = Field(None, description="None: the rules shipped with the bridge")
     evaluate_every_s: float = Field(10.0, ge=1, le=600)
     max_age_s: float = Field(300.0, gt=0, description="older readings update state but never raise")
+    open_data_listen: str | None = Field(
+        None, pattern=r"^[^:]+:[0-9]{1,5}$", description="host:port of the public hotspot feed; None: off"
+    )
+    open_data_requests_per_minute: int = Field(30, ge=1, le=6000, description="per client address")
 
     _url = field_validator("alertmanager_url")(lambda url: url and url_with(("http", "https"))(url))
     _rules = field_validator("rules_path")(readable_file)

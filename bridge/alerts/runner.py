@@ -31,9 +31,11 @@ from typing import Any
 
 import aiohttp
 import aiomqtt
+from aiohttp import web
 
 from bridge.alerts.alertmanager import AlertmanagerClient
 from bridge.alerts.engine import Engine
+from bridge.alerts.hotspots import Hotspots, RateLimit, application
 from bridge.alerts.rules import Rule
 from bridge.influx import InfluxWriter, WriteError
 from bridge.ingest import gateway_of
@@ -54,6 +56,8 @@ class AlertRunner:
         self.conf = conf
         self.mqtt = mqtt
         self.engine = Engine(rules, max_age_s=conf.max_age_s)
+        self.hotspots = Hotspots(self.engine.live)
+        self.open_data_port: int | None = None  # where the public feed listens, once it does
         self._measurements = tuple(sorted({f"{r.measurement}," for r in rules if r.measurement}))
 
     def observe(self, gateway: str, lines: Iterable[str]) -> None:
@@ -64,6 +68,7 @@ class AlertRunner:
                     readings.append(parse(line))
         if readings:
             self.engine.observe(gateway, readings)
+            self.hotspots.observe(gateway, readings)
 
     def status_message(self, topic: str, payload: bytes) -> None:
         """`edge/<id>/status` JSON from the agent (online, stopped) or its Last Will (offline)."""
@@ -91,9 +96,34 @@ class AlertRunner:
         self.observe(gateway, payload.decode("utf-8", errors="replace").splitlines())
 
     async def run(self, writer: InfluxWriter, session: aiohttp.ClientSession) -> None:
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(self._feed(), name="alerts-feed")
-            tasks.create_task(self._evaluate(writer, session), name="alerts-evaluate")
+        site = await self._serve_open_data()
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._feed(), name="alerts-feed")
+                tasks.create_task(self._evaluate(writer, session), name="alerts-evaluate")
+        finally:
+            if site is not None:
+                await site.cleanup()
+
+    async def _serve_open_data(self) -> web.AppRunner | None:
+        """The public hotspot feed (docs/open-data.md), when `open_data_listen` asks for it; a port
+        already taken costs the feed, never the alerts."""
+        if not self.conf.open_data_listen:
+            return None
+        host, _, port = self.conf.open_data_listen.rpartition(":")
+        app = application(self.hotspots, RateLimit(self.conf.open_data_requests_per_minute))
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, host, int(port))
+            await site.start()
+        except OSError as exc:
+            log.error("no open-data feed: cannot listen on %s: %s", self.conf.open_data_listen, exc)
+            await runner.cleanup()
+            return None
+        self.open_data_port = runner.addresses[0][1]
+        log.info("open-data feed on http://%s:%d/open-data/hotspots.geojson", host, self.open_data_port)
+        return runner
 
     async def _feed(self) -> None:
         """The whole stream, non-shared, over a connection of its own; reconnected forever."""

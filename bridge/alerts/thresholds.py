@@ -32,6 +32,9 @@ THRESHOLDS: Mapping[str, float] = MappingProxyType(
         "ap_mem_high_pct": 90.0,
         "ap_temp_high_c": 60.0,
         "radio_clients_crowded": 40.0,
+        # Open data: an AP's clients as a band, never a count (docs/open-data.md).
+        "hotspot_busy_clients": 10.0,
+        "hotspot_full_clients": 40.0,
         # Cameras: a clock off by more than this makes recordings hard to use as evidence.
         "camera_clock_error_s": 2.0,
         # The gateway: a backlog older than this means the uplink is not keeping up.
