@@ -25,7 +25,10 @@ from edge.model import FieldValue, Reading
 from edge.scheduler import Accumulator
 
 HASHABLE_ENCODINGS = frozenset({"JPEG"})
-STREAM_ERRORS = (OSError, RtspError, TimeoutError, asyncio.IncompleteReadError, ValueError)
+# What a broken, hostile or silent camera can raise; anything else is a bug, logged by the scheduler.
+STREAM_ERRORS = (
+    OSError, RtspError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError,
+)  # fmt: skip
 
 
 class CameraCheckError(Exception):
