@@ -21,8 +21,10 @@ from typing import Any
 from collectors import camera, serial, snmp
 from edge.buffer import Buffer, DiskFull
 from edge.config import AgentConfig, ConfigError, load_agent
+from edge.inventory import Inventory
 from edge.lineproto import encode_many
 from edge.model import Reading
+from edge.remote_apply import RemoteControl, startup_config
 from edge.scheduler import Accumulator, SourceHealth, run_periodic
 from edge.status import Board, StatusServer
 from edge.uplink import Uplink
@@ -85,6 +87,8 @@ class Agent:
         self._inputs: dict[str, tuple[object, asyncio.Task[None]]] = {}
         self._tasks: asyncio.TaskGroup | None = None  # set while running
         self._dropping = 0  # readings dropped in the current full-buffer episode
+        self.remote: RemoteControl | None = None  # set by run_until_signalled when enabled
+        self.inventory: Inventory | None = None  # set by run_until_signalled: the status's inventory
 
     async def sink(self, readings: Sequence[Reading]) -> None:
         """Store one cycle's readings in one transaction, stamped with this gateway's id.
@@ -147,6 +151,10 @@ class Agent:
                     )
                     tasks.create_task(status.serve(), name="status")
                 tasks.create_task(run_periodic(health, self.sink, self.health), name=health.name)
+                if self.remote is not None:
+                    tasks.create_task(self.remote.watch_uplink(), name="remote-config-watch")
+                if self.inventory is not None:
+                    tasks.create_task(self.inventory.refresh(), name="inventory")
                 self._start_inputs(self.config, self.config)
         finally:
             self.buffer.close()
@@ -193,7 +201,13 @@ class Agent:
         except ConfigError as exc:
             log.error("reload of %s refused, the running config stays: %s", path, "; ".join(exc.problems))
             return
-        fixed = ("gateway", "uplink", "buffer", "status")
+        self.apply(new)
+        log.info("reloaded %s", path)
+
+    def apply(self, new: AgentConfig) -> None:
+        """Take a validated config's devices; sections read only at start keep their running values."""
+        assert self._tasks is not None, "apply runs inside run()"
+        fixed = ("gateway", "uplink", "buffer", "status", "remote_config")
         changed = [section for section in fixed if getattr(new, section) != getattr(self.config, section)]
         if changed:
             log.warning("reload: changes to [%s] take effect at the next restart", "], [".join(changed))
@@ -204,8 +218,7 @@ class Agent:
             self._tasks.create_task(self.sink(removed), name="removed-devices")
         self.config = new
         log.info(
-            "reloaded %s: %d SNMP devices, %d serial buses",
-            path,
+            "config applied: %d SNMP devices, %d serial buses",
             len(new.snmp.devices),
             len(new.serial.buses),
         )
@@ -236,7 +249,13 @@ async def run_until_signalled(config: AgentConfig, path: Path) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, task.cancel)
+    config, from_active = startup_config(config)
     agent = Agent(config)
+    agent.inventory = Inventory(agent, path)
+    agent.uplink.status_extra = agent.inventory.status
+    if config.remote_config.enabled:
+        agent.remote = RemoteControl(agent, path, from_active, task.cancel)
+        agent.uplink.on_config = agent.remote.on_message
     loop.add_signal_handler(signal.SIGHUP, agent.reload, path)
     with contextlib.suppress(asyncio.CancelledError):
         await agent.run()

@@ -37,6 +37,7 @@ from edge.config_checks import (
     status_token,
     url_with,
 )
+from edge.remote_config import RemoteConfigSection
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -239,6 +240,7 @@ class AgentConfig(_EnvFirst):
     serial: SerialSection = SerialSection()
     camera: CameraSection = CameraSection()
     status: StatusSection = StatusSection()
+    remote_config: RemoteConfigSection = RemoteConfigSection()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
 

@@ -23,6 +23,7 @@ import logging
 import random
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiomqtt
@@ -111,11 +112,21 @@ class Uplink:
         self._episode: str | None = None  # what keeps batches from being delivered, logged once
         self._disk_full_logged = False
         self.acked = asyncio.Event()  # set at every acknowledged batch: room in the buffer again
+        # Remote configuration (edge/remote_config.py): messages on the gateway's own config topic go
+        # to `on_config`; `status_extra` adds the inventory and the last outcome to the retained status.
+        self.on_config: Callable[[bytes], None] | None = None
+        self.status_extra: Callable[[], dict[str, object]] | None = None
+        self._connection: Client | None = None
 
     def _status(self, state: str) -> bytes:
-        return json.dumps(
-            {"gateway": self.gateway_id, "state": state, "time_s": round(time.time(), 3)}
-        ).encode()
+        status: dict[str, object] = {
+            "gateway": self.gateway_id,
+            "state": state,
+            "time_s": round(time.time(), 3),
+        }
+        if self.status_extra is not None and state == "online":
+            status |= self.status_extra()
+        return json.dumps(status).encode()
 
     def _client(self) -> Client:
         will = aiomqtt.Will(status_topic(self.gateway_id), self._status("offline"), qos=1, retain=True)
@@ -137,6 +148,7 @@ class Uplink:
         between half the backoff and the whole of it) spreads a city's gateways when the broker returns.
         """
         while True:
+            listener: asyncio.Task[None] | None = None
             try:
                 async with self._client() as client:
                     await self._publish_status(client, "online")
@@ -144,6 +156,8 @@ class Uplink:
                     self.stats.connects += 1
                     self._reconnect_s = BACKOFF_START_S
                     log.info("uplink connected to %s", self.conf.url)
+                    listener = await self._listen(client)
+                    self._connection = client
                     try:
                         await self._drain(client)
                     except asyncio.CancelledError:
@@ -160,6 +174,9 @@ class Uplink:
                     log.warning("uplink to %s down: %s; retrying with backoff", self.conf.url, exc)
             finally:
                 self.stats.connected = False
+                self._connection = None
+                if listener is not None:
+                    listener.cancel()
                 self.buffer.release_all()
             delay_s = random.uniform(self._reconnect_s / 2, self._reconnect_s)
             self._reconnect_s = min(self._reconnect_s * 2, self.conf.reconnect_max_s)
@@ -273,6 +290,34 @@ class Uplink:
             log.log(logging.WARNING if kind == "no-subscribers" else logging.ERROR, "%s", why)
             self._episode = kind
         return False
+
+    async def _listen(self, client: Client) -> asyncio.Task[None] | None:
+        """Subscribe to this gateway's own config topic (the broker's ACL allows no other) and hand each
+        message to `on_config`; the retained one arrives at every connect, which the version check makes
+        harmless."""
+        if self.on_config is None:
+            return None
+        from edge.remote_config import config_topic
+
+        on_config = self.on_config
+        await client.subscribe(config_topic(self.gateway_id), qos=1)
+
+        async def listen() -> None:
+            async for message in client.messages:
+                payload = message.payload
+                try:
+                    on_config(payload if isinstance(payload, bytes) else str(payload).encode())
+                except Exception:  # a bug or a full disk there must not end the listening
+                    log.exception("remote config message not handled; the running config stays")
+
+        return asyncio.create_task(listen(), name="config-listener")
+
+    def refresh_status(self) -> None:
+        """Publish the retained status again now (a remote config outcome), when connected."""
+        client = self._connection
+        if client is not None:
+            task = asyncio.create_task(self._publish_status(client, "online"), name="status-refresh")
+            task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     async def _publish_status(self, client: Client, state: str) -> None:
         """The retained status is for humans and alerts; a broker refusing it must not stop the data.

@@ -1,0 +1,143 @@
+"""Signed remote configuration against Mosquitto as shipped (TLS, deploy/mosquitto/edge-dynsec roles) and
+a real agent process: a good config is applied with the MQTT session kept, every bad one is refused,
+counted and reported with the running config unchanged, a broken one rolls back by itself, and the
+broker lets only the NOC publish configs and each gateway read only its own."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from paho.mqtt.reasoncodes import ReasonCode
+
+from bridge.fleet import push, read_statuses, wait_outcomes
+from bridge.fleet_sign import keygen, load_private_key, sign_config
+from edge import servers
+from edge.config import BridgeMqttSection
+from edge.mqtt import Client, PublishRefused
+from edge.remote_config import config_hash
+from tests.integration.shipped_broker import ShippedBroker, shipped_broker
+
+pytestmark = [pytest.mark.integration, pytest.mark.fleet]
+MAX_BYTES = 8192
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[ShippedBroker]:
+    with shipped_broker(tmp_path / "broker", ("gw-1", "gw-2"), ()) as shipped:
+        shipped.dynsec("add-noc", "noc", password=shipped.password("noc"))
+        yield shipped
+
+
+def login(broker: ShippedBroker, user: str) -> BridgeMqttSection:
+    server = broker.server
+    return BridgeMqttSection(
+        url=f"mqtts://{server.host}:{server.port}",
+        ca_file=broker.tls.ca_cert,
+        username=user,
+        password=broker.password(user),
+    )
+
+
+def agent_config(tmp_path: Path, broker: ShippedBroker, devices: dict[str, str]) -> str:
+    (tmp_path / "gw-1.pw").write_text(broker.password("gw-1") + "\n")
+    server = broker.server
+    text = f'[gateway]\nid = "gw-1"\n[uplink]\nurl = "mqtts://{server.host}:{server.port}"\n'
+    text += f'ca_file = "{broker.tls.ca_cert}"\nusername = "gw-1"\npassword_file = "{tmp_path}/gw-1.pw"\n'
+    text += f'accept_no_subscribers = true\n[buffer]\npath = "{tmp_path}/data/buffer.db"\n'
+    text += "[status]\nenabled = false\n"
+    text += f'[remote_config]\nenabled = true\npublic_key_file = "{tmp_path}/noc.pub"\n'
+    text += f"max_bytes = {MAX_BYTES}\nrollback_after_s = 3\n"
+    for name, host in devices.items():
+        text += f'[[snmp.devices]]\nname = "{name}"\nhost = "{host}"\ncommunity = "public"\n'
+        text += "interval_s = 1\ntimeout_s = 0.5\nretries = 0\n"
+    return text
+
+
+async def outcome(noc: BridgeMqttSection, payload: bytes, version: int) -> str:
+    pushed_s = time.time()
+    await push(noc, {"gw-1": payload})
+    return (await wait_outcomes(noc, ["gw-1"], version, pushed_s, 30))["gw-1"]
+
+
+async def status_when(
+    noc: BridgeMqttSection, condition: Callable[[dict[str, Any]], bool], timeout_s: float = 30
+) -> dict[str, Any]:
+    """gw-1's retained status once it meets `condition` (read again until then, under a deadline)."""
+    async with asyncio.timeout(timeout_s):
+        while not condition(status := (await read_statuses(noc, idle_s=0.3))["gw-1"]):
+            pass
+    return status
+
+
+async def test_remote_config_is_applied_refused_and_rolled_back(
+    tmp_path: Path, broker: ShippedBroker, snmpd: servers.Server
+) -> None:
+    keygen(tmp_path / "noc.key", tmp_path / "noc.pub")
+    key, noc = load_private_key(tmp_path / "noc.key"), login(broker, "noc")
+    ap = f"{snmpd.host}:{snmpd.port}"
+    config = tmp_path / "edge.toml"
+    config.write_text(agent_config(tmp_path, broker, {"ap-1": ap}))
+    log = tmp_path / "agent.log"
+    with servers.edge_process(["agent", "-c", str(config)], log) as agent:
+        v2 = agent_config(tmp_path, broker, {"ap-1": ap, "ap-2": ap})
+        assert await outcome(noc, sign_config(key, "gw-1", 2, v2), 2) == "applied version 2"
+        status = (await read_statuses(noc))["gw-1"]
+        assert status["config_version"] == 2 and status["config_hash"] == config_hash(v2)
+
+        bad = {
+            "signature": sign_config(Ed25519PrivateKey.generate(), "gw-1", 3, v2),
+            "replay": sign_config(key, "gw-1", 1, v2),
+            "malformed": sign_config(key, "gw-1", 3, v2)[:100],
+            "oversized": sign_config(key, "gw-1", 3, v2 + "#" * MAX_BYTES),
+            "invalid": sign_config(key, "gw-1", 3, v2.replace("interval_s = 1", 'interval_s = "fast"')),
+        }
+        for reason, payload in bad.items():
+            version = 1 if reason == "replay" else 3
+            said = await outcome(noc, payload, version)
+            assert said.startswith("refused: "), (reason, said)
+        status = (await read_statuses(noc))["gw-1"]
+        assert status["config_refused"] == dict.fromkeys(bad, 1)
+        assert status["config_version"] == 2 and status["config_hash"] == config_hash(v2)
+
+        broken = agent_config(tmp_path, broker, {"ap-1": ap, "ap-2": ap, "ap-9": "127.0.0.1:9"})
+        assert await outcome(noc, sign_config(key, "gw-1", 4, broken), 4) == "applied version 4"
+        status = await status_when(noc, lambda got: got["config_outcome"] != "applied version 4")
+        assert status["config_outcome"].startswith("rolled back: "), status
+        assert status["config_version"] == 2 and status["config_hash"] == config_hash(v2)
+        assert status["devices"]["snmp"].get("up", 0) >= 1
+        assert agent.poll() is None
+    assert log.read_text().count("uplink connected") == 1  # the MQTT session was never dropped
+
+
+async def test_only_the_noc_publishes_configs_and_each_gateway_reads_only_its_own(
+    broker: ShippedBroker,
+) -> None:
+    async with Client(identifier="gw-2", **_options(login(broker, "gw-2"))) as gateway:
+        for topic in ("edge/gw-1/config", "edge/gw-2/config"):
+            with pytest.raises(PublishRefused):
+                await gateway.publish_checked(topic, b"{}", qos=1, retain=True, timeout_s=10)
+        granted = await gateway.subscribe("edge/gw-1/config", qos=1)
+        assert all(_code(code) >= 0x80 for code in granted)
+        granted = await gateway.subscribe("edge/gw-2/config", qos=1)
+        assert all(_code(code) < 0x80 for code in granted)
+    async with Client(identifier="noc-1", **_options(login(broker, "noc"))) as noc:
+        await noc.publish_checked("edge/gw-1/config", b"{}", qos=1, retain=True, timeout_s=10)
+        with pytest.raises(PublishRefused):
+            await noc.publish_checked("edge/gw-1/data", b"x", qos=1, timeout_s=10)
+
+
+def _options(conn: BridgeMqttSection) -> dict[str, object]:
+    from edge.mqtt import client_options
+
+    return {**client_options(conn), "clean_start": True} | {"protocol": aiomqtt.ProtocolVersion.V5}
+
+
+def _code(code: int | ReasonCode) -> int:
+    return code if isinstance(code, int) else int(code.value)
