@@ -28,8 +28,9 @@ DASHBOARDS = Path(__file__).resolve().parents[1] / "dashboards"
 GATEWAY_ID = "cbn-gw-demo"
 APS = 40
 INTERSECTIONS = 8
+CAMERAS = 12  # the city's CCTV cameras at its intersections (docs/cameras.md)
 POLL_INTERVAL_S = 5
-FAULTS = "ap-007:no_reply;ap-013:delay_ms=800"
+FAULTS = "ap-007:no_reply;ap-013:delay_ms=800;cbn-int-03-cam-2:frozen;cbn-int-06-cam-1:no_reply"
 STATUS_PORT = 9108
 PROGRESS_EVERY_S = 5.0
 
@@ -129,6 +130,7 @@ def _spawn(stack: contextlib.ExitStack, workdir: Path, name: str, args: list[str
 def _start_fleet(stack: contextlib.ExitStack, workdir: Path, mqtt: servers.Server) -> subprocess.Popen[bytes]:
     config = workdir / "edge.toml"
     options = ["--aps", str(APS), "--intersections", str(INTERSECTIONS), "--seed", "1", "--faults", FAULTS]
+    options += ["--cameras", str(CAMERAS)]
     options += ["--port-dir", str(workdir / "ports"), "--broker-url", mqtt.url]
     options += ["--gateway-id", GATEWAY_ID, "--interval-s", str(POLL_INTERVAL_S)]
     fleet = stack.enter_context(servers.fleet_process(config, options, workdir / "fleet.log"))
@@ -148,7 +150,8 @@ def run_demo(duration_s: float, summary_path: Path | None) -> int:
         print(f"  Mosquitto {mqtt.url}, InfluxDB {influx.url}, Alertmanager {am.url}")
         fleet = _start_fleet(stack, workdir, mqtt)
         print(
-            f"  simulated fleet: {APS} access points, {INTERSECTIONS} intersections (faults: {FAULTS});"
+            f"  simulated fleet: {APS} access points, {INTERSECTIONS} intersections, {CAMERAS} cameras"
+            f" (faults: {FAULTS});"
             f" config {workdir}/edge.toml"
         )
         _write_bridge_config(workdir, mqtt, influx, am)

@@ -22,13 +22,18 @@ def test_demo_runs_the_pipeline_and_counts_from_influxdb(tmp_path: Path) -> None
     points = summary["points_per_measurement"]
     assert points["device_status"] >= 40 and points["ap"] >= 40 and points["ap_iface"] > 0
     assert points["gateway"] >= 1 and points["ingest"] >= 1
-    assert len(summary["devices_seen"]) == 40 + 8 * 6  # APs (the dead one too, as down) and sensors
+    assert len(summary["devices_seen"]) == 40 + 8 * 6 + 12  # APs (a dead one too), sensors, cameras
+    cameras = [device for device in summary["devices_seen"] if "-cam-" in device]
+    assert len(cameras) == 12 and "cbn-int-06-cam-1" in cameras  # the dead camera too, as down
+    assert points["camera"] > 0
     for measurement in ("air_quality", "weather", "noise", "traffic", "gps", "serial_bus"):
         assert points.get(measurement, 0) > 0, measurement
     assert len(summary["sites_seen"]) >= 5
     assert "the gateway's own page: http://127.0.0.1:" in result.stdout
     assert "dashboards/provisioning" in result.stdout
     assert "APDown:ap-007" in summary["alerts_fired"]  # the AP the demo switches off
+    assert "CameraFrozen:cbn-int-03-cam-2" in summary["alerts_fired"]  # its picture stands still
+    assert "CameraDown:cbn-int-06-cam-1" in summary["alerts_fired"]  # nothing answers on its RTSP port
 
 
 def test_ctrl_c_stops_everything_the_demo_started() -> None:
