@@ -117,6 +117,6 @@ async def device_information(
     http: aiohttp.ClientSession, address: str, user: str, password: str
 ) -> dict[str, str]:
     root = await _call(http, address, "GetDeviceInformation", user, password)
-    names = {"maker": "Manufacturer", "model": "Model", "firmware": "FirmwareVersion"}
+    names = {"maker": "Manufacturer", "model_name": "Model", "firmware": "FirmwareVersion"}
     # `{*}`: any namespace; some firmwares put the answer's elements in none
     return {key: (root.findtext(f".//{{*}}{name}") or "").strip()[:64] for key, name in names.items()}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bridge.reserved import check_reading
 from collectors.camera.collector import CameraCollector
 from collectors.camera.config import CameraDevice
 from edge import servers
@@ -67,9 +68,10 @@ async def test_healthy_camera_reports_clock_model_and_snapshot(
     camera, status = await twice(collector(stream, sims["ok"], tmp_path))
     assert status.fields["error"] == "" and status.fields["up"] is True
     assert abs(float(camera.fields["clock_drift_s"])) <= 1.5
-    assert camera.fields["model"] == "SIM-CAM-2000" and camera.fields["maker"] == "EdgeSim"
+    assert camera.fields["model_name"] == "SIM-CAM-2000" and camera.fields["maker"] == "EdgeSim"
     assert camera.fields["snapshot_changed"] is True and int(camera.fields["snapshot_bytes"]) > 100
     assert float(camera.fields["snapshot_age_s"]) <= 5
+    check_reading(camera)  # the bridge stores it: no field takes a tag's name of the schema
 
 
 async def test_clock_skew_is_measured(
@@ -92,7 +94,7 @@ async def test_refused_credentials_are_a_problem_not_an_outage(
 ) -> None:
     camera, status = await twice(collector(stream, sims["locked"], tmp_path))
     assert status.fields["up"] is True and camera.fields["rtsp_ok"] is True
-    assert "not authorized" in str(status.fields["error"]) and "model" not in camera.fields
+    assert "not authorized" in str(status.fields["error"]) and "model_name" not in camera.fields
     assert "clock_drift_s" in camera.fields  # ONVIF serves the time without credentials
     assert PASSWORD not in str(status.fields["error"])
 
