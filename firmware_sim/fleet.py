@@ -89,7 +89,7 @@ async def run_field(
     every device on `clock`; `cameras` run a real RTSP server (firmware_sim.camera)."""
     ap_specs = make_fleet_specs(aps, seed)
     intersection_specs = make_intersection_specs(intersections, seed)
-    camera_specs = tuple(make_camera_specs(cameras, intersections, seed))
+    camera_specs = tuple(make_camera_specs(cameras, intersection_specs, seed))
     apply_faults(faults, ap_specs, intersection_specs, camera_specs)
     async with (
         run_fleet(ap_specs, clock=clock) as ap_handles,

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from edge import servers
 from firmware_sim.camera import harness
 from firmware_sim.camera.onvif_sim import CameraSim, parse_faults, serve_cameras
+from firmware_sim.serial import IntersectionSpec
 
 USER = "viewer"
+# Cameras stand on the intersection's corners: about 20 m apart on the NOC map, not on top of each other.
+SPACING_DEG = 0.0002
 
 
 @dataclass
@@ -30,6 +33,7 @@ class CameraSpec:
     mount: int
     password: str
     faults: dict[str, float] = field(default_factory=dict)
+    position: tuple[float, float] | None = None  # lat, lon in degrees; None: no intersection to stand at
 
 
 @dataclass(frozen=True)
@@ -39,15 +43,20 @@ class CameraHandle:
     web_port: int
 
 
-def make_camera_specs(count: int, intersections: int, seed: int) -> list[CameraSpec]:
-    """`count` cameras over `intersections` crossings (at least one), the same for the same seed."""
-    crossings = max(intersections, 1)
+def make_camera_specs(count: int, crossings: Sequence[IntersectionSpec], seed: int) -> list[CameraSpec]:
+    """`count` cameras over the crossings (at least one), the same for the same seed; each at its
+    intersection's site and position, so the NOC map and the intersections board show it there."""
     password = hashlib.sha256(f"camera-{seed}".encode()).hexdigest()[:16]
     specs = []
     for index in range(count):
-        crossing, number = index % crossings + 1, index // crossings + 1
-        name = f"cbn-int-{crossing:02d}-cam-{number}"
-        specs.append(CameraSpec(name, f"Intersection {crossing:02d}", index + 1, password))
+        crossing, number = index % max(len(crossings), 1), index // max(len(crossings), 1) + 1
+        name = f"cbn-int-{crossing + 1:02d}-cam-{number}"
+        spec = CameraSpec(name, f"Intersection {crossing + 1:02d}", index + 1, password)
+        if crossings:
+            at = crossings[crossing]
+            spec.site = at.site
+            spec.position = (round(at.lat_deg + number * SPACING_DEG, 6), round(at.lon_deg, 6))
+        specs.append(spec)
     return specs
 
 
@@ -88,6 +97,9 @@ def camera_device(handle: CameraHandle, interval_s: float) -> dict[str, object]:
         "onvif": f"127.0.0.1:{handle.web_port}",
         "snapshot_url": f"http://127.0.0.1:{handle.web_port}/snapshot.jpg",
         "site": spec.site,
+        "lat": spec.position[0] if spec.position else None,
+        "lon": spec.position[1] if spec.position else None,
         "interval_s": interval_s,
+        "pull_s": round(min(2.0, interval_s / 3), 2),  # the pull and handshakes fit in the deadline
         "frozen_after_s": interval_s,
     }
