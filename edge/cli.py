@@ -218,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     from collectors.serial.probe import add_probe_parser as add_serial_probe
     from collectors.snmp.probe import add_probe_parser as add_snmp_probe
     from dashboards.cli import add_dashboards_parser
+    from dashboards.report import add_report_parser
 
     probe = sub.add_parser("probe", help="poll one device once and print its readings")
     probes = probe.add_subparsers(dest="probe_kind", required=True)
@@ -225,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_serial_probe(probes)
     add_camera_probe(probes)
     add_dashboards_parser(sub)
+    add_report_parser(sub)
     add_deadletters_parser(sub)
     return parser
 
