@@ -1,7 +1,9 @@
 """The agent's own web page, `/metrics` and `/healthz`.
 
-For the technician on site: every device with up/down, last poll, latency and clients; every sensor
-with its last values and their age; the buffer and the uplink. For Prometheus: the same as metrics.
+For the technician on site (the page itself: edge/status_page.py): every device with its state, since
+when and why, the key figures of its kind and the last hour of polls; every sensor with its last
+values (each lane labelled) and their age; every serial bus; the buffer and the uplink. For
+Prometheus: the same as metrics.
 For systemd and load balancers: `/healthz` answers 503 when the uplink has been down longer than
 `status.unhealthy_after_s` (the buffer then grows) or the buffer has started dropping readings.
 Bound to 127.0.0.1 by default; any other address needs a token (`?token=` or a Bearer header).
@@ -11,9 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import html
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,12 +25,17 @@ from aiohttp import web
 from edge.buffer import Buffer
 from edge.config import StatusSection
 from edge.model import FieldValue, Reading
+from edge.status_page import render_page
 from edge.uplink import UplinkStats
 
 log = logging.getLogger(__name__)
 
 SENSOR_MEASUREMENTS = frozenset({"air_quality", "weather", "noise", "traffic", "gps"})
 REFRESH_S = 10
+
+
+HISTORY_S = 3600  # the page's small history: the last hour, from memory
+SKIP_TAGS = frozenset({"device", "sensor", "site", "bus", "kind", "vendor", "model"})
 
 
 @dataclass
@@ -39,18 +46,72 @@ class DeviceState:
     latency_ms: float = 0.0
     error: str = ""
     last_poll_ns: int = 0
+    since_ns: int = 0  # when `up` last changed (or the first poll)
     values: dict[str, FieldValue] = field(default_factory=dict)
     values_time_ns: int = 0
+    ifaces: dict[str, dict[str, float]] = field(default_factory=dict)  # in_bps, out_bps, util_pct
+    history: deque[tuple[int, bool]] = field(default_factory=deque)  # (time_ns, up) of each poll
+
+    def polled(self, up: bool, time_ns: int) -> None:
+        if not self.last_poll_ns or up != self.up:
+            self.since_ns = time_ns
+        self.up = up
+        self.history.append((time_ns, up))
+        while self.history and self.history[0][0] < time_ns - HISTORY_S * 1_000_000_000:
+            self.history.popleft()
+
+    def figures(self) -> dict[str, FieldValue]:
+        """The key figures of its kind: an AP's clients, signal, traffic and the busiest interface's
+        utilisation; a sensor's last values (each lane labelled)."""
+        figures = dict(self.values)
+        for key in ("in_bps", "out_bps"):
+            rates = [i[key] for i in self.ifaces.values() if key in i]
+            if rates:
+                figures[key] = round(sum(rates))
+        if self.ifaces:
+            utils = [i["util_pct"] for i in self.ifaces.values() if "util_pct" in i]
+            if utils:
+                figures["util_pct"] = max(utils)
+        return figures
+
+
+@dataclass
+class BusState:
+    """One serial port's line: errors and utilisation over the owner's reporting window."""
+
+    site: str
+    fields: dict[str, FieldValue] = field(default_factory=dict)
+    time_ns: int = 0
+
+
+def _iface(reading: Reading) -> dict[str, float]:
+    fields = reading.fields
+    rates = {k: float(v) for k in ("in_bps", "out_bps") if isinstance(v := fields.get(k), int | float)}
+    speed_mbps = fields.get("speed_mbps")
+    if rates and isinstance(speed_mbps, int | float) and speed_mbps > 0:
+        rates["util_pct"] = round(100 * max(rates.values()) / (speed_mbps * 1_000_000), 1)
+    return rates
+
+
+def _labelled(reading: Reading) -> dict[str, FieldValue]:
+    """Fields of a sensor reading, prefixed by its own tags (`lane 2 count`) so lanes do not merge."""
+    label = " ".join(f"{k} {v}" for k, v in sorted(reading.tags.items()) if k not in SKIP_TAGS)
+    return {f"{label} {k}" if label else k: v for k, v in reading.fields.items()}
 
 
 class Board:
-    """The latest state of every device and sensor, fed by the agent's sink."""
+    """The latest state of every device, sensor and serial bus, fed by the agent's sink."""
 
     def __init__(self) -> None:
         self.devices: dict[str, DeviceState] = {}
+        self.buses: dict[str, BusState] = {}
 
     def record(self, readings: Sequence[Reading]) -> None:
         for reading in readings:
+            if reading.measurement == "serial_bus" and reading.tags.get("bus"):
+                bus = self.buses.setdefault(reading.tags["bus"], BusState(reading.tags.get("site", "")))
+                bus.fields, bus.time_ns = dict(reading.fields), reading.time_ns
+                continue
             name = reading.tags.get("device") or reading.tags.get("sensor")
             if not name:
                 continue
@@ -60,18 +121,58 @@ class Board:
             state = self.devices.setdefault(
                 name, DeviceState(reading.tags.get("kind", ""), reading.tags.get("site", ""))
             )
-            if reading.measurement == "device_status":
-                state.kind = reading.tags.get("kind", state.kind)
-                state.up = bool(reading.fields.get("up", False))
-                state.latency_ms = float(reading.fields.get("latency_ms", 0.0))
-                state.error = str(reading.fields.get("error", ""))
-                state.last_poll_ns = reading.time_ns
-            elif reading.measurement == "ap" and "clients" in reading.fields:
-                state.values["clients"] = reading.fields["clients"]
-                state.values_time_ns = reading.time_ns
-            elif reading.measurement in SENSOR_MEASUREMENTS:
-                state.values.update(reading.fields)
-                state.values_time_ns = reading.time_ns
+            self._take(state, reading)
+
+    @staticmethod
+    def _take(state: DeviceState, reading: Reading) -> None:
+        fields = reading.fields
+        if reading.measurement == "device_status":
+            state.kind = reading.tags.get("kind", state.kind)
+            state.latency_ms = float(fields.get("latency_ms", 0.0))
+            state.error = str(fields.get("error", ""))
+            state.polled(bool(fields.get("up", False)), reading.time_ns)
+            state.last_poll_ns = reading.time_ns
+        elif reading.measurement == "ap" and "clients" in fields:
+            state.values["clients"] = fields["clients"]
+            state.values_time_ns = reading.time_ns
+        elif reading.measurement == "ap_iface" and reading.tags.get("ifname", "lo") != "lo":
+            state.ifaces[reading.tags["ifname"]] = _iface(reading)
+        elif reading.measurement in ("ap_radio", "ap_client") and "signal_dbm" in fields:
+            state.values["signal_dbm"] = fields["signal_dbm"]
+        elif reading.measurement in SENSOR_MEASUREMENTS:
+            state.values.update(_labelled(reading))
+            state.values_time_ns = reading.time_ns
+
+
+def _age_s(now_ns: int, then_ns: int) -> float | None:
+    return round((now_ns - then_ns) / 1e9, 1) if then_ns else None
+
+
+def _minutes(history: deque[tuple[int, bool]], now_ns: int) -> list[bool | None]:
+    """The last hour as 60 one-minute cells, oldest first: down if any poll of it failed."""
+    cells: list[bool | None] = [None] * 60
+    for time_ns, up in history:
+        minute = 59 - int((now_ns - time_ns) // 60_000_000_000)
+        if 0 <= minute < 60:
+            cells[minute] = up if cells[minute] is None else cells[minute] and up
+    return cells
+
+
+def _device(d: DeviceState, now_ns: int) -> dict[str, Any]:
+    return {
+        "kind": d.kind,
+        "site": d.site,
+        "up": d.up,
+        "since_s": _age_s(now_ns, d.since_ns),
+        "latency_ms": d.latency_ms,
+        "error": d.error,
+        "last_poll_age_s": _age_s(now_ns, d.last_poll_ns),
+        "values": d.values,
+        "figures": d.figures(),
+        "ifaces": d.ifaces,
+        "values_age_s": _age_s(now_ns, d.values_time_ns),
+        "history": _minutes(d.history, now_ns),
+    }
 
 
 def _label(value: str) -> str:
@@ -113,13 +214,16 @@ class StatusServer:
         return await handler(request)
 
     def health(self) -> tuple[bool, str]:
+        """Healthy or not, and why; an uplink that is down but not yet for long is said too."""
         stats = self.buffer.stats()
-        if self.uplink.down_since_s is not None:
-            down_s = time.monotonic() - self.uplink.down_since_s
-            if down_s > self.conf.unhealthy_after_s:
-                return False, f"uplink down for {down_s:.0f} s; {stats.readings} readings waiting"
         if stats.dropped and stats.bytes >= self.buffer.max_bytes:
             return False, f"buffer full: {stats.dropped} readings dropped"
+        if self.uplink.down_since_s is not None:
+            down_s = time.monotonic() - self.uplink.down_since_s
+            waiting = f"uplink down for {down_s:.0f} s; {stats.readings} readings waiting"
+            if down_s > self.conf.unhealthy_after_s:
+                return False, waiting
+            return True, f"ok, but {waiting} (unhealthy after {self.conf.unhealthy_after_s:g} s)"
         return True, "ok"
 
     async def healthz(self, request: web.Request) -> web.Response:
@@ -130,9 +234,11 @@ class StatusServer:
         stats = self.buffer.stats()
         now_ns = time.time_ns()
         oldest_s = (now_ns - stats.oldest_time_ns) / 1e9 if stats.oldest_time_ns else 0.0
+        healthy, why = self.health()
         return {
             "gateway": self.gateway_id,
-            "healthy": self.health()[0],
+            "healthy": healthy,
+            "health_reason": why,
             "uplink": {"connected": self.uplink.connected, "published": self.uplink.published_readings},
             "buffer": {
                 "readings": stats.readings,
@@ -140,18 +246,10 @@ class StatusServer:
                 "oldest_s": round(oldest_s, 1),
                 "dropped": stats.dropped,
             },
-            "devices": {
-                name: {
-                    "kind": d.kind,
-                    "site": d.site,
-                    "up": d.up,
-                    "latency_ms": d.latency_ms,
-                    "error": d.error,
-                    "last_poll_age_s": round((now_ns - d.last_poll_ns) / 1e9, 1) if d.last_poll_ns else None,
-                    "values": d.values,
-                    "values_age_s": round((now_ns - d.values_time_ns) / 1e9, 1) if d.values_time_ns else None,
-                }
-                for name, d in sorted(self.board.devices.items())
+            "devices": {name: _device(d, now_ns) for name, d in sorted(self.board.devices.items())},
+            "buses": {
+                name: {"site": b.site, **b.fields, "age_s": round((now_ns - b.time_ns) / 1e9, 1)}
+                for name, b in sorted(self.board.buses.items())
             },
         }
 
@@ -214,28 +312,7 @@ class StatusServer:
         return web.Response(text="\n".join(out) + "\n", content_type="text/plain", charset="utf-8")
 
     async def page(self, request: web.Request) -> web.Response:
-        snap = self.snapshot()
-        esc = html.escape
-        rows = []
-        for name, d in snap["devices"].items():
-            values = ", ".join(f"{esc(k)}={esc(str(v))}" for k, v in d["values"].items())
-            state = "unknown" if d["last_poll_age_s"] is None else "up" if d["up"] else "down"
-            age = "-" if d["last_poll_age_s"] is None else f"{d['last_poll_age_s']} s"
-            vage = "" if d["values_age_s"] is None else f" ({d['values_age_s']} s ago)"
-            rows.append(
-                f'<tr class="{state}"><td>{esc(name)}</td><td>{esc(d["kind"])}</td><td>{esc(d["site"])}</td>'
-                f"<td>{state}</td><td>{age}</td><td>{d['latency_ms']}</td><td>{values}{vage}</td>"
-                f"<td>{esc(d['error'])}</td></tr>"
-            )
-        buf, up = snap["buffer"], snap["uplink"]
-        body = PAGE.format(
-            gateway=esc(self.gateway_id),
-            refresh=REFRESH_S,
-            health="healthy" if snap["healthy"] else "UNHEALTHY",
-            uplink="connected" if up["connected"] else "DOWN",
-            buffer=f"{buf['readings']} readings, oldest {buf['oldest_s']} s, dropped {buf['dropped']}",
-            rows="\n".join(rows) or '<tr><td colspan="8">no device polled yet</td></tr>',
-        )
+        body = render_page(self.snapshot(), request.query.get("token", ""), REFRESH_S)
         return web.Response(text=body, content_type="text/html", charset="utf-8")
 
     async def serve(self) -> None:
@@ -254,25 +331,3 @@ class StatusServer:
             await asyncio.Event().wait()
         finally:
             await runner.cleanup()
-
-
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="{refresh}">
-<title>edge gateway {gateway}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 1.5em; }}
-table {{ border-collapse: collapse; }}
-td, th {{ border: 1px solid #ccc; padding: .3em .6em; text-align: left; }}
-tr.up td:nth-child(4) {{ color: #0a0; font-weight: bold; }}
-tr.down td:nth-child(4) {{ color: #c00; font-weight: bold; }}
-</style></head><body>
-<h1>Gateway {gateway}</h1>
-<p>Health: <b>{health}</b> · Uplink: <b>{uplink}</b> · Buffer: {buffer}</p>
-<table><thead><tr><th>device / sensor</th><th>kind</th><th>site</th><th>state</th><th>last poll</th>
-<th>latency ms</th><th>last values</th><th>error</th></tr></thead>
-<tbody>
-{rows}
-</tbody></table>
-<p><a href="/metrics">metrics</a> · <a href="/api/status">JSON</a> · refreshes every {refresh} s</p>
-</body></html>
-"""

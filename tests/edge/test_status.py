@@ -42,7 +42,7 @@ async def test_page_lists_devices_and_sensors(parts: Parts) -> None:
     assert response.status == 200
     page = await response.text()
     assert "ap-&lt;1&gt;" in page and "<1>" not in page
-    assert "TimeoutError" in page and "pm25=41.0" in page
+    assert "TimeoutError" in page and "pm25 41.0" in page
     assert page.count('class="up"') == 1 and page.count('class="down"') == 1
     assert page.count('class="unknown"') == 1  # the sensor has values but no status reading yet
 
@@ -84,3 +84,69 @@ def test_listening_beyond_loopback_needs_a_token(tmp_path: Path) -> None:
     assert caught.value.problems == [
         "status: listening on 0.0.0.0 (beyond loopback) needs a token (or token_file)"
     ]
+
+
+async def test_links_keep_the_token(parts: Parts) -> None:
+    page = await (await parts[0].get("/?token=s3cret")).text()
+    assert 'href="/metrics?token=s3cret"' in page and 'href="/api/status?token=s3cret"' in page
+    assert '"/?token=s3cret"' in page  # the page's own refresh
+
+
+async def test_health_says_why_while_the_uplink_is_down_but_not_yet_for_long(parts: Parts) -> None:
+    client, _, uplink, _ = parts
+    uplink.down_since_s = time.monotonic() - 42
+    snap = await (await client.get("/api/status?token=s3cret")).json()
+    assert snap["healthy"] is True
+    assert snap["health_reason"].startswith("ok, but uplink down for 42 s")
+    assert "unhealthy after 300 s" in snap["health_reason"]
+    assert "unhealthy after 300 s" in await (await client.get("/?token=s3cret")).text()
+
+
+async def test_key_figures_lanes_since_and_buses(parts: Parts) -> None:
+    client, board, _, _ = parts
+    now_ns = time.time_ns()
+    ap = {"device": "ap-1", "site": "Kejaksan"}
+    board.record(
+        [
+            status("ap-1", False, "deadline exceeded"),
+            Reading("ap", ap, {"clients": 12}, now_ns),
+            Reading(
+                "ap_iface",
+                {**ap, "ifname": "ether1"},
+                {"in_bps": 9e6, "out_bps": 1e6, "speed_mbps": 10},
+                now_ns,
+            ),
+            Reading(
+                "ap_iface", {**ap, "ifname": "lo"}, {"in_bps": 5e6, "out_bps": 5e6, "speed_mbps": 10}, now_ns
+            ),
+            Reading("ap_client", {**ap, "client": "h"}, {"signal_dbm": -61}, now_ns),
+        ]
+    )
+    lane = {"sensor": "radar-1", "site": "Kejaksan", "bus": "radar"}
+    board.record(
+        [
+            Reading("traffic", {**lane, "lane": "1"}, {"count": 4}, now_ns),
+            Reading("traffic", {**lane, "lane": "2"}, {"count": 9}, now_ns),
+            Reading(
+                "serial_bus",
+                {"bus": "rs485", "site": "Kejaksan"},
+                {"up": True, "utilisation_pct": 3.5},
+                now_ns,
+            ),
+        ]
+    )
+    snap = await (await client.get("/api/status?token=s3cret")).json()
+    device = snap["devices"]["ap-1"]
+    assert device["figures"] == {
+        "clients": 12,
+        "signal_dbm": -61,
+        "in_bps": 9_000_000,
+        "out_bps": 1_000_000,
+        "util_pct": 90.0,
+    }
+    assert device["since_s"] is not None and device["history"][-1] is False
+    assert snap["devices"]["radar-1"]["figures"] == {"lane 1 count": 4, "lane 2 count": 9}
+    assert snap["buses"]["rs485"]["utilisation_pct"] == 3.5
+    page = await (await client.get("/?token=s3cret")).text()
+    assert "in 9.0 Mbit/s" in page and "signal -61 dBm" in page and "util 90.0 %" in page
+    assert "lane 1 count 4" in page and "3.5 %" in page and "deadline exceeded" in page
