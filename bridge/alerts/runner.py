@@ -25,7 +25,6 @@ import json
 import logging
 import random
 import time
-import zlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -39,6 +38,7 @@ from bridge.alerts.hotspots import Hotspots, RateLimit, application
 from bridge.alerts.rules import Rule
 from bridge.influx import InfluxWriter, WriteError
 from bridge.ingest import gateway_of
+from bridge.limits import LimitError, gunzip_bounded
 from edge.config import AlertsSection, BridgeMqttSection
 from edge.lineproto import LineProtocolError, encode_many, parse
 from edge.mqtt import Client, client_options
@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 DATA_TOPIC = "edge/+/data"
 STATUS_TOPIC = "edge/+/status"
 MAX_MESSAGE_BYTES = 64 * 2**20  # decompressed; the consumer dead-letters what is larger than it takes
+# A status is a small JSON summary; anything larger is hostile and never parsed (a deeply nested
+# payload of this size still fits the parser's recursion limit, which is caught as well).
+MAX_STATUS_BYTES = 64 * 2**10
 RECONNECT_START_S = 0.5
 
 
@@ -73,9 +76,11 @@ class AlertRunner:
     def status_message(self, topic: str, payload: bytes) -> None:
         """`edge/<id>/status` JSON from the agent (online, stopped) or its Last Will (offline)."""
         parts = topic.split("/")
+        if len(payload) > MAX_STATUS_BYTES:
+            return
         try:
             state = json.loads(payload).get("state") if payload else None
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             state = None
         if len(parts) == 3 and isinstance(state, str):
             self.engine.gateway_status(parts[1], state)
@@ -86,13 +91,12 @@ class AlertRunner:
         if gateway is None:
             return
         if content_type == "application/gzip":
-            inflate = zlib.decompressobj(wbits=31)
             try:
-                payload = inflate.decompress(payload, MAX_MESSAGE_BYTES)
-            except zlib.error:
+                payload = gunzip_bounded(payload, MAX_MESSAGE_BYTES)
+            except LimitError:
                 return
-            if inflate.unconsumed_tail:
-                return
+        elif len(payload) > MAX_MESSAGE_BYTES:
+            return
         self.observe(gateway, payload.decode("utf-8", errors="replace").splitlines())
 
     async def run(self, writer: InfluxWriter, session: aiohttp.ClientSession) -> None:
