@@ -33,6 +33,7 @@ from bridge.alerts.rules import Rule
 from bridge.alerts.runner import AlertRunner
 from bridge.batching import Batch, Batcher
 from bridge.deadletters import DeadLetters, Limits
+from bridge.fleet import FleetWatch
 from bridge.influx import InfluxWriter, WriteError, create_database
 from bridge.intake import Intake
 from bridge.quarantine import Quarantine
@@ -65,6 +66,7 @@ class Bridge:
         self.pending_points = 0
         self.store: Store | None = None
         self.http_port: int | None = None
+        self.fleet = FleetWatch(config.mqtt, f"{config.mqtt.client_id}-fleet", config.fleet)
 
     async def run(self) -> None:
         conf = self.config
@@ -81,6 +83,7 @@ class Bridge:
                 lambda: self.pending_points,
                 self.dead_letters,
                 lambda: self.quarantine.gateways(time.monotonic()),
+                self.fleet,
             )
             runner = await self._serve_pages(status)
             try:
@@ -89,6 +92,7 @@ class Bridge:
                 async with asyncio.TaskGroup() as tasks:
                     tasks.create_task(self._consume(self.store), name="mqtt")
                     tasks.create_task(self._report_health(writer), name="ingest-health")
+                    tasks.create_task(self.fleet.run(), name="fleet")
                     if self.alerts is not None:
                         tasks.create_task(self._run_alerts(self.alerts, writer, session), name="alerts")
             finally:

@@ -14,29 +14,17 @@ import fnmatch
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+import aiomqtt
 
+from bridge.fleet_settings import FleetSection
 from edge.mqtt import Client, client_options
 
 STATUS_TOPICS = "edge/+/status"
 STATUS_MAX_BYTES = 64 * 1024
 OLDEST_WARN_S = 3600.0
 DISK_FREE_WARN_BYTES = 100 * 2**20
-
-
-class FleetSection(BaseModel):
-    """`[fleet]` of the bridge config: the NOC's identity, key and the gateways it expects."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    expected: list[str] = Field(default_factory=list, description="gateway ids listed even if never seen")
-    username: str | None = Field(None, description="the NOC's broker login (role edge-noc); None: [mqtt]'s")
-    password_file: Path | None = None
-    key_file: Path | None = Field(None, description="the NOC's Ed25519 private key (edge fleet keygen)")
-    stale_after_s: float = Field(300.0, gt=0, description="a status older than this is `silent`")
 
 
 def noc_connection(mqtt: Any, fleet: FleetSection) -> Any:
@@ -116,11 +104,11 @@ def what_is_wrong(status: dict[str, Any], now_s: float, stale_after_s: float) ->
     return problems
 
 
-def fleet_rows(
-    statuses: dict[str, dict[str, Any]], expected: list[str], now_s: float, stale_after_s: float
-) -> list[Row]:
-    rows = [
-        Row(
+def row_of(gateway: str, status: dict[str, Any], now_s: float, stale_after_s: float) -> Row:
+    """One gateway's row; a status with fields of the wrong type (a forged or broken one) shows as
+    `unreadable` instead of taking the page down."""
+    try:
+        return Row(
             gateway,
             str(status.get("state", "unknown")),
             float(status["time_s"]) if "time_s" in status else None,
@@ -129,11 +117,16 @@ def fleet_rows(
             str(status.get("config_outcome", "")),
             what_is_wrong(status, now_s, stale_after_s),
         )
-        for gateway, status in statuses.items()
-    ]
-    rows += [
-        Row(gw, "never seen", None, "", 0, "", ["never reported"]) for gw in expected if gw not in statuses
-    ]
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        return Row(gateway, "unreadable", None, "", 0, "", [f"status unreadable: {type(exc).__name__}"])
+
+
+def fleet_rows(
+    statuses: dict[str, dict[str, Any]], expected: list[str], now_s: float, stale_after_s: float
+) -> list[Row]:
+    rows = [row_of(gateway, status, now_s, stale_after_s) for gateway, status in statuses.items()]
+    never = [gateway for gateway in expected if gateway not in statuses]
+    rows += [Row(gateway, "never seen", None, "", 0, "", ["never reported"]) for gateway in never]
     return sorted(rows, key=lambda row: row.gateway)
 
 
@@ -175,3 +168,28 @@ def _answers(status: dict[str, Any], version: int, pushed_s: float) -> bool:
     refused = str(status.get("config_outcome", "")).startswith("refused")
     late = float(status.get("time_s", 0)) >= pushed_s
     return refused and late and status.get("config_outcome_version") is None
+
+
+class FleetWatch:
+    """The bridge's fleet page source: the latest status of every gateway, kept from `edge/+/status`
+    over the bridge's own connection (its role may read the statuses), for `/fleet` and `/fleet.json`."""
+
+    def __init__(self, conn: Any, client_id: str, fleet: FleetSection) -> None:
+        self.conn, self.client_id, self.fleet = conn, client_id, fleet
+        self.statuses: dict[str, dict[str, Any]] = {}
+
+    def rows(self, now_s: float) -> list[Row]:
+        return fleet_rows(self.statuses, self.fleet.expected, now_s, self.fleet.stale_after_s)
+
+    async def run(self) -> None:
+        """Forever: reconnect after a pause when the broker goes away; the page keeps the last view."""
+        while True:
+            try:
+                async with _client(self.conn, self.client_id) as client:
+                    await client.subscribe(STATUS_TOPICS, qos=1)
+                    async for message in client.messages:
+                        gateway, status = parse_status(str(message.topic), message.payload)
+                        if gateway is not None:
+                            self.statuses[gateway] = status
+            except aiomqtt.MqttError:
+                await asyncio.sleep(self.conn.reconnect_max_s)

@@ -13,6 +13,8 @@ from aiohttp import web
 
 from bridge.accounting import Accounts
 from bridge.deadletters import DeadLetters
+from bridge.fleet import FleetWatch
+from bridge.fleet_page import add_fleet_routes
 from bridge.store import StoreStats
 
 PER_GATEWAY = (
@@ -38,6 +40,7 @@ class Status:
     pending_points: Callable[[], int]
     dead_letters: DeadLetters
     quarantined: Callable[[], list[str]]
+    fleet: FleetWatch | None = None  # /fleet and /fleet.json (docs/fleet.md)
 
     def healthy(self) -> bool:
         """Connected to the broker, and the database took the last write (or nothing was written yet)."""
@@ -123,6 +126,8 @@ def make_app(status: Status) -> web.Application:
     app = web.Application()
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
+    if status.fleet is not None:
+        add_fleet_routes(app, status.fleet)
     return app
 
 

@@ -214,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--summary-json", type=Path, help="write the summary counted from InfluxDB here")
     demo.set_defaults(func=cmd_demo)
     from bridge.deadletter_cli import add_deadletters_parser
+    from bridge.fleet_cli import add_fleet_parser
     from collectors.camera.probe import add_probe_parser as add_camera_probe
     from collectors.serial.probe import add_probe_parser as add_serial_probe
     from collectors.snmp.probe import add_probe_parser as add_snmp_probe
@@ -228,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dashboards_parser(sub)
     add_report_parser(sub)
     add_deadletters_parser(sub)
+    add_fleet_parser(sub)
     return parser
 
 

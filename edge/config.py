@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bridge.fleet_settings import FleetSection
 from collectors.camera.config import CameraSection
 from collectors.serial.config import SerialSection
 from edge.config_checks import (
@@ -315,6 +316,7 @@ class BridgeConfig(_EnvFirst):
     influxdb: InfluxSection
     bridge: BridgeSection = BridgeSection()
     alerts: AlertsSection = AlertsSection()
+    fleet: FleetSection = FleetSection()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
 

@@ -22,10 +22,10 @@ from edge import servers
 from edge.config import BridgeMqttSection
 from edge.mqtt import Client, PublishRefused
 from edge.remote_config import config_hash
+from tests.integration.fleet_helpers import MAX_BYTES, agent_config, login
 from tests.integration.shipped_broker import ShippedBroker, shipped_broker
 
 pytestmark = [pytest.mark.integration, pytest.mark.fleet]
-MAX_BYTES = 8192
 
 
 @pytest.fixture
@@ -33,31 +33,6 @@ def broker(tmp_path: Path) -> Iterator[ShippedBroker]:
     with shipped_broker(tmp_path / "broker", ("gw-1", "gw-2"), ()) as shipped:
         shipped.dynsec("add-noc", "noc", password=shipped.password("noc"))
         yield shipped
-
-
-def login(broker: ShippedBroker, user: str) -> BridgeMqttSection:
-    server = broker.server
-    return BridgeMqttSection(
-        url=f"mqtts://{server.host}:{server.port}",
-        ca_file=broker.tls.ca_cert,
-        username=user,
-        password=broker.password(user),
-    )
-
-
-def agent_config(tmp_path: Path, broker: ShippedBroker, devices: dict[str, str]) -> str:
-    (tmp_path / "gw-1.pw").write_text(broker.password("gw-1") + "\n")
-    server = broker.server
-    text = f'[gateway]\nid = "gw-1"\n[uplink]\nurl = "mqtts://{server.host}:{server.port}"\n'
-    text += f'ca_file = "{broker.tls.ca_cert}"\nusername = "gw-1"\npassword_file = "{tmp_path}/gw-1.pw"\n'
-    text += f'accept_no_subscribers = true\n[buffer]\npath = "{tmp_path}/data/buffer.db"\n'
-    text += "[status]\nenabled = false\n"
-    text += f'[remote_config]\nenabled = true\npublic_key_file = "{tmp_path}/noc.pub"\n'
-    text += f"max_bytes = {MAX_BYTES}\nrollback_after_s = 3\n"
-    for name, host in devices.items():
-        text += f'[[snmp.devices]]\nname = "{name}"\nhost = "{host}"\ncommunity = "public"\n'
-        text += "interval_s = 1\ntimeout_s = 0.5\nretries = 0\n"
-    return text
 
 
 async def outcome(noc: BridgeMqttSection, payload: bytes, version: int) -> str:
