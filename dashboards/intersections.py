@@ -1,5 +1,5 @@
 """Intersections: traffic per lane, air quality against Indonesia's ISPU bands, noise against the legal
-limits, and the weather, for one intersection (chosen by gateway and site).
+limits, the weather, and the CCTV cameras, for one intersection (chosen by gateway and site).
 
 Band limits and their sources are in docs/dashboards.md; the numbers live in bridge/alerts/thresholds.py,
 shared with the alert rules, so a panel turns yellow where PM25Unhealthy starts.
@@ -13,7 +13,7 @@ from bridge.alerts.thresholds import (
     THRESHOLDS,
 )
 from dashboards.model import Dashboard, Panel, Step, Target, Variable
-from dashboards.panels import stat, timeseries
+from dashboards.panels import UP_DOWN, stat, table, timeseries
 
 UID = "edge-intersections"
 SITE = '"gateway" =~ /^$gateway$/ AND "site" =~ /^$site$/'
@@ -114,12 +114,46 @@ def _environment() -> list[Panel]:
     ]
 
 
+def _cameras() -> list[Panel]:
+    """Each camera's last check (docs/cameras.md); frozen apart, as a count, because a table's value
+    mappings colour every column alike and a frozen `true` is bad where an `up` one is good."""
+    last = (
+        'SELECT last("rtsp_ok") AS up, last("fps") AS fps, last("clock_drift_s") AS clock_drift_s, '
+        f'last("latency_ms") AS latency_ms FROM "camera" WHERE {WHERE} GROUP BY "device"'
+    )
+    frozen = (
+        'SELECT count("frozen") AS frozen FROM (SELECT last("frozen") AS frozen FROM "camera" '
+        f'WHERE {WHERE} GROUP BY "device") WHERE "frozen" = true'
+    )
+    return [
+        table(
+            "Cameras: stream, fps, clock drift",
+            Target(last, result_format="table"),
+            width=16,
+            mappings=UP_DOWN,
+            description="Last check of each camera: up = the stream delivered frames; fps measured over "
+            "the pull; clock_drift_s = camera clock minus the gateway's (CameraClockDrift beyond 2 s).",
+        ),
+        stat(
+            "Cameras with a frozen picture",
+            Target(frozen),
+            unit="short",
+            width=8,
+            steps=[Step("green"), Step("red", 1)],
+            height=8,
+            no_value="0",
+            description="Cameras whose last check found the picture unchanged for frozen_after_s "
+            "(CameraFrozen): the stream answers, the picture does not move.",
+        ),
+    ]
+
+
 def build() -> Dashboard:
     return Dashboard(
         uid=UID,
         title="Intersections",
-        description="Traffic per lane, air quality (ISPU bands), noise (legal limits) and weather.",
-        panels=[*_traffic(), *_air(), *_environment()],
+        description="Traffic per lane, air quality (ISPU bands), noise (legal limits), weather and cameras.",
+        panels=[*_traffic(), *_air(), *_environment(), *_cameras()],
         variables=VARIABLES,
         tags=("edge", "intersection"),
     )

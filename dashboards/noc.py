@@ -1,5 +1,5 @@
-"""NOC overview: the wall screen. A city map of APs and intersections coloured up, down or not heard
-from, the totals, the intersections whose sensors went stale and the alerts that are firing.
+"""NOC overview: the wall screen. A city map of APs, intersections and cameras coloured up, down or not
+heard from, the totals, the intersections whose sensors went stale and the alerts that are firing.
 
 Up and down are judged on what devices said within `$up_window` (dashboards/liveness.py), so a dead
 gateway's APs turn grey instead of staying green. Throughput adds the interfaces the vendor profile
@@ -26,14 +26,21 @@ MAP_VIEW = {"id": "fit", "lat": -6.7063, "lon": 108.5570, "zoom": 16, "allLayers
 def _positions(kind: str, when: str) -> str:
     return (
         'SELECT last("up") AS up, last("lat") AS lat, last("lon") AS lon FROM "device_status" '
-        f'WHERE "kind" {kind} \'snmp\' AND {when} GROUP BY "gateway", "device", "site"'
+        f'WHERE {kind} AND {when} GROUP BY "gateway", "device", "site"'
     )
 
 
-AP_POSITIONS = _positions("=", SEEN_RECENTLY)
-SENSOR_POSITIONS = _positions("!=", SEEN_RECENTLY)
-AP_SEEN = _positions("=", "$timeFilter")
-SENSOR_SEEN = _positions("!=", "$timeFilter")
+APS = "\"kind\" = 'snmp'"
+SENSORS = "\"kind\" != 'snmp' AND \"kind\" != 'camera'"
+# A camera is at its intersection: the position in its config, which `edge sim fleet` takes from the
+# intersection's (docs/cameras.md).
+CAMERAS = "\"kind\" = 'camera'"
+AP_POSITIONS = _positions(APS, SEEN_RECENTLY)
+SENSOR_POSITIONS = _positions(SENSORS, SEEN_RECENTLY)
+CAMERA_POSITIONS = _positions(CAMERAS, SEEN_RECENTLY)
+AP_SEEN = _positions(APS, "$timeFilter")
+SENSOR_SEEN = _positions(SENSORS, "$timeFilter")
+CAMERA_SEEN = _positions(CAMERAS, "$timeFilter")
 GPS_POSITIONS = (
     'SELECT last("lat") AS lat, last("lon") AS lon, last("sats") AS sats FROM "gps" '
     'WHERE $timeFilter GROUP BY "gateway", "site"'
@@ -69,8 +76,10 @@ def city_map() -> Panel:
         "layers": [
             _marker_layer("Not heard from (access points)", "D", "circle", "", "text"),
             _marker_layer("Not heard from (intersection sensors)", "E", "square", "", "text"),
+            _marker_layer("Not heard from (cameras)", "G", "star", "", "text"),
             _marker_layer("Access points", "A", "circle", "up"),
             _marker_layer("Intersection sensors", "B", "square", "up"),
+            _marker_layer("Cameras", "F", "star", "up"),
             _marker_layer("Intersection GPS", "C", "triangle", ""),
         ],
         "tooltip": {"mode": "details"},
@@ -78,13 +87,15 @@ def city_map() -> Panel:
     conversions = [{"targetField": "up", "destinationType": "number"}]
     return Panel(
         "geomap",
-        "City map: access points and intersections",
+        "City map: access points, intersections and cameras",
         [
             Target(AP_POSITIONS, "A", result_format="table"),
             Target(SENSOR_POSITIONS, "B", result_format="table"),
             Target(GPS_POSITIONS, "C", result_format="table"),
             Target(AP_SEEN, "D", result_format="table"),
             Target(SENSOR_SEEN, "E", result_format="table"),
+            Target(CAMERA_POSITIONS, "F", result_format="table"),
+            Target(CAMERA_SEEN, "G", result_format="table"),
         ],
         width=16,
         height=18,
@@ -161,7 +172,7 @@ def _throughput_over_time() -> Panel:
 def _stale_sensors() -> Panel:
     query = (
         'SELECT last("up") AS up, last("stale") AS stale, last("error") AS error FROM "device_status" '
-        'WHERE "kind" != \'snmp\' AND $timeFilter GROUP BY "site", "device", "kind"'
+        f'WHERE {SENSORS} AND $timeFilter GROUP BY "site", "device", "kind"'
     )
     return table(
         "Intersections with stale or failed sensors",

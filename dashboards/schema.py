@@ -44,6 +44,11 @@ SCHEMA: dict[str, Measurement] = {
     ),
     "ap_client": _m(_AP_TAGS + " radio client", "signal_dbm snr_db tx_rate_bps rx_rate_bps uptime_s"),
     "device_status": _m("gateway device site kind bus", "up latency_ms error stale stuck lat lon removed"),
+    "camera": _m(
+        "gateway device site",
+        "up rtsp_ok latency_ms frames fps bitrate_kbps frozen clock_drift_s clock_error_s maker model_name "
+        "firmware snapshot_bytes snapshot_changed snapshot_age_s",
+    ),
     "air_quality": _m(_SENSOR_TAGS, "pm25 pm10 co2_ppm tvoc_ppb"),
     "weather": _m(_SENSOR_TAGS, "temp_c rh_pct"),
     "noise": _m(_SENSOR_TAGS, "laeq_db"),

@@ -2,8 +2,9 @@
 running the dashboards' queries against a real InfluxDB.
 
 Two gateways, each with three APs (two radios, two interfaces, three clients) and two intersections
-(radar, air-quality, weather, noise and GPS sensors), their own health and the bridge's, plus the
-alert engine's `alerts`. Values move over time; one AP reboots, one sensor goes stale, one alert fires,
+(radar, air-quality, weather, noise and GPS sensors, a CCTV camera), their own health and the
+bridge's, plus the alert engine's `alerts`. Values move over time; one AP reboots, one sensor goes
+stale, one alert fires, one camera's picture freezes (`FROZEN_CAMERA`),
 and one AP (`SILENT_AP`) falls silent 20 minutes before the end, as behind a killed gateway.
 Deterministic (seeded), so a failing query fails the same way every run.
 """
@@ -21,6 +22,7 @@ STEP_S = 60
 CITY_LAT, CITY_LON = -6.7063, 108.5570
 NS = 1_000_000_000
 SILENT_AP, SILENT_AFTER_STEP = "ap-02-2", STEPS - 21
+FROZEN_CAMERA = "int-01-1-cam-1"
 
 
 class _City:
@@ -118,6 +120,26 @@ class _City:
             self.add("noise", {**tags, "sensor": "sound"}, {"laeq_db": self.near(68, 8)}, step)
         gps = {"lat": lat, "lon": lon, "sats": 9, "fix": 1}
         self.add("gps", {**tags, "sensor": "gps", "bus": "rs232-1"}, dict(gps), step)
+        self.camera(gateway, site, (lat + 0.0002, lon), step)
+
+    def camera(self, gateway: str, site: str, position: tuple[float, float], step: int) -> None:
+        device = f"{site}-cam-1"
+        tags = {"gateway": gateway, "device": device, "site": site}
+        lat, lon = position
+        status: dict[str, FieldValue] = {
+            "up": True,
+            "latency_ms": self.near(5, 3),
+            "error": "",
+            "lat": lat,
+            "lon": lon,
+        }
+        self.add("device_status", {**tags, "kind": "camera"}, status, step)
+        camera: dict[str, FieldValue] = {
+            "up": True, "rtsp_ok": True, "latency_ms": status["latency_ms"], "frames": 50,
+            "fps": self.near(25, 0.5), "bitrate_kbps": self.near(2000, 300),
+            "frozen": device == FROZEN_CAMERA and step > 50, "clock_drift_s": self.near(0.5, 1),
+        }  # fmt: skip
+        self.add("camera", tags, camera, step)
 
     def health(self, gateway: str, step: int) -> None:
         backlog = 0 if step < 20 or step > 35 else (step - 20) * 200

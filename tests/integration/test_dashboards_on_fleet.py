@@ -1,8 +1,9 @@
 """Every dashboard query against what the real pipeline stored from the simulated fleet.
 
 tests/dashboards/ checks the queries against an hour of generated data that holds every event; this
-runs the real thing for half a minute: `edge sim fleet` (a dead AP, a bus with corrupted frames), the
-agent with client readings on, the bridge with alerts, and then asks each panel of each dashboard.
+runs the real thing for half a minute: `edge sim fleet` (a dead AP, a bus with corrupted frames, two
+cameras on the real RTSP server, one of them frozen), the agent with client readings on, the bridge
+with alerts, and then asks each panel of each dashboard.
 It does so at each hour that matters (tests/firmware_sim/hours.py, `edge sim fleet --clock`): at
 night counts are 0, not missing, and only quantities undefined without a station may be empty.
 """
@@ -46,9 +47,9 @@ def fleet_influx(tmp_path_factory: pytest.TempPathFactory, sim_start_s: float) -
     work = tmp_path_factory.mktemp("fleet")
     with servers.mosquitto(work / "m") as mqtt, servers.influxdb(work / "i") as influx:
         config = work / "edge.toml"
-        options = ["--aps", "8", "--intersections", "1", "--interval-s", "2"]
+        options = ["--aps", "8", "--intersections", "1", "--cameras", "2", "--interval-s", "2"]
         options += ["--clock", format_instant(sim_start_s)]
-        options += ["--faults", "ap-002:no_reply;cbn-int-01:rs485.corrupt=0.3"]
+        options += ["--faults", "ap-002:no_reply;cbn-int-01:rs485.corrupt=0.3;cbn-int-01-cam-2:frozen"]
         options += ["--port-dir", str(work / "ports"), "--broker-url", mqtt.url]
         with servers.fleet_process(config, options, work / "fleet.log"):
             bridge = work / "bridge.toml"
