@@ -21,6 +21,7 @@ from firmware_sim.snmp.mib_common import (
 )
 from firmware_sim.snmp.profile_base import ApSummary, Identity, Profile
 from firmware_sim.snmp.vendor_cambium import EpmpProfile, Pmp450Profile
+from firmware_sim.snmp.vendor_hikvision import HikvisionProfile
 from firmware_sim.snmp.vendor_huawei import HuaweiAcProfile
 from firmware_sim.snmp.vendor_mikrotik import MikrotikProfile
 from firmware_sim.snmp.vendor_mikrotik_variants import CapsmanProfile, Ros7WifiProfile
@@ -87,6 +88,7 @@ PROFILES: dict[str, Callable[[Identity], Profile]] = {
     "openwrt": OpenwrtProfile,
     "tplink-eap": TplinkEapProfile,
     "ruijie-ac": RuijieAcProfile,
+    "hikvision": HikvisionProfile,
 }
 # IANA enterprise numbers, for the engine IDs (RFC 3411 format 4, text).
 ENTERPRISES = {
@@ -105,6 +107,7 @@ ENTERPRISES = {
     "openwrt": 8072,
     "tplink-eap": 11863,
     "ruijie-ac": 4881,
+    "hikvision": 39165,
 }
 
 

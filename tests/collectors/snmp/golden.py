@@ -52,6 +52,7 @@ SIMULATED = {
     "openwrt": 33,
     "tplink-eap": 34,
     "ruijie-ac": 35,
+    "hikvision": 36,
 }
 _SNMPREC_TYPES = {INTEGER: "2", OBJECT_ID: "6", IP_ADDRESS: "64", COUNTER32: "65", GAUGE32: "66"}
 _SNMPREC_TYPES |= {TIMETICKS: "67", COUNTER64: "70"}
