@@ -11,6 +11,7 @@ import asyncio
 import json
 import sys
 import time
+import urllib.request
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from bridge.fleet import Row, fleet_rows, matching, noc_connection, push, read_s
 from bridge.fleet_sign import keygen, load_private_key, sign_config
 
 SORT_KEYS = ("gateway", "state", "last_seen", "problems")
+STATUS_PAGE_MAX_BYTES = 16 * 2**20
 PLACEHOLDER = "{gateway_id}"  # in a config for many gateways: replaced by each target's id
 
 
@@ -67,10 +69,20 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _from_page(url: str) -> list[Row]:
+    """The rows of a bridge's `/fleet.json` (the bridge already holds every status)."""
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return [Row(**row) for row in json.loads(response.read(STATUS_PAGE_MAX_BYTES))]
+
+
 def cmd_status(args: argparse.Namespace) -> int:
+    now_s = time.time()
+    if args.url:
+        rows = sort_rows(_from_page(args.url), args.sort)
+        print(json.dumps([asdict(row) for row in rows], indent=1) if args.json else render_table(rows, now_s))
+        return 1 if any(row.problems for row in rows) else 0
     config = _load(args.config)
     statuses = asyncio.run(read_statuses(noc_connection(config.mqtt, config.fleet)))
-    now_s = time.time()
     rows = sort_rows(
         fleet_rows(statuses, config.fleet.expected, now_s, config.fleet.stale_after_s), args.sort
     )
@@ -116,7 +128,9 @@ def add_fleet_parser(sub: Any) -> None:
     keys.add_argument("--public", type=Path, required=True, help="write the public key here")
     keys.set_defaults(func=cmd_keygen)
     status = what.add_parser("status", help="every gateway from its retained status; exit 1 if any is wrong")
-    status.add_argument("-c", "--config", type=Path, required=True, help="bridge TOML ([mqtt], [fleet])")
+    source = status.add_mutually_exclusive_group(required=True)
+    source.add_argument("-c", "--config", type=Path, help="bridge TOML ([mqtt], [fleet]): read the broker")
+    source.add_argument("--url", help="or a bridge's page, e.g. http://bridge:9465/fleet.json")
     status.add_argument("--sort", choices=SORT_KEYS, default="gateway")
     status.add_argument("--json", action="store_true", help="one JSON array of rows")
     status.set_defaults(func=cmd_status)

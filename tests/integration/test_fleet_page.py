@@ -1,10 +1,12 @@
 """The bridge's fleet page from real retained statuses on Mosquitto: a reporting gateway with its
-inventory, an expected one that never reported, and the page's sorting."""
+inventory, an expected one that never reported, the page's sorting, and `edge fleet status --url`
+reading it."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sys
 
 import aiohttp
 import pytest
@@ -41,6 +43,12 @@ async def test_fleet_page_lists_reporting_and_expected_gateways(mosquitto: serve
                 rows = await response.json()
             async with session.get(f"http://127.0.0.1:{port}/fleet?sort=last_seen") as response:
                 page = await response.text()
+        cli = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "edge", "fleet", "status", "--json"),
+            *("--url", f"http://127.0.0.1:{port}/fleet.json"),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        printed, _ = await cli.communicate()
     finally:
         watching.cancel()
         await runner.cleanup()
@@ -48,3 +56,4 @@ async def test_fleet_page_lists_reporting_and_expected_gateways(mosquitto: serve
     assert rows[0]["problems"] == ["silent: no status refresh", "config refused: x"]
     assert rows[1]["state"] == "never seen"
     assert "2 gateways, 2 with something wrong" in page and "never" in page
+    assert json.loads(printed) == rows and cli.returncode == 1  # `edge fleet status --url`: the same rows
