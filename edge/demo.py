@@ -9,6 +9,7 @@ ends it, and every process it started is stopped.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +141,25 @@ def _start_fleet(stack: contextlib.ExitStack, workdir: Path, mqtt: servers.Serve
     return fleet
 
 
+def _write_report(influx_url: str, workdir: Path, started_at_s: float) -> Path | None:
+    """The city report of the run (`edge report`, docs/dashboards.md): what a newcomer can open."""
+    from dashboards.availability import Influx
+    from dashboards.report import gather
+    from dashboards.report_charts import render_html
+
+    zone = zoneinfo.ZoneInfo("Asia/Jakarta")
+    start = datetime.datetime.fromtimestamp(started_at_s - 60, zone)
+    end = datetime.datetime.now(zone) + datetime.timedelta(minutes=1)
+    try:
+        data = gather(Influx(influx_url, DATABASE), start, end, zone)
+    except (OSError, RuntimeError) as exc:
+        print(f"city report not written: {exc}", file=sys.stderr)
+        return None
+    path = workdir / "report.html"
+    path.write_text(render_html(data), encoding="utf-8")
+    return path
+
+
 def run_demo(duration_s: float, summary_path: Path | None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="edge-demo-"))
     print(f"edge demo: working in {workdir} (configs and logs are kept there)")
@@ -164,7 +185,7 @@ def run_demo(duration_s: float, summary_path: Path | None) -> int:
             f" {DASHBOARDS}/provisioning"
             f" with INFLUX_URL={influx.url} and EDGE_DASHBOARDS_DIR={DASHBOARDS}/json (docs/dashboards.md)"
         )
-        started = time.monotonic()
+        started, started_at_s = time.monotonic(), time.time()
         try:
             while (elapsed := time.monotonic() - started) < duration_s:
                 time.sleep(min(PROGRESS_EVERY_S, duration_s - elapsed))
@@ -176,11 +197,15 @@ def run_demo(duration_s: float, summary_path: Path | None) -> int:
             print("  interrupted; stopping")
         result = summary(influx.url)
         result["duration_s"] = round(time.monotonic() - started, 1)
+        if (report := _write_report(influx.url, workdir, started_at_s)) is not None:
+            result["report_html"] = str(report)
     print(f"summary, counted from InfluxDB after {result['duration_s']} s:")
     for measurement, count in result["points_per_measurement"].items():
         print(f"  {measurement:<16} {count} points")
     print(f"  {len(result['devices_seen'])} devices and {len(result['sites_seen'])} sites seen")
     print(f"  alerts fired: {', '.join(result['alerts_fired']) or 'none'}")
+    if "report_html" in result:
+        print(f"  city report (opens offline in any browser): {result['report_html']}")
     if summary_path:
         summary_path.write_text(json.dumps(result, indent=2) + "\n")
         print(f"summary written to {summary_path}")

@@ -34,6 +34,8 @@ def test_demo_runs_the_pipeline_and_counts_from_influxdb(tmp_path: Path) -> None
     assert "APDown:ap-007" in summary["alerts_fired"]  # the AP the demo switches off
     assert "CameraFrozen:cbn-int-03-cam-2" in summary["alerts_fired"]  # its picture stands still
     assert "CameraDown:cbn-int-06-cam-1" in summary["alerts_fired"]  # nothing answers on its RTSP port
+    report = Path(summary["report_html"])  # the city report, written at the end
+    assert report.is_file() and "APDown" in report.read_text() and 'id="map"' in report.read_text()
 
 
 def test_ctrl_c_stops_everything_the_demo_started() -> None:
