@@ -111,8 +111,20 @@ def test_report_opens_offline_with_the_figures_of_the_data(tmp_path: Path, brows
             "--to", (END + datetime.timedelta(minutes=1)).isoformat(), "--out", str(out),
         ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
+        assert result.returncode == 0, result.stdout + result.stderr
+        bridge_toml = tmp_path / "bridge.toml"  # the same InfluxDB, named by the bridge's config
+        bridge_toml.write_text(
+            '[mqtt]\nurl = "mqtt://127.0.0.1:1"\n'
+            f'[influxdb]\nurl = "{influx.url}"\napi = "v1"\ndatabase = "edge"\n'
+        )
+        via_config = tmp_path / "via-config.html"
+        command[4:8] = ["-c", str(bridge_toml)]
+        command[-1] = str(via_config)
+        again = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        assert again.returncode == 0, again.stdout + again.stderr
     page = out.read_text()
+    tables = page[page.index('<table id="availability"') :]
+    assert tables.split("<img")[0] in via_config.read_text()  # the same figures
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in page
 
     browser.get(out.as_uri())
