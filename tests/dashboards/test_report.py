@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 
 from bridge.alerts.thresholds import ISPU_PM25_BAND_STARTS_UG_M3
-from dashboards.report import Incident, ReportData, SiteFigures, ispu_band
+from dashboards.report import Incident, ReportData, SiteFigures, gather, ispu_band
 from dashboards.report_charts import availability_colour, render_html
 
 WIB = zoneinfo.ZoneInfo("Asia/Jakarta")
@@ -91,3 +92,46 @@ def test_empty_period_says_so() -> None:
     assert "No site reported a position" in page
     assert "No PM2.5 readings" in page
     assert "No alert fired" in page
+
+
+class _Influx:
+    """InfluxDB's query answers for one measurement each, as its JSON gives them (the protocol seam)."""
+
+    def __init__(self, answers: dict[str, list[dict[str, Any]]]) -> None:
+        self.answers = answers
+
+    def query(self, text: str) -> list[dict[str, Any]]:
+        measurement = text.split(' FROM "')[1].split('"')[0]
+        return self.answers.get(measurement, [])
+
+
+def test_lanes_count_once_and_incidents_run_from_firing_to_resolved() -> None:
+    start = datetime.datetime(2026, 12, 1, tzinfo=WIB)
+    ns = int(start.timestamp()) * 10**9
+    lane = {"site": "int-1", "lane": "1"}
+    alert = {"alertname": "ApDown", "severity": "critical", "gateway": "gw-1", "device": "ap-1"}
+    answers: dict[str, list[dict[str, Any]]] = {
+        "traffic": [
+            {"tags": {**lane, "sensor": "radar"}, "values": [[ns, 120]]},
+            {"tags": {**lane, "sensor": "loop"}, "values": [[ns, 118]]},  # the same cars, again
+            {"tags": {"site": "int-1", "lane": "2", "sensor": "radar"}, "values": [[ns, 30]]},
+        ],
+        "alerts": [
+            {
+                "tags": alert,
+                "values": [
+                    [ns + 60 * 10**9, True, "ap-1 down"],
+                    [ns + 120 * 10**9, True, "ap-1 down"],
+                    [ns + 180 * 10**9, False, ""],
+                    [ns + 600 * 10**9, True, "again"],
+                ],
+            }
+        ],
+    }
+    data = gather(_Influx(answers), start, start + datetime.timedelta(hours=1), WIB)  # type: ignore[arg-type]
+    assert data.vehicles_per_site == {"int-1": 150}
+    assert [(i.start.minute, i.end.minute if i.end else None, i.summary) for i in data.incidents] == [
+        (1, 3, "ap-1 down"),
+        (10, None, "again"),
+    ]
+    assert data.incidents[0].where == "gw-1 ap-1"
