@@ -220,9 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
     from collectors.snmp.probe import add_probe_parser as add_snmp_probe
     from dashboards.cli import add_dashboards_parser
     from dashboards.report import add_report_parser
+    from edge.maintenance import add_maintenance_parser
     from edge.top import add_top_parser
 
     add_top_parser(sub)
+    add_maintenance_parser(sub)
     probe = sub.add_parser("probe", help="poll one device once and print its readings")
     probes = probe.add_subparsers(dest="probe_kind", required=True)
     add_snmp_probe(probes)
