@@ -43,8 +43,8 @@ def test_ctrl_c_stops_everything_the_demo_started() -> None:
     demo = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert demo.stdout is not None
     workdir = demo.stdout.readline().split("working in ")[1].split(" ")[0]
-    for line in demo.stdout:  # the first progress line: everything is up and running
-        if "points stored" in line:
+    for line in demo.stdout:  # the first progress line with points stored: everything is up and running
+        if "points stored" in line and not line.split(": ", 1)[1].startswith("0 points"):
             break
     started = subprocess.run(
         ["pgrep", "-f", workdir], capture_output=True, text=True, check=False
