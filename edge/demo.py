@@ -33,7 +33,6 @@ INTERSECTIONS = 8
 CAMERAS = 12  # the city's CCTV cameras at its intersections (docs/cameras.md)
 POLL_INTERVAL_S = 5
 FAULTS = "ap-007:no_reply;ap-013:delay_ms=800;cbn-int-03-cam-2:frozen;cbn-int-06-cam-1:no_reply"
-STATUS_PORT = 9108
 PROGRESS_EVERY_S = 5.0
 
 
@@ -76,9 +75,9 @@ def _get_json(url: str) -> Any:
         return None
 
 
-def _progress(influx_url: str, alertmanager_url: str) -> str:
+def _progress(status_url: str, influx_url: str, alertmanager_url: str) -> str:
     """One line of the live view: what the gateway's page, InfluxDB and Alertmanager say now."""
-    status = _get_json(f"http://127.0.0.1:{STATUS_PORT}/api/status") or {}
+    status = _get_json(f"{status_url}/api/status") or {}
     devices = status.get("devices", {})
     up = sum(1 for device in devices.values() if device.get("up"))
     buffer = status.get("buffer", {})
@@ -129,7 +128,9 @@ def _spawn(stack: contextlib.ExitStack, workdir: Path, name: str, args: list[str
     return process
 
 
-def _start_fleet(stack: contextlib.ExitStack, workdir: Path, mqtt: servers.Server) -> subprocess.Popen[bytes]:
+def _start_fleet(
+    stack: contextlib.ExitStack, workdir: Path, mqtt: servers.Server, status_port: int
+) -> subprocess.Popen[bytes]:
     config = workdir / "edge.toml"
     options = ["--aps", str(APS), "--intersections", str(INTERSECTIONS), "--seed", "1", "--faults", FAULTS]
     options += ["--cameras", str(CAMERAS)]
@@ -137,7 +138,7 @@ def _start_fleet(stack: contextlib.ExitStack, workdir: Path, mqtt: servers.Serve
     options += ["--gateway-id", GATEWAY_ID, "--interval-s", str(POLL_INTERVAL_S)]
     fleet = stack.enter_context(servers.fleet_process(config, options, workdir / "fleet.log"))
     with config.open("a") as file:
-        file.write(f'\n[status]\nlisten = "127.0.0.1:{STATUS_PORT}"\n')
+        file.write(f'\n[status]\nlisten = "127.0.0.1:{status_port}"\n')
     return fleet
 
 
@@ -169,7 +170,8 @@ def run_demo(duration_s: float, summary_path: Path | None) -> int:
         influx = stack.enter_context(servers.influxdb(workdir / "influxdb"))
         am = stack.enter_context(servers.alertmanager(workdir / "alertmanager", _alertmanager_config()))
         print(f"  Mosquitto {mqtt.url}, InfluxDB {influx.url}, Alertmanager {am.url}")
-        fleet = _start_fleet(stack, workdir, mqtt)
+        status_port = servers.free_port()  # its own: another agent may hold 9108
+        fleet = _start_fleet(stack, workdir, mqtt, status_port)
         print(
             f"  simulated fleet: {APS} access points, {INTERSECTIONS} intersections, {CAMERAS} cameras"
             f" (faults: {FAULTS});"
@@ -179,7 +181,7 @@ def run_demo(duration_s: float, summary_path: Path | None) -> int:
         bridge = _spawn(stack, workdir, "bridge", ["bridge", "-c", str(workdir / "bridge.toml")])
         agent = _spawn(stack, workdir, "agent", ["agent", "-c", str(workdir / "edge.toml")])
         processes = [fleet, bridge, agent]
-        print(f"  the gateway's own page: http://127.0.0.1:{STATUS_PORT}/ (metrics, healthz beside it)")
+        print(f"  the gateway's own page: http://127.0.0.1:{status_port}/ (metrics, healthz beside it)")
         print(
             f"  dashboards: {DASHBOARDS}/json; to see them, give a Grafana the files in"
             f" {DASHBOARDS}/provisioning"
@@ -192,7 +194,8 @@ def run_demo(duration_s: float, summary_path: Path | None) -> int:
                 if any(p.poll() is not None for p in processes):
                     print(f"a process exited early; see the logs in {workdir}", file=sys.stderr)
                     return 1
-                print(f"  {time.monotonic() - started:5.0f} s: {_progress(influx.url, am.url)}", flush=True)
+                line = _progress(f"http://127.0.0.1:{status_port}", influx.url, am.url)
+                print(f"  {time.monotonic() - started:5.0f} s: {line}", flush=True)
         except KeyboardInterrupt:
             print("  interrupted; stopping")
         result = summary(influx.url)
