@@ -54,8 +54,17 @@ class RemoteConfigSection(BaseModel):
 
     @model_validator(mode="after")
     def _key_when_enabled(self) -> RemoteConfigSection:
-        if self.enabled and (self.public_key_file is None or not self.public_key_file.is_file()):
+        """`check-config` (and systemd's ExecStartPre) catch a missing or wrong key, not the agent's start."""
+        if not self.enabled:
+            return self
+        if self.public_key_file is None or not self.public_key_file.is_file():
             raise ValueError("enabled needs public_key_file, a readable file with the NOC's public key")
+        try:
+            key = load_pem_public_key(self.public_key_file.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"public_key_file {self.public_key_file}: not a PEM public key") from exc
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError(f"public_key_file {self.public_key_file}: not an Ed25519 key")
         return self
 
 

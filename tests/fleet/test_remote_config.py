@@ -79,3 +79,19 @@ def test_a_config_for_another_gateway_inside_is_refused(
 def test_the_accepted_version_survives_a_restart(tmp_path: Path) -> None:
     RemoteState.load(tmp_path).accept(7)
     assert RemoteState.load(tmp_path).version == 7
+
+
+def test_check_config_refuses_a_missing_or_wrong_public_key(tmp_path: Path) -> None:
+    from edge.config import ConfigError
+    from edge.config_checks import load_agent_checked
+
+    (tmp_path / "not-a-key.pem").write_text("hello\n")
+    for key_file, expected in (("missing.pem", "readable file"), ("not-a-key.pem", "not a PEM public key")):
+        config = tmp_path / "edge.toml"
+        config.write_text(
+            config_text(tmp_path)
+            + f'[remote_config]\nenabled = true\npublic_key_file = "{tmp_path}/{key_file}"\n'
+        )
+        with pytest.raises(ConfigError) as refused:
+            load_agent_checked(config)
+        assert any(expected in problem for problem in refused.value.problems), refused.value.problems
