@@ -53,7 +53,7 @@ def availability_colour(up_pct: float | None) -> str:
 
 def _svg_uri(figure: Figure) -> str:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})  # reproducible
     plt.close(figure)
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
@@ -88,24 +88,25 @@ def availability_chart(data: ReportData) -> str:
 
 def site_map(data: ReportData) -> str:
     """Sites drawn where they are: an equirectangular projection scaled by cos(latitude)."""
-    placed = [(s, f) for s, f in data.sites.items() if f.lat is not None and f.lon is not None]
+    placed = [
+        (s, f.lat, f.lon, f.up_pct) for s, f in data.sites.items() if f.lat is not None and f.lon is not None
+    ]
     if not placed:
         return '<p class="muted">No site reported a position in the period.</p>'
-    lats = [f.lat for _, f in placed if f.lat is not None]
-    lons = [f.lon for _, f in placed if f.lon is not None]
+    lats = [lat for _, lat, _, _ in placed]
+    lons = [lon for _, _, lon, _ in placed]
     x_scale = math.cos(math.radians(sum(lats) / len(lats)))
     width = max((max(lons) - min(lons)) * x_scale, 1e-6)
     height = max(max(lats) - min(lats), 1e-6)
     scale = min((MAP_W - 2 * MAP_PAD) / width, (MAP_H - 2 * MAP_PAD) / height)
     marks = []
-    for site, f in placed:
-        assert f.lat is not None and f.lon is not None
-        x = MAP_PAD + (f.lon - min(lons)) * x_scale * scale
-        y = MAP_H - MAP_PAD - (f.lat - min(lats)) * scale
+    for site, lat, lon, up_pct in placed:
+        x = MAP_PAD + (lon - min(lons)) * x_scale * scale
+        y = MAP_H - MAP_PAD - (lat - min(lats)) * scale
         marks.append(
             f'<g class="site" data-site="{_e(site)}"><circle cx="{x:.1f}" cy="{y:.1f}" r="7" '
-            f'fill="{availability_colour(f.up_pct)}">'
-            f"<title>{_e(site)}: {_pct(f.up_pct)} % up</title></circle>"
+            f'fill="{availability_colour(up_pct)}">'
+            f"<title>{_e(site)}: {_pct(up_pct)} % up</title></circle>"
             f'<text x="{x + 9:.1f}" y="{y + 4:.1f}" font-size="11">{_e(site)}</text></g>'
         )
     return (
