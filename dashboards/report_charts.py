@@ -63,7 +63,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], title: str, ylabel
     with matplotlib.rc_context({"text.parse_math": False, "svg.fonttype": "path", "svg.hashsalt": "edge"}):
         figure, axes = plt.subplots(figsize=(max(4.0, 0.5 * len(labels) + 2), 2.8))
         axes.bar(range(len(values)), values, color="#1565c0")
-        axes.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) > 8 else 0, ha="right")
+        axes.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) > 4 else 0, ha="right")
         axes.set_title(title)
         axes.set_ylabel(ylabel)
         uri = _svg_uri(figure)
@@ -168,16 +168,14 @@ def _incidents_table(data: ReportData) -> str:
 
 
 def _clients_section(data: ReportData) -> str:
+    if not data.clients_per_day:
+        return '<p class="muted">No client readings in the period (the agents\' client polling is off).</p>'
     days = [str(day) for day in data.clients_per_day]
     rows = "".join(
         f'<tr data-day="{day}"><td>{day}</td><td class="num clients">{count}</td></tr>'
         for day, count in data.clients_per_day.items()
     )
-    chart = (
-        bar_chart(days, list(data.clients_per_day.values()), "Clients served per day", "clients")
-        if days
-        else ""
-    )
+    chart = bar_chart(days, list(data.clients_per_day.values()), "Clients served per day", "clients")
     return f'{chart}<table id="clients"><tr><th>day</th><th>distinct clients</th></tr>{rows}</table>'
 
 

@@ -149,8 +149,8 @@ def _write_report(influx_url: str, workdir: Path, started_at_s: float) -> Path |
     from dashboards.report_charts import render_html
 
     zone = zoneinfo.ZoneInfo("Asia/Jakarta")
-    start = datetime.datetime.fromtimestamp(started_at_s - 60, zone)
-    end = datetime.datetime.now(zone) + datetime.timedelta(minutes=1)
+    start = datetime.datetime.fromtimestamp(started_at_s, zone)
+    end = datetime.datetime.now(zone)
     try:
         data = gather(Influx(influx_url, DATABASE), start, end, zone)
     except (OSError, RuntimeError) as exc:

@@ -92,6 +92,7 @@ def test_empty_period_says_so() -> None:
     assert "No site reported a position" in page
     assert "No PM2.5 readings" in page
     assert "No alert fired" in page
+    assert "No client readings" in page
 
 
 class _Influx:
