@@ -26,7 +26,7 @@ from edge.lineproto import encode_many
 from edge.model import Reading
 from edge.remote_apply import RemoteControl, startup_config
 from edge.scheduler import Accumulator, SourceHealth, run_periodic
-from edge.status import Board, StatusServer
+from edge.status import Board, StatusServer, addresses_of
 from edge.uplink import Uplink
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ class Agent:
         self.uplink = Uplink(config.uplink, config.gateway.id, self.buffer, self.wakeup)
         self.health = SourceHealth()
         self.board = Board()
+        self.board.addresses = addresses_of(config)
         self._tags = {"gateway": config.gateway.id}
         self._inputs: dict[str, tuple[object, asyncio.Task[None]]] = {}
         self._tasks: asyncio.TaskGroup | None = None  # set while running
@@ -217,6 +218,7 @@ class Agent:
         if removed:  # the NOC forgets them: their alerts resolve, they leave the page and the boards
             self._tasks.create_task(self.sink(removed), name="removed-devices")
         self.config = new
+        self.board.addresses = addresses_of(new)
         log.info(
             "config applied: %d SNMP devices, %d serial buses",
             len(new.snmp.devices),

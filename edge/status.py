@@ -19,11 +19,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from edge.buffer import Buffer
-from edge.config import StatusSection
+from edge.config import AgentConfig, StatusSection
 from edge.model import FieldValue, Reading
 from edge.status_page import render_page
 from edge.uplink import UplinkStats
@@ -105,6 +106,7 @@ class Board:
     def __init__(self) -> None:
         self.devices: dict[str, DeviceState] = {}
         self.buses: dict[str, BusState] = {}
+        self.addresses: dict[str, str] = {}  # device name -> where it is, from the config (addresses_of)
 
     def record(self, readings: Sequence[Reading]) -> None:
         for reading in readings:
@@ -144,6 +146,20 @@ class Board:
             state.values_time_ns = reading.time_ns
 
 
+def addresses_of(config: AgentConfig) -> dict[str, str]:
+    """Where each configured device is, for the page: an AP's host, a sensor's port and address, a
+    camera's host (never its URL's credentials)."""
+    found = {device.name: device.host for device in config.snmp.devices}
+    for bus in config.serial.buses:
+        found[bus.name] = bus.port
+        for sensor in bus.sensors:
+            address = sensor.options.get("slave", sensor.options.get("address"))
+            found[sensor.name] = f"{bus.port} #{address}" if address is not None else bus.port
+    for camera in config.camera.devices:
+        found[camera.name] = urlsplit(camera.rtsp_url).hostname or ""
+    return found
+
+
 def _age_s(now_ns: int, then_ns: int) -> float | None:
     return round((now_ns - then_ns) / 1e9, 1) if then_ns else None
 
@@ -158,8 +174,9 @@ def _minutes(history: deque[tuple[int, bool]], now_ns: int) -> list[bool | None]
     return cells
 
 
-def _device(d: DeviceState, now_ns: int) -> dict[str, Any]:
+def _device(d: DeviceState, now_ns: int, address: str) -> dict[str, Any]:
     return {
+        "address": address,
         "kind": d.kind,
         "site": d.site,
         "up": d.up,
@@ -246,7 +263,10 @@ class StatusServer:
                 "oldest_s": round(oldest_s, 1),
                 "dropped": stats.dropped,
             },
-            "devices": {name: _device(d, now_ns) for name, d in sorted(self.board.devices.items())},
+            "devices": {
+                name: _device(d, now_ns, self.board.addresses.get(name, ""))
+                for name, d in sorted(self.board.devices.items())
+            },
             "buses": {
                 name: {"site": b.site, **b.fields, "age_s": round((now_ns - b.time_ns) / 1e9, 1)}
                 for name, b in sorted(self.board.buses.items())

@@ -54,7 +54,7 @@ def _device_row(name: str, d: dict[str, Any]) -> str:
     figures = ", ".join(esc(figure(k, v)) for k, v in d["figures"].items())
     age = "" if d["values_age_s"] is None else f" <small>({duration(d['values_age_s'])} ago)</small>"
     cells = [
-        ("device", esc(name)),
+        ("device", f"{esc(name)}<br><small>{esc(d.get('address', ''))}</small>"),
         ("kind", esc(d["kind"])),
         ("site", esc(d["site"])),
         ("state", f"<b>{state}</b> <small>since {duration(d['since_s'])}</small>"),

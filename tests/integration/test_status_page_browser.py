@@ -98,7 +98,7 @@ def test_page_shows_devices_up_and_down(
                 if "in " not in browser.find_element(By.CSS_SELECTOR, "#devices tr.up").text:
                     return None
                 cells = [row.find_elements(By.TAG_NAME, "td") for row in rows]
-                return {cell[0].text: cell[3].text.split()[0] for cell in cells}
+                return {cell[0].text.split()[0]: cell[3].text.split()[0] for cell in cells}
             except WebDriverException:  # the agent is still starting, or the page reloaded meanwhile
                 return None
 
@@ -106,6 +106,7 @@ def test_page_shows_devices_up_and_down(
         assert states == {"ap-alun-alun": "up", "ap-dead": "down"}
         up_row = browser.find_element(By.CSS_SELECTOR, "#devices tr.up").text
         assert "in " in up_row and "bit/s" in up_row and "since" in up_row  # net-snmp serves no clients
+        assert f"{snmpd.host}:{snmpd.port}" in up_row  # its address
         down_row = browser.find_element(By.CSS_SELECTOR, "#devices tr.down").text
         assert "deadline exceeded" in down_row or "no response" in down_row.lower() or "Error" in down_row
         shoot(browser, "desktop", DESKTOP)
