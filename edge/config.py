@@ -277,8 +277,6 @@ class BridgeMqttSection(MqttConnection):
 
 class BridgeSection(Section):
     dead_letter_path: Path = Path("/var/lib/edge/dead-letters.jsonl")
-    health_interval_s: float = Field(10.0, ge=1, le=3600)
-    batch_max_points: int = Field(5000, ge=1, le=1_000_000)
     dead_letter_max_bytes: int = Field(64 * 2**20, ge=4096, description="all files, rotated")
     dead_letter_files: int = Field(4, ge=2, le=100, description="the current file and the rotated ones")
     dead_letter_payload_max_bytes: int = Field(65_536, ge=256, le=16 * 2**20)
@@ -287,6 +285,8 @@ class BridgeSection(Section):
     quarantine_after: int = Field(3, ge=1, description="messages with refused lines within the window")
     quarantine_window_s: float = Field(600.0, gt=0)
     quarantine_s: float = Field(600.0, ge=0, description="0: never quarantine")
+    health_interval_s: float = Field(10.0, ge=1, le=3600)
+    batch_max_points: int = Field(5000, ge=1, le=1_000_000)
     flush_interval_s: float = Field(1.0, gt=0, le=60)
     max_inflight_writes: int = Field(2, ge=1, le=16)
     retry_max_s: float = Field(30.0, ge=0.1, le=3600)
@@ -339,10 +339,10 @@ def _describe(error: dict[str, Any]) -> str:
         return "missing (required)"
     message = str(error["msg"]).removeprefix("Value error, ")
     value, last = error.get("input"), str(error["loc"][-1]) if error["loc"] else ""
-    if isinstance(value, str | int | float | bool) and not any(word in last for word in _SECRET_WORDS):
-        return f"{message} (got {value!r})"
     if isinstance(value, str) and "://" in value:
         value = redact_url(value)  # a password may sit in a URL's user info
+    if isinstance(value, str | int | float | bool) and not any(word in last for word in _SECRET_WORDS):
+        return f"{message} (got {value!r})"
     return message
 
 
