@@ -332,7 +332,7 @@ class StatusServer:
         return web.Response(text="\n".join(out) + "\n", content_type="text/plain", charset="utf-8")
 
     async def page(self, request: web.Request) -> web.Response:
-        body = render_page(self.snapshot(), request.query.get("token", ""), REFRESH_S)
+        body = render_page(self.snapshot(), REFRESH_S)
         return web.Response(text=body, content_type="text/html", charset="utf-8")
 
     async def serve(self) -> None:

@@ -5,15 +5,14 @@ roadside): a health line that says why; a devices table with state since when an
 figures of each kind with units, and the last hour as 60 one-minute cells; the serial buses.
 Sorting (click a column), a state filter and a search run in the browser; they are kept in the URL
 fragment, so the page's own refresh keeps them. Every link carries the token the page was opened
-with. On a narrow screen each row becomes a card.
+with: the browser copies its own query string onto them, so the server never writes the token into
+the HTML (a saved or cached page holds no secret). On a narrow screen each row becomes a card.
 """
 
 from __future__ import annotations
 
 import html
-import json
 from typing import Any
-from urllib.parse import quote
 
 UNITS = {"clients": "", "signal_dbm": " dBm", "util_pct": " %", "temp_c": " °C", "rh_pct": " %"}
 
@@ -88,9 +87,8 @@ def _bus_row(name: str, b: dict[str, Any]) -> str:
     return f'<tr class="{state}">{tds}</tr>'
 
 
-def render_page(snap: dict[str, Any], token: str, refresh_s: int) -> str:
+def render_page(snap: dict[str, Any], refresh_s: int) -> str:
     esc = html.escape
-    suffix = f"?token={quote(token)}" if token else ""
     devices = "\n".join(_device_row(n, d) for n, d in snap["devices"].items())
     buses = "\n".join(_bus_row(n, b) for n, b in snap["buses"].items())
     buf, up = snap["buffer"], snap["uplink"]
@@ -105,9 +103,6 @@ def render_page(snap: dict[str, Any], token: str, refresh_s: int) -> str:
         buffer=f"{buf['readings']} readings, oldest {buf['oldest_s']} s, dropped {buf['dropped']}",
         devices=devices or '<tr><td colspan="8">no device polled yet</td></tr>',
         buses=buses or '<tr><td colspan="7">no serial bus</td></tr>',
-        metrics=f"/metrics{suffix}",
-        api=f"/api/status{suffix}",
-        home=json.dumps(f"/{suffix}").replace("<", "\\u003c"),  # JSON in a script, not HTML
     )
 
 
@@ -154,11 +149,12 @@ tr.down td:nth-child(4) b, tr.down td:nth-child(3) b, .bad {{ color: #b00; }}
 <tbody>
 {buses}
 </tbody></table>
-<p><a id="metrics" href="{metrics}">metrics</a> · <a id="json" href="{api}">JSON</a>
+<p><a id="metrics" href="/metrics">metrics</a> · <a id="json" href="/api/status">JSON</a>
 · refreshes every {refresh} s</p>
 <script>
 "use strict";
-const home = {home};
+const home = "/" + location.search;
+for (const link of document.querySelectorAll("a[href^='/']")) link.href += location.search;
 const q = document.getElementById("q"), state = document.getElementById("state");
 let sortColumn = -1, descending = false;
 function apply() {{
