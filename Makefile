@@ -14,7 +14,7 @@ DEB_CMDS := mosquitto:mosquitto mosquitto_sub:mosquitto-clients influxd:influxdb
 	-:gstreamer1.0-plugins-base
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-packages venv test lint typecheck unit hours demo clean
+.PHONY: setup system-packages venv test lint typecheck imports unit hours demo clean
 
 setup: system-packages venv
 
@@ -37,10 +37,10 @@ system-packages:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml dev/pyproject.toml
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]' --config-settings editable_mode=compat
+	$(BIN)/python -m pip install -q -e '.[dev]' -e ./dev --config-settings editable_mode=compat
 	@touch $@
 
 lint: setup
@@ -49,6 +49,9 @@ lint: setup
 
 typecheck: setup
 	$(BIN)/mypy
+
+imports: setup
+	$(BIN)/lint-imports
 
 unit: setup
 	$(BIN)/pytest -m 'not integration'
@@ -62,6 +65,7 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 demo: setup

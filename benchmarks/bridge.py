@@ -33,10 +33,10 @@ import aiohttp
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 
-from edge import servers
-from edge.buffer import Batch
-from edge.mqtt import properties
-from edge.uplink import data_topic, encode_batch
+from edge_gateway.agent.buffer import Batch
+from edge_gateway.agent.uplink import data_topic, encode_batch
+from edge_gateway.core.mqtt import properties
+from edge_gateway_dev import servers
 
 GATEWAYS = 10
 LINES_PER_MESSAGE = 500
@@ -133,7 +133,7 @@ def run_bridges(
             log = (workdir / f"{database}-{index}.log").open("wb")
             processes.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "edge", "bridge", "-c", str(conf)],
+                    [sys.executable, "-m", "edge_gateway", "bridge", "-c", str(conf)],
                     stdout=log,
                     stderr=subprocess.STDOUT,
                 )

@@ -22,10 +22,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from edge import servers
-from edge.buffer import Buffer
-from edge.config import UplinkSection
-from edge.uplink import Uplink
+from edge_gateway.agent.buffer import Buffer
+from edge_gateway.agent.config import UplinkSection
+from edge_gateway.agent.uplink import Uplink
+from edge_gateway_dev import servers
 
 APS = 50
 POLL_INTERVAL_S = 30

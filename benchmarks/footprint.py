@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from edge import servers
+from edge_gateway_dev import servers
 
 RSS_LIMIT_BYTES = 60 * 1024 * 1024
 

@@ -3,7 +3,7 @@ with 8 RS-485 buses of 5 sensors each polled every second from the simulated fir
 
     python -m benchmarks.serial --json [--duration-s 20]
 
-The firmware runs in its own process (`python -m firmware_sim.serial`), so the CPU figure is the
+The firmware runs in its own process (`python -m edge_gateway_dev.sim.serial`), so the CPU figure is the
 collectors' alone: process CPU seconds over wall seconds, against a named limit of 0.10 core (a tenth
 of one Raspberry Pi core for the sensors of a district, leaving the rest to SNMP, buffer and uplink).
 """
@@ -20,14 +20,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from collectors.serial import build_buses
-from collectors.serial.config import SerialSection
-from drivers import registry
-from drivers.framing import nmea_frame
-from drivers.modbus_rtu import encode_read_request, with_crc
-from drivers.radar import encode_request
-from edge.model import Reading
-from edge.scheduler import SourceHealth
+from edge_gateway.agent.collectors.serial import build_buses
+from edge_gateway.agent.collectors.serial.config import SerialSection
+from edge_gateway.agent.scheduler import SourceHealth
+from edge_gateway.core.model import Reading
+from edge_gateway.drivers import registry
+from edge_gateway.drivers.framing import nmea_frame
+from edge_gateway.drivers.modbus_rtu import encode_read_request, with_crc
+from edge_gateway.drivers.radar import encode_request
 
 CPU_LIMIT_CORES = 0.10
 BUSES = 8
@@ -114,7 +114,8 @@ async def collector_cpu(duration_s: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as directory:
         links = [Path(directory) / f"cbn-int-{i + 1:02d}-rs485" for i in range(BUSES)]
         simulator = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "firmware_sim.serial", "--dir", directory, "--intersections", str(BUSES),
+            sys.executable, "-m", "edge_gateway_dev.sim.serial", "--dir", directory, "--intersections",
+            str(BUSES),
             stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
         try:

@@ -1,6 +1,6 @@
 """CPU the simulated APs use while a fleet of 50 is polled every 10 s, against the 0.5-core budget.
 
-The simulator runs as its own process (`python -m firmware_sim.snmp`); this process is the poller
+The simulator runs as its own process (`python -m edge_gateway_dev.sim.snmp`); this process is the poller
 (gufo-snmp, v2c and v3 as the fleet dictates), so the figure is the simulator's CPU alone, read from
 /proc/<pid>/stat before the first cycle and after the last interval. Each cycle bulk-walks every AP's
 whole MIB, far more than a collector fetches, so the figure is an upper bound.
@@ -51,7 +51,7 @@ async def walk(session: SnmpSession, subtrees: list[str]) -> int:
 
 async def run(n_aps: int, cycles: int, interval_s: float) -> dict[str, Any]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "firmware_sim.snmp", "--aps", str(n_aps), "--seed", "7",
+        sys.executable, "-m", "edge_gateway_dev.sim.snmp", "--aps", str(n_aps), "--seed", "7",
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:

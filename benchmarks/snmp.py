@@ -2,7 +2,7 @@
 
     python -m benchmarks.snmp --json [--aps 50] [--seed 7] [--latency-ms 20]
 
-50 simulated APs (`python -m firmware_sim.snmp`, its own process; each answers `--latency-ms` late, as
+50 simulated APs (`python -m edge_gateway_dev.sim.snmp`, its own process; each answers `--latency-ms` late, as
 over a radio backhaul) are polled for the same OIDs by: the collector with the gufo backend, the
 collector with the pysnmp backend, prometheus-snmp-exporter (Debian, loopback port, a generated
 snmp.yml module per AP, all targets scraped at once; its CPU read from /proc/PID/stat) and net-snmp
@@ -34,12 +34,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from collectors.snmp import settings_for
-from collectors.snmp.poller import SnmpPoller
-from collectors.snmp.profile import Profile
-from edge import servers
-from edge.config import SnmpSection
-from edge.scheduler import Accumulator, SourceHealth
+from edge_gateway.agent.collectors.snmp import settings_for
+from edge_gateway.agent.collectors.snmp.poller import SnmpPoller
+from edge_gateway.agent.collectors.snmp.profile import Profile
+from edge_gateway.agent.config import SnmpSection
+from edge_gateway.agent.scheduler import Accumulator, SourceHealth
+from edge_gateway_dev import servers
 
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 ROUNDS = 3  # measured cycles of the cheap pollers (gufo, snmp_exporter); the median is reported
@@ -232,7 +232,7 @@ def per_kilo(cpu_s: float, varbinds: int) -> float:
 
 
 async def run(n_aps: int, seed: int, latency_ms: int) -> dict[str, Any]:
-    fleet_cmd = [sys.executable, "-m", "firmware_sim.snmp", "--aps", str(n_aps), "--seed", str(seed)]
+    fleet_cmd = [sys.executable, "-m", "edge_gateway_dev.sim.snmp", "--aps", str(n_aps), "--seed", str(seed)]
     if latency_ms:
         names = [f"ap-{n:03d}" for n in range(1, n_aps + 1)]
         fleet_cmd += ["--faults", ";".join(f"{name}:delay_ms={latency_ms}" for name in names)]

@@ -1,6 +1,7 @@
 """Every `edge ...` command shown in README.md and docs/ names subcommands and options that exist.
 
-Each command's words are walked down the real parser (`edge.cli.build_parser`) to its subcommand, whose
+Each command's words are walked down the real parser (`edge_gateway.cli.main.build_parser`) to its
+subcommand, whose
 `--help` must succeed, and each `--option` the command shows must be one that subcommand takes: a
 README that says `edge dashboards build --url` fails here."""
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.cli import build_parser
+from edge_gateway.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

@@ -17,10 +17,10 @@ from pathlib import Path
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 
-from edge import servers
-from edge.buffer import Batch
-from edge.mqtt import properties
-from edge.uplink import data_topic, encode_batch
+from edge_gateway.agent.buffer import Batch
+from edge_gateway.agent.uplink import data_topic, encode_batch
+from edge_gateway.core.mqtt import properties
+from edge_gateway_dev import servers
 
 START_NS = 1_700_000_000_000_000_000
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bridge.accounting import Accounts, GatewayAccount
+from edge_gateway.bridge.accounting import Accounts, GatewayAccount
 
 
 def test_accounting_counts_gaps_and_duplicates() -> None:

@@ -4,20 +4,17 @@ must be skipped at a bounded cost, never crash the engine (it restarts, the reta
 from __future__ import annotations
 
 import gzip
-from pathlib import Path
 
 import pytest
 
-from bridge.alerts.rules import load_rules
-from bridge.alerts.runner import MAX_STATUS_BYTES, AlertRunner
-from edge.config import AlertsSection, BridgeMqttSection
-
-RULES = Path(__file__).resolve().parents[2] / "bridge" / "alerts" / "rules.toml"
+from edge_gateway.alerts.rules import load_rules
+from edge_gateway.bridge.alert_runner import MAX_STATUS_BYTES, AlertRunner
+from edge_gateway.bridge.config import AlertsSection, BridgeMqttSection
 
 
 @pytest.fixture
 def runner() -> AlertRunner:
-    return AlertRunner(AlertsSection(), load_rules(RULES), BridgeMqttSection())
+    return AlertRunner(AlertsSection(), load_rules(), BridgeMqttSection())
 
 
 @pytest.mark.parametrize(
@@ -45,7 +42,7 @@ def test_a_plain_status_is_read(runner: AlertRunner) -> None:
 def test_a_gzip_bomb_on_the_data_topic_is_skipped(
     runner: AlertRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bridge.alerts.runner.MAX_MESSAGE_BYTES", 64 * 2**10)
+    monkeypatch.setattr("edge_gateway.bridge.alert_runner.MAX_MESSAGE_BYTES", 64 * 2**10)
     bomb = gzip.compress(b"device_status,device=a up=false 1\n" * 4096)
     runner.data_message("edge/gw-x/data", bomb, "application/gzip")
     runner.data_message("edge/gw-x/data", b"\x1f\x8b garbage", "application/gzip")

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from bridge.alerts.alertmanager import payload
-from bridge.alerts.engine import Alert, Engine
-from bridge.alerts.rules import load_rules
-from edge.config import ConfigError
-from edge.model import Reading
+from edge_gateway.alerts.alertmanager import payload
+from edge_gateway.alerts.engine import Alert, Engine
+from edge_gateway.alerts.rules import load_rules
+from edge_gateway.core.config import ConfigError
+from edge_gateway.core.model import Reading
 
 NOW_S = 1_800_000_000.0
 

@@ -3,10 +3,10 @@ serial sensors' rules."""
 
 from __future__ import annotations
 
-from bridge.alerts.engine import Alert, Engine
-from bridge.alerts.grafana import provisioning_text
-from bridge.alerts.rules import load_rules
-from edge.model import FieldValue, Reading
+from edge_gateway.alerts.engine import Alert, Engine
+from edge_gateway.alerts.grafana import provisioning_text
+from edge_gateway.alerts.rules import load_rules
+from edge_gateway.core.model import FieldValue, Reading
 
 NOW_S = 1_800_000_000.0
 TAGS = {"device": "cbn-int-03-cam-2", "site": "Simpang Gunungsari"}

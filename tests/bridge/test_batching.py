@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from bridge.batching import Batcher
-from bridge.ingest import Decoded
+from edge_gateway.bridge.batching import Batcher
+from edge_gateway.bridge.ingest import Decoded
 
 
 class Clock:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bridge.deadletter_tools import body_of, records, select
-from bridge.deadletters import DeadLetters, Letter, Limits, rotated
-from bridge.quarantine import Quarantine
-from edge.config import ConfigError, load_bridge
+from edge_gateway.bridge.config import load_bridge
+from edge_gateway.bridge.deadletter_tools import body_of, records, select
+from edge_gateway.bridge.deadletters import DeadLetters, Letter, Limits, rotated
+from edge_gateway.bridge.quarantine import Quarantine
+from edge_gateway.core.config import ConfigError
 
 
 def letter(body: bytes, **kwargs: object) -> Letter:

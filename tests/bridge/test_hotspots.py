@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bridge.alerts.hotspots import Hotspots, RateLimit, clients_band
-from edge.model import Reading
+from edge_gateway.alerts.hotspots import Hotspots, RateLimit, clients_band
+from edge_gateway.core.model import Reading
 
 NOW_S = 1_800_000_000.0
 

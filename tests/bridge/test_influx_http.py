@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bridge.influx import InfluxWriter, WriteError, create_database, parse_retry_after, redact
-from edge.config import InfluxSection
+from edge_gateway.bridge.config import InfluxSection
+from edge_gateway.bridge.influx import InfluxWriter, WriteError, create_database, parse_retry_after, redact
 
 
 @dataclass

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from bridge.fieldtypes import field_type
-from bridge.influx import WriteError
-from bridge.store import Store
-from edge.lineproto import parse
+from edge_gateway.bridge.fieldtypes import field_type
+from edge_gateway.bridge.influx import WriteError
+from edge_gateway.bridge.store import Store
+from edge_gateway.core.lineproto import parse
 
 
 class FakeInflux:

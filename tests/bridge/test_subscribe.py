@@ -11,7 +11,7 @@ import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
-from bridge.consumer import _subscribe
+from edge_gateway.bridge.consumer import _subscribe
 
 
 class FakeClient:

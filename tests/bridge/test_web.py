@@ -4,10 +4,10 @@ from pathlib import Path
 
 import aiohttp
 
-from bridge import web
-from bridge.accounting import Accounts
-from bridge.deadletters import DeadLetters, Letter, Limits
-from bridge.store import StoreStats
+from edge_gateway.bridge import web
+from edge_gateway.bridge.accounting import Accounts
+from edge_gateway.bridge.deadletters import DeadLetters, Letter, Limits
+from edge_gateway.bridge.store import StoreStats
 
 
 def status(connected: list[bool], tmp_path: Path) -> web.Status:

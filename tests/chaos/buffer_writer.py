@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from edge.buffer import Buffer
+from edge_gateway.agent.buffer import Buffer
 
 PUT_READINGS = 40
 TAKE_READINGS = 30

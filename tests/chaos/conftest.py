@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from edge import servers
+from edge_gateway_dev import servers
 from tests.chaos.pipeline import GATEWAY, REPORT
 
 FLEET_OPTIONS = ["--aps", "4", "--intersections", "1", "--interval-s", "1", "--gateway-id", GATEWAY]

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from edge.buffer import Buffer
+from edge_gateway.agent.buffer import Buffer
 from tests.chaos.proxies import Key, key_of
 from tests.integration.helpers import influx_query
 

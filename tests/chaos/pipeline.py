@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from edge import servers
+from edge_gateway_dev import servers
 from tests.bridge.feed import bridge_config
 from tests.chaos.ledger import Ledger, duplicates, per_device, stored_keys
 from tests.chaos.proxies import InfluxProxy, Key, Loop, TcpProxy

@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 
 from aiohttp import ClientSession, web
 
-from edge.lineproto import LineProtocolError, parse
-from edge.servers import LOOPBACK, free_port
+from edge_gateway.core.lineproto import LineProtocolError, parse
+from edge_gateway_dev.servers import LOOPBACK, free_port
 
 T = TypeVar("T")
 Key = tuple[str, tuple[tuple[str, str], ...], int]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.buffer import Buffer
+from edge_gateway.agent.buffer import Buffer
 from tests.chaos.buffer_writer import line_of, value_of
 from tests.chaos.pipeline import GATEWAY, Report, pipeline
 from tests.integration.helpers import wait_for

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import time
 
-from edge.model import FieldValue, Reading
+from edge_gateway.core.model import FieldValue, Reading
 
 GATEWAYS = ("cbn-gw-01", "cbn-gw-02")
 STEPS = 61

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from dashboards.availability import Influx, device_seconds
-from edge import servers
-from edge.cli import main
-from edge.lineproto import encode_many
-from edge.model import Reading
+from edge_gateway.cli.main import main
+from edge_gateway.core.lineproto import encode_many
+from edge_gateway.core.model import Reading
+from edge_gateway.noc.availability import Influx, device_seconds
+from edge_gateway_dev import servers
 
 WIB = zoneinfo.ZoneInfo("Asia/Jakarta")
 DAY = datetime.date(2026, 11, 30)

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from bridge.alerts.rules import load_rules
-from dashboards.build import PACKAGE_DIR, all_dashboards, rendered
-from dashboards.intersections import PM10_BREAKPOINTS_UG_M3, PM25_BREAKPOINTS_UG_M3, ispu_steps
-from dashboards.model import DATASOURCE_UID, GRID_WIDTH, SCHEMA_VERSION
-from dashboards.provisioning import datasource
-from dashboards.schema import SCHEMA
+from edge_gateway.alerts.rules import load_rules
+from edge_gateway.noc.build import PACKAGE_DIR, all_dashboards, rendered
+from edge_gateway.noc.intersections import PM10_BREAKPOINTS_UG_M3, PM25_BREAKPOINTS_UG_M3, ispu_steps
+from edge_gateway.noc.model import DATASOURCE_UID, GRID_WIDTH, SCHEMA_VERSION
+from edge_gateway.noc.provisioning import datasource
+from edge_gateway.noc.schema import SCHEMA
 from tests.dashboards.fleet_data import city_readings
 from tests.dashboards.queries import alias_tags, panel_queries, references, variable_queries
 

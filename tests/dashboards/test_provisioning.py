@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dashboards import yamltext
-from dashboards.build import PROVISIONING_DIR
-from dashboards.model import DATASOURCE_UID
-from dashboards.provisioning import DATASOURCE_FILE, PROVIDER_FILE, datasource, files, provider
+from edge_gateway.noc import yamltext
+from edge_gateway.noc.build import PROVISIONING_DIR
+from edge_gateway.noc.model import DATASOURCE_UID
+from edge_gateway.noc.provisioning import DATASOURCE_FILE, PROVIDER_FILE, datasource, files, provider
 from tests.dashboards import yamlparse
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from dashboards import cli, push
-from dashboards.build import PACKAGE_DIR, all_dashboards
-from edge.servers import free_port
+from edge_gateway.noc import cli, push
+from edge_gateway.noc.build import PACKAGE_DIR, all_dashboards
+from edge_gateway_dev.servers import free_port
 
 
 @dataclass

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from dashboards.build import all_dashboards
-from dashboards.provisioning import DATABASE
-from edge import servers
-from edge.lineproto import encode_many
+from edge_gateway.core.lineproto import encode_many
+from edge_gateway.noc.build import all_dashboards
+from edge_gateway.noc.provisioning import DATABASE
+from edge_gateway_dev import servers
 from tests.dashboards.fleet_data import city_readings
 from tests.dashboards.queries import Query, panel_queries, substitute, variable_queries
 from tests.integration.helpers import influx_query

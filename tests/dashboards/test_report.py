@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bridge.alerts.thresholds import ISPU_PM25_BAND_STARTS_UG_M3
-from dashboards.report import Incident, ReportData, SiteFigures, gather, ispu_band
-from dashboards.report_charts import availability_colour, render_html
+from edge_gateway.alerts.thresholds import ISPU_PM25_BAND_STARTS_UG_M3
+from edge_gateway.noc.report import Incident, ReportData, SiteFigures, gather, ispu_band
+from edge_gateway.noc.report_charts import availability_colour, render_html
 
 WIB = zoneinfo.ZoneInfo("Asia/Jakarta")
 HOSTILE = '<script>alert(1)</script>"$\\frac{a}{b}$ &amp; <img src=http://x/y.png>'

@@ -1,4 +1,4 @@
-"""Read back the YAML subset dashboards/yamltext.py writes (PyYAML is not installed here).
+"""Read back the YAML subset src/edge_gateway/noc/yamltext.py writes (PyYAML is not installed here).
 
 Block mappings, sequences of mappings, and scalars (double-quoted strings, integers,
 floats, booleans); enough to check the provisioning files' structure, and strict: anything else fails.

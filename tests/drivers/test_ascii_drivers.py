@@ -8,11 +8,11 @@ from typing import Any
 import pynmea2
 import pytest
 
-from drivers.base import DriverError, DriverStats
-from drivers.framing import LineFramer, checked_body, nmea_frame
-from drivers.line import LineConfig, LineDriver
-from drivers.nmea import NmeaDriver, clock_offset_s, latest_utc
-from drivers.radar import RadarDriver, encode_request
+from edge_gateway.drivers.base import DriverError, DriverStats
+from edge_gateway.drivers.framing import LineFramer, checked_body, nmea_frame
+from edge_gateway.drivers.line import LineConfig, LineDriver
+from edge_gateway.drivers.nmea import NmeaDriver, clock_offset_s, latest_utc
+from edge_gateway.drivers.radar import RadarDriver, encode_request
 
 RMC = b"$GPRMC,080000.00,A,0642.3351,S,10833.1975,E,0.00,,231125,,,A*54\r\n"
 ZDA = nmea_frame("GPZDA,080001.50,23,11,2025,00,00")

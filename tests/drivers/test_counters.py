@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.counters import counter_delta, uptime_went_back
+from edge_gateway.drivers.counters import counter_delta, uptime_went_back
 
 
 @pytest.mark.parametrize(

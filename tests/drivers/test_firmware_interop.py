@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from drivers.nmea import NmeaDriver, latest_utc
-from drivers.radar import RadarDriver
-from drivers.registry import create
-from firmware_sim.serial.gps import fix_at, sentences
-from firmware_sim.serial.modbus import SlaveMap, answer
-from firmware_sim.serial.radar import encode_report
-from firmware_sim.serial.truth import RadarLane, RadarReport
+from edge_gateway.drivers.nmea import NmeaDriver, latest_utc
+from edge_gateway.drivers.radar import RadarDriver
+from edge_gateway.drivers.registry import create
+from edge_gateway_dev.sim.serial.gps import fix_at, sentences
+from edge_gateway_dev.sim.serial.modbus import SlaveMap, answer
+from edge_gateway_dev.sim.serial.radar import encode_report
+from edge_gateway_dev.sim.serial.truth import RadarLane, RadarReport
 
 
 def _constant(value: int) -> Callable[[float], int]:

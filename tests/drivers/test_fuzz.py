@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drivers.base import Driver
-from drivers.registry import create
+from edge_gateway.drivers.base import Driver
+from edge_gateway.drivers.registry import create
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def test_endless_noise_keeps_the_buffer_bounded(subject: Subject) -> None:
 
 
 def test_subjects_cover_every_driver() -> None:
-    from drivers.registry import DRIVERS
+    from edge_gateway.drivers.registry import DRIVERS
 
     covered: set[str] = {subject.name for subject in SUBJECTS}
     assert covered == set(DRIVERS)

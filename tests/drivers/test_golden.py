@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from drivers.registry import create
-from edge.lineproto import encode_many
+from edge_gateway.core.lineproto import encode_many
+from edge_gateway.drivers.registry import create
 
 CASES = Path(__file__).parent / "cases"
 TAGS = {"gateway": "gw-01", "site": "kejaksan", "sensor": "s1", "bus": "port0"}
@@ -61,6 +61,6 @@ def test_golden_case(case: Path) -> None:
 
 
 def test_every_driver_has_golden_cases() -> None:
-    from drivers.registry import DRIVERS
+    from edge_gateway.drivers.registry import DRIVERS
 
     assert {path.parent.name for path in _cases()} == set(DRIVERS)

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from drivers.base import DriverConfigError
-from drivers.modbus_maps import ReadBlock, RegisterPoint, builtin_map, builtin_maps, parse_map
+from edge_gateway.drivers.base import DriverConfigError
+from edge_gateway.drivers.modbus_maps import ReadBlock, RegisterPoint, builtin_map, builtin_maps, parse_map
 
 
 def _point(**changes: Any) -> dict[str, Any]:

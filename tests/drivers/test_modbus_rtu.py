@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pymodbus.framer.rtu import FramerRTU
 
-from drivers.base import DriverError
-from drivers.modbus_maps import builtin_map
-from drivers.modbus_rtu import (
+from edge_gateway.drivers.base import DriverError
+from edge_gateway.drivers.modbus_maps import builtin_map
+from edge_gateway.drivers.modbus_rtu import (
     ModbusFrame,
     ModbusRtuDriver,
     ReadRequest,

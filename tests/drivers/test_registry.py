@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from drivers.base import DriverConfigError
-from drivers.line import LineDriver
-from drivers.modbus_rtu import ModbusRtuDriver
-from drivers.nmea import NmeaDriver
-from drivers.radar import RadarDriver
-from drivers.registry import DRIVERS, create
+from edge_gateway.drivers.base import DriverConfigError
+from edge_gateway.drivers.line import LineDriver
+from edge_gateway.drivers.modbus_rtu import ModbusRtuDriver
+from edge_gateway.drivers.nmea import NmeaDriver
+from edge_gateway.drivers.radar import RadarDriver
+from edge_gateway.drivers.registry import DRIVERS, create
 
 
 def test_each_name_builds_its_driver() -> None:

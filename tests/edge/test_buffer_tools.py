@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.buffer import Buffer
-from edge.cli import main
+from edge_gateway.agent.buffer import Buffer
+from edge_gateway.cli.main import main
 
 LINES = [
     "device_status,device=ap-1 up=true 1000",

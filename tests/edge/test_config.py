@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from edge.cli import main
-from edge.config import ConfigError, load_agent, load_bridge
-from edge.config_checks import load_bridge_checked
+from edge_gateway.agent.config import load_agent
+from edge_gateway.bridge.config import load_bridge, load_bridge_checked
+from edge_gateway.cli.main import main
+from edge_gateway.core.config import ConfigError
 
 GOOD_AGENT = """
 [gateway]

@@ -6,7 +6,7 @@ import tomllib
 import jsonschema
 import pytest
 
-from edge.cli import main
+from edge_gateway.cli.main import main
 from tests.edge.test_config import BROKEN_AGENT, GOOD_AGENT
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.cli import main
+from edge_gateway.cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "examples"
 

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.lineproto import LineProtocolError, encode, encode_many, parse
-from edge.model import Reading
+from edge_gateway.core.lineproto import LineProtocolError, encode, encode_many, parse
+from edge_gateway.core.model import Reading
 
 names = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12).filter(
     lambda s: s.strip() == s

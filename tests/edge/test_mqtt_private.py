@@ -1,4 +1,5 @@
-"""edge/mqtt.py leans on aiomqtt's private members; an aiomqtt upgrade that moves them fails here first."""
+"""src/edge_gateway/core/mqtt.py leans on aiomqtt's private members; an aiomqtt upgrade that moves them
+fails here first."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import inspect
 
 import aiomqtt
 
-from edge.mqtt import Client
+from edge_gateway.core.mqtt import Client
 
 
 async def test_the_private_aiomqtt_members_edge_mqtt_uses_are_there() -> None:

@@ -8,11 +8,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from edge.buffer import Buffer
-from edge.config import ConfigError, StatusSection, load_agent
-from edge.model import Reading
-from edge.status import Board, StatusServer
-from edge.uplink import UplinkStats
+from edge_gateway.agent.buffer import Buffer
+from edge_gateway.agent.config import StatusSection, load_agent
+from edge_gateway.agent.status import Board, StatusServer
+from edge_gateway.agent.uplink import UplinkStats
+from edge_gateway.core.config import ConfigError
+from edge_gateway.core.model import Reading
 
 Parts = tuple[TestClient[web.Request, web.Application], Board, UplinkStats, Buffer]
 

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from firmware_sim.clock import CLOCK_ENV, parse_instant
+from edge_gateway_dev.sim.clock import CLOCK_ENV, parse_instant
 
 HOURS_WIB = {
     "03h00": "2026-12-01T03:00:00+07:00",  # night: APs with no client at all

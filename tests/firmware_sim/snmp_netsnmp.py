@@ -9,7 +9,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 
-from firmware_sim.snmp import ApHandle
+from edge_gateway_dev.sim.snmp import ApHandle
 
 _LINE = re.compile(r"^(\.[0-9.]+) = (?:([A-Za-z0-9-]+): )?(.*)$")
 

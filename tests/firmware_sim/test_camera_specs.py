@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from firmware_sim.camera.fleet import make_camera_specs
-from firmware_sim.serial import make_intersection_specs
+from edge_gateway_dev.sim.camera.fleet import make_camera_specs
+from edge_gateway_dev.sim.serial import make_intersection_specs
 
 
 def test_cameras_take_their_intersections_site_and_position() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware_sim.clock import (
+from edge_gateway_dev.sim.clock import (
     SimClock,
     format_instant,
     make_clock,
@@ -15,8 +15,8 @@ from firmware_sim.clock import (
     resolve_clock,
     wall_clock,
 )
-from firmware_sim.fleet import run_field
-from firmware_sim.snmp.dynamics import local_hour
+from edge_gateway_dev.sim.fleet import run_field
+from edge_gateway_dev.sim.snmp.dynamics import local_hour
 
 NIGHT = "2026-12-01T03:00+07:00"
 NIGHT_S = 1_796_068_800.0  # 2026-11-30 20:00 UTC

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import serial
 
-from edge import servers
+from edge_gateway_dev import servers
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +24,7 @@ def start(tmp_path: Path, name: str, *extra: str) -> tuple[subprocess.Popen[byte
     command = [
         sys.executable,
         "-m",
-        "edge",
+        "edge_gateway",
         "sim",
         "fleet",
         "--aps",
@@ -87,7 +87,7 @@ def test_fleet_serves_what_its_config_lists_and_stops_cleanly(tmp_path: Path) ->
         assert all(Path(bus["port"]).is_symlink() for bus in buses)
         sensors = [s["name"] for bus in buses for s in bus["sensors"]]
         assert "cbn-int-01-th" in sensors and "cbn-int-02-radar" in sensors
-        check = [sys.executable, "-m", "edge", "check-config", str(config_path)]
+        check = [sys.executable, "-m", "edge_gateway", "check-config", str(config_path)]
         checked = subprocess.run(check, capture_output=True, text=True, timeout=60, check=False)
         assert checked.returncode == 0, checked.stderr  # the agent accepts what the fleet wrote
     finally:
@@ -110,7 +110,7 @@ def test_same_seed_same_fleet(tmp_path: Path) -> None:
 
 
 def test_a_fault_for_no_device_is_refused(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "edge", "sim", "fleet", "--aps", "2", "--intersections", "0"]
+    command = [sys.executable, "-m", "edge_gateway", "sim", "fleet", "--aps", "2", "--intersections", "0"]
     command += ["--config-out", str(tmp_path / "x.toml"), "--faults", "ap-099:no_reply"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 2 and "'ap-099' is no device of this fleet" in result.stderr
@@ -133,7 +133,7 @@ def test_clock_flag_puts_the_field_at_that_instant_and_time_scale_speeds_it(tmp_
 
 
 def test_a_clock_that_is_no_instant_is_refused(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "edge", "sim", "fleet", "--aps", "1", "--intersections", "0"]
+    command = [sys.executable, "-m", "edge_gateway", "sim", "fleet", "--aps", "1", "--intersections", "0"]
     command += ["--config-out", str(tmp_path / "x.toml"), "--clock", "tonight"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 2 and "not an ISO 8601 instant" in result.stderr

@@ -6,11 +6,11 @@ import pynmea2
 import pytest
 from pymodbus.framer.rtu import FramerRTU
 
-from firmware_sim.serial import PORTS, PortFaults, PortStats
-from firmware_sim.serial.checksums import crc_ok, nmea_body, nmea_frame, with_crc
-from firmware_sim.serial.faults import FaultInjector, parse_faults, spoil_checksum, spoil_crc
-from firmware_sim.serial.gps import fix_at, sentences
-from firmware_sim.serial.modbus import SlaveMap, answer
+from edge_gateway_dev.sim.serial import PORTS, PortFaults, PortStats
+from edge_gateway_dev.sim.serial.checksums import crc_ok, nmea_body, nmea_frame, with_crc
+from edge_gateway_dev.sim.serial.faults import FaultInjector, parse_faults, spoil_checksum, spoil_crc
+from edge_gateway_dev.sim.serial.gps import fix_at, sentences
+from edge_gateway_dev.sim.serial.modbus import SlaveMap, answer
 
 SLAVE: SlaveMap = {
     0x04: {1: lambda now_s: -25, 2: lambda now_s: 700},

@@ -9,7 +9,7 @@ import pytest
 from pymodbus.client import AsyncModbusSerialClient
 from pymodbus.exceptions import ModbusIOException
 
-from firmware_sim.serial import PORTS, PortFaults, make_intersection_specs, run_intersections
+from edge_gateway_dev.sim.serial import PORTS, PortFaults, make_intersection_specs, run_intersections
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,13 @@ from pymodbus.client import AsyncModbusSerialClient
 from pymodbus.exceptions import ModbusIOException
 from pymodbus.framer.rtu import FramerRTU
 
-from firmware_sim.serial import IntersectionHandle, make_intersection_specs, run_intersections, signed16
-from firmware_sim.serial.daily import LaneTraffic
+from edge_gateway_dev.sim.serial import (
+    IntersectionHandle,
+    make_intersection_specs,
+    run_intersections,
+    signed16,
+)
+from edge_gateway_dev.sim.serial.daily import LaneTraffic
 
 pytestmark = pytest.mark.integration
 

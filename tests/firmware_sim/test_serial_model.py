@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from firmware_sim.serial import DailyModel, local_hour, make_intersection_specs, traffic_intensity
-from firmware_sim.serial.daily import LaneTraffic
+from edge_gateway_dev.sim.serial import DailyModel, local_hour, make_intersection_specs, traffic_intensity
+from edge_gateway_dev.sim.serial.daily import LaneTraffic
 
 
 def wib(hour: int, minute: int = 0) -> float:

@@ -13,7 +13,7 @@ import pynmea2
 import pytest
 import serial
 
-from firmware_sim.serial import IntersectionHandle, make_intersection_specs, run_intersections
+from edge_gateway_dev.sim.serial import IntersectionHandle, make_intersection_specs, run_intersections
 
 pytestmark = pytest.mark.integration
 

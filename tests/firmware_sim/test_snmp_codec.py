@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from firmware_sim.snmp import ber, usm
+from edge_gateway_dev.sim.snmp import ber, usm
 
 MAPLESYRUP_ENGINE_ID = bytes.fromhex("000000000000000000000002")
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from firmware_sim.clock import SimClock
-from firmware_sim.snmp import ApSpec, V3User, run_fleet
+from edge_gateway_dev.sim.clock import SimClock
+from edge_gateway_dev.sim.snmp import ApSpec, V3User, run_fleet
 from tests.firmware_sim.snmp_netsnmp import credentials, run_tool
 
 pytestmark = [

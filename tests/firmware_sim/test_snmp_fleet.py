@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from firmware_sim.snmp import Faults, FaultSpecError, make_fleet_specs, parse_faults, run_fleet
-from firmware_sim.snmp.ber import (
+from edge_gateway_dev.sim.snmp import Faults, FaultSpecError, make_fleet_specs, parse_faults, run_fleet
+from edge_gateway_dev.sim.snmp.ber import (
     COUNTER32,
     END_OF_MIB_VIEW,
     GET_BULK,
@@ -24,8 +24,8 @@ from firmware_sim.snmp.ber import (
     read_tlv,
     tlv,
 )
-from firmware_sim.snmp.pdu import TableFaults, answer
-from firmware_sim.snmp.view import MibView
+from edge_gateway_dev.sim.snmp.pdu import TableFaults, answer
+from edge_gateway_dev.sim.snmp.view import MibView
 
 
 def test_fleet_mix_is_deterministic_and_near_the_shares() -> None:

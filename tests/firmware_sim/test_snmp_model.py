@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from firmware_sim.snmp import ApModel, ApSpec
-from firmware_sim.snmp.dynamics import WIB_OFFSET_S, hotspot_intensity, local_hour
+from edge_gateway_dev.sim.snmp import ApModel, ApSpec
+from edge_gateway_dev.sim.snmp.dynamics import WIB_OFFSET_S, hotspot_intensity, local_hour
 
 WIB = timezone(timedelta(seconds=WIB_OFFSET_S))
 MIDNIGHT_WIB_S = datetime(2026, 11, 23, tzinfo=WIB).timestamp()

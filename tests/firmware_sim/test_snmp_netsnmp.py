@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from firmware_sim.snmp import ApSpec, V3User, run_fleet
+from edge_gateway_dev.sim.snmp import ApSpec, V3User, run_fleet
 from tests.firmware_sim.snmp_netsnmp import credentials, run_tool
 
 pytestmark = [

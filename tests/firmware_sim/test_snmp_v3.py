@@ -8,8 +8,8 @@ import pytest
 from gufo.snmp import Aes128Key, Sha1Key, SnmpAuthError, SnmpVersion, User
 from gufo.snmp.aio import SnmpSession
 
-from firmware_sim.snmp import ApSpec, V3User, run_fleet
-from firmware_sim.snmp.v3 import NOT_IN_TIME_WINDOWS, UNKNOWN_ENGINE_IDS
+from edge_gateway_dev.sim.snmp import ApSpec, V3User, run_fleet
+from edge_gateway_dev.sim.snmp.v3 import NOT_IN_TIME_WINDOWS, UNKNOWN_ENGINE_IDS
 
 EVENING_S = 1_795_438_800.0
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"

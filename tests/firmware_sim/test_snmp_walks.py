@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from firmware_sim.snmp import ApModel, ApSpec
+from edge_gateway_dev.sim.snmp import ApModel, ApSpec
 from tests.collectors.snmp.walks import WALKS_ABSENT
 from tests.collectors.snmp.walks import WALKS_DIR as WALKS
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bridge.fleet import fleet_rows, matching, parse_status
-from bridge.fleet_page import render_html, sorted_rows
+from edge_gateway.bridge.fleet import fleet_rows, matching, parse_status
+from edge_gateway.bridge.fleet_page import render_html, sorted_rows
 
 pytestmark = pytest.mark.fleet
 NOW_S = 1_800_000_000.0

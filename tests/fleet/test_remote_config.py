@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bridge.fleet_sign import keygen, load_private_key, sign_config
-from edge.remote_config import Accepted, Refused, RemoteState, examine, load_public_key
+from edge_gateway.agent.remote_config import Accepted, Refused, RemoteState, examine, load_public_key
+from edge_gateway.bridge.fleet_sign import keygen, load_private_key, sign_config
 
 pytestmark = pytest.mark.fleet
 MAX_BYTES = 64 * 1024
@@ -82,8 +82,8 @@ def test_the_accepted_version_survives_a_restart(tmp_path: Path) -> None:
 
 
 def test_check_config_refuses_a_missing_or_wrong_public_key(tmp_path: Path) -> None:
-    from edge.config import ConfigError
-    from edge.config_checks import load_agent_checked
+    from edge_gateway.agent.config import load_agent_checked
+    from edge_gateway.core.config import ConfigError
 
     (tmp_path / "not-a-key.pem").write_text("hello\n")
     for key_file, expected in (("missing.pem", "readable file"), ("not-a-key.pem", "not a PEM public key")):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from edge import servers
+from edge_gateway_dev import servers
 from tests.firmware_sim.hours import pytest_generate_tests, sim_start_s
 
 __all__ = ["pytest_generate_tests", "sim_start_s"]  # the simulated hours (tests/firmware_sim/hours.py)

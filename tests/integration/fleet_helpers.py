@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edge.config import BridgeMqttSection
+from edge_gateway.bridge.config import BridgeMqttSection
 from tests.integration.shipped_broker import ShippedBroker
 
 MAX_BYTES = 8192

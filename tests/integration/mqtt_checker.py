@@ -11,8 +11,8 @@ from typing import Any
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 
-from edge.mqtt import properties
-from edge.uplink import Uplink
+from edge_gateway.agent.uplink import Uplink
+from edge_gateway.core.mqtt import properties
 
 
 @dataclass

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from collectors.serial import build_buses
-from collectors.serial.config import SerialSection
-from edge.model import Reading
-from edge.scheduler import SourceHealth
+from edge_gateway.agent.collectors.serial import build_buses
+from edge_gateway.agent.collectors.serial.config import SerialSection
+from edge_gateway.agent.scheduler import SourceHealth
+from edge_gateway.core.model import Reading
 
 
 class Recorder:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge import servers
+from edge_gateway_dev import servers
 from tests.integration.tls import TlsFiles, make_tls_files
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto"

@@ -14,11 +14,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bridge.alerts.alertmanager import AlertmanagerClient
-from bridge.alerts.engine import Engine
-from bridge.alerts.rules import load_rules
-from edge import servers
-from edge.model import Reading
+from edge_gateway.alerts.alertmanager import AlertmanagerClient
+from edge_gateway.alerts.engine import Engine
+from edge_gateway.alerts.rules import load_rules
+from edge_gateway.core.model import Reading
+from edge_gateway_dev import servers
 from tests.integration.mqtt_checker import wait_until
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from edge import servers
+from edge_gateway_dev import servers
 from tests.integration.helpers import wait_for
 
 pytestmark = pytest.mark.integration

@@ -15,8 +15,8 @@ import aiomqtt
 import pytest
 from paho.mqtt.packettypes import PacketTypes
 
-from edge import servers
-from edge.mqtt import properties
+from edge_gateway.core.mqtt import properties
+from edge_gateway_dev import servers
 from tests.integration.helpers import wait_for
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from edge import servers
+from edge_gateway_dev import servers
 from tests.integration.helpers import influx_query, wait_for
 
 pytestmark = pytest.mark.integration

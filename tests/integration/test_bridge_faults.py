@@ -17,8 +17,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 
-from edge import servers
-from edge.mqtt import properties
+from edge_gateway.core.mqtt import properties
+from edge_gateway_dev import servers
 from tests.bridge.feed import Publisher, bridge_config, healthy, influx_v1, metrics, publish, wait_healthy
 from tests.integration.helpers import influx_query, wait_for
 

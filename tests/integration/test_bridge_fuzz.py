@@ -19,9 +19,9 @@ import aiomqtt
 import pytest
 from paho.mqtt.packettypes import PacketTypes
 
-from bridge.deadletters import rotated
-from edge import servers
-from edge.mqtt import properties
+from edge_gateway.bridge.deadletters import rotated
+from edge_gateway.core.mqtt import properties
+from edge_gateway_dev import servers
 from tests.bridge.feed import bridge_config, healthy, influx_v1, lines_of, metrics, wait_healthy
 from tests.integration.helpers import influx_query, wait_for
 

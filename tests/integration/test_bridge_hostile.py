@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.deadletter_tools import records
-from edge import servers
+from edge_gateway.bridge.deadletter_tools import records
+from edge_gateway_dev import servers
 from tests.bridge.feed import (
     Raw,
     batch,
@@ -95,7 +95,8 @@ def test_hostile_messages_are_dead_lettered_and_the_bridge_survives_restarts(
     assert dead.stat().st_size < 300_000  # the zip bomb is kept as its 50 KB, not as 50 MB
     bomb = next(r for r in records(dead, 4) if r["reason"] == "too_large" and r["stored"] == "as-received")
     assert bomb["length"] < 100_000 and "inflates to more than" in bomb["detail"]
-    # The status is the alert engine's to read (bridge/alerts/runner.py, on its own connection);
+    # The status is the alert engine's to read (src/edge_gateway/bridge/alert_runner.py, on its own
+    # connection);
     # whatever it makes of this one, ingest went on above: an engine failure is contained.
 
 
@@ -200,7 +201,7 @@ def test_deadletters_list_show_and_replay_through_the_same_checks(
 
     def edge(*args: str) -> str:
         done = subprocess.run(
-            [sys.executable, "-m", "edge", "deadletters", *args], capture_output=True, text=True
+            [sys.executable, "-m", "edge_gateway", "deadletters", *args], capture_output=True, text=True
         )
         assert done.returncode == 0, done.stderr
         return done.stdout

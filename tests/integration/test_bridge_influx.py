@@ -15,9 +15,9 @@ import aiomqtt
 import pytest
 from paho.mqtt.packettypes import PacketTypes
 
-from bridge.deadletter_tools import body_of
-from edge import servers
-from edge.mqtt import properties
+from edge_gateway.bridge.deadletter_tools import body_of
+from edge_gateway.core.mqtt import properties
+from edge_gateway_dev import servers
 from tests.bridge.feed import bridge_config, influx_v1, metrics, publish, wait_healthy
 from tests.integration.helpers import influx_query, wait_for
 

@@ -20,10 +20,11 @@ from typing import Any
 import aiomqtt
 import pytest
 
-from edge.buffer import Buffer
-from edge.config import BridgeMqttSection, UplinkSection
-from edge.mqtt import Client, PublishRefused
-from edge.uplink import Uplink, data_topic, status_topic
+from edge_gateway.agent.buffer import Buffer
+from edge_gateway.agent.config import UplinkSection
+from edge_gateway.agent.uplink import Uplink, data_topic, status_topic
+from edge_gateway.bridge.config import BridgeMqttSection
+from edge_gateway.core.mqtt import Client, PublishRefused
 from tests.integration.mqtt_checker import running, wait_until
 from tests.integration.shipped_broker import ShippedBroker, shipped_broker
 
@@ -31,7 +32,8 @@ pytestmark = pytest.mark.integration
 
 GATEWAYS = ("gw-a", "gw-b")
 BRIDGE_USER = "edge-bridge"
-SHARED_DATA = f"$share/{BridgeMqttSection().share_group}/edge/+/data"  # what bridge/consumer.py subscribes
+# what src/edge_gateway/bridge/consumer.py subscribes
+SHARED_DATA = f"$share/{BridgeMqttSection().share_group}/edge/+/data"
 NOT_AUTHORIZED = 0x87
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from edge import servers
-from edge.agent import Agent
-from edge.config import AgentConfig
-from edge.model import Reading
+from edge_gateway.agent.agent import Agent
+from edge_gateway.agent.config import AgentConfig
+from edge_gateway.core.model import Reading
+from edge_gateway_dev import servers
 from tests.integration.mqtt_checker import checker, running, wait_until
 
 pytestmark = pytest.mark.integration

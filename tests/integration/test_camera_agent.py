@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from edge import servers
-from edge.lineproto import parse
-from firmware_sim.camera import harness
+from edge_gateway.core.lineproto import parse
+from edge_gateway_dev import servers
+from edge_gateway_dev.sim.camera import harness
 from tests.integration.mqtt_checker import checker, wait_until
 
 pytestmark = [

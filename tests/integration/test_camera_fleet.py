@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from collectors.camera import build_collectors
-from edge.config import AgentConfig
-from edge.model import Reading
-from edge.scheduler import Accumulator, SourceHealth
-from firmware_sim.camera import harness
-from firmware_sim.fleet import agent_config, run_field
+from edge_gateway.agent.collectors.camera import build_collectors
+from edge_gateway.agent.config import AgentConfig
+from edge_gateway.agent.scheduler import Accumulator, SourceHealth
+from edge_gateway.core.model import Reading
+from edge_gateway_dev.sim.camera import harness
+from edge_gateway_dev.sim.fleet import agent_config, run_field
 
 pytestmark = [
     pytest.mark.integration,

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from bridge.reserved import check_reading
-from collectors.camera.collector import CameraCollector
-from collectors.camera.config import CameraDevice
-from edge import servers
-from edge.cli import main
-from edge.model import Reading
-from edge.scheduler import Accumulator, SourceHealth
-from firmware_sim.camera import harness
-from firmware_sim.camera.onvif_sim import CameraSim, parse_faults, serve_cameras
+from edge_gateway.agent.collectors.camera.collector import CameraCollector
+from edge_gateway.agent.collectors.camera.config import CameraDevice
+from edge_gateway.agent.scheduler import Accumulator, SourceHealth
+from edge_gateway.bridge.reserved import check_reading
+from edge_gateway.cli.main import main
+from edge_gateway.core.model import Reading
+from edge_gateway_dev import servers
+from edge_gateway_dev.sim.camera import harness
+from edge_gateway_dev.sim.camera.onvif_sim import CameraSim, parse_faults, serve_cameras
 
 pytestmark = [
     pytest.mark.integration,

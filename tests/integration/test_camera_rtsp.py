@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from collectors.camera.collector import CameraCollector
-from collectors.camera.config import CameraDevice
-from edge import servers
-from edge.model import Reading
-from edge.scheduler import Accumulator, SourceHealth, run_periodic
-from firmware_sim.camera import harness
+from edge_gateway.agent.collectors.camera.collector import CameraCollector
+from edge_gateway.agent.collectors.camera.config import CameraDevice
+from edge_gateway.agent.scheduler import Accumulator, SourceHealth, run_periodic
+from edge_gateway.core.model import Reading
+from edge_gateway_dev import servers
+from edge_gateway_dev.sim.camera import harness
 
 pytestmark = [
     pytest.mark.integration,
@@ -131,7 +131,7 @@ async def test_stopped_camera_is_down_and_backed_off(tmp_path: Path) -> None:
 def test_probe_prints_the_check_as_line_protocol(
     camera: servers.Server, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from edge.cli import main
+    from edge_gateway.cli.main import main
 
     assert main(["probe", "camera", harness.url(camera), "--pull-s", "0.5", "--format", "lp"]) == 0
     lines = capsys.readouterr().out.splitlines()

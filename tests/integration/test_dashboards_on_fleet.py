@@ -16,10 +16,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from dashboards.access_point import AP
-from dashboards.build import all_dashboards
-from edge import servers
-from firmware_sim.clock import format_instant
+from edge_gateway.noc.access_point import AP
+from edge_gateway.noc.build import all_dashboards
+from edge_gateway_dev import servers
+from edge_gateway_dev.sim.clock import format_instant
 from tests.dashboards.queries import Query, panel_queries, substitute
 from tests.dashboards.test_queries_influx import _has_values, _variable_values
 from tests.integration.helpers import influx_query

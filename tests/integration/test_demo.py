@@ -15,7 +15,16 @@ pytestmark = pytest.mark.integration
 
 def test_demo_runs_the_pipeline_and_counts_from_influxdb(tmp_path: Path) -> None:
     summary_path = tmp_path / "summary.json"
-    command = [sys.executable, "-m", "edge", "demo", "--duration", "25", "--summary-json", str(summary_path)]
+    command = [
+        sys.executable,
+        "-m",
+        "edge_gateway",
+        "demo",
+        "--duration",
+        "25",
+        "--summary-json",
+        str(summary_path),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads(summary_path.read_text())
@@ -30,7 +39,7 @@ def test_demo_runs_the_pipeline_and_counts_from_influxdb(tmp_path: Path) -> None
         assert points.get(measurement, 0) > 0, measurement
     assert len(summary["sites_seen"]) >= 5
     assert "the gateway's own page: http://127.0.0.1:" in result.stdout
-    assert "dashboards/provisioning" in result.stdout
+    assert "src/edge_gateway/noc/provisioning" in result.stdout
     assert "APDown:ap-007" in summary["alerts_fired"]  # the AP the demo switches off
     assert "CameraFrozen:cbn-int-03-cam-2" in summary["alerts_fired"]  # its picture stands still
     assert "CameraDown:cbn-int-06-cam-1" in summary["alerts_fired"]  # nothing answers on its RTSP port
@@ -39,7 +48,7 @@ def test_demo_runs_the_pipeline_and_counts_from_influxdb(tmp_path: Path) -> None
 
 
 def test_ctrl_c_stops_everything_the_demo_started() -> None:
-    command = [sys.executable, "-m", "edge", "demo", "--duration", "600"]
+    command = [sys.executable, "-m", "edge_gateway", "demo", "--duration", "600"]
     demo = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert demo.stdout is not None
     workdir = demo.stdout.readline().split("working in ")[1].split(" ")[0]

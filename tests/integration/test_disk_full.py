@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from edge import buffer as buffer_module
-from edge import servers
-from edge.agent import Agent
-from edge.buffer import Buffer, DiskFull, OnFull
-from edge.config import AgentConfig
-from edge.model import Reading
+from edge_gateway.agent import buffer as buffer_module
+from edge_gateway.agent.agent import Agent
+from edge_gateway.agent.buffer import Buffer, DiskFull, OnFull
+from edge_gateway.agent.config import AgentConfig
+from edge_gateway.core.model import Reading
+from edge_gateway_dev import servers
 from tests.integration.mqtt_checker import checker, running, wait_until
 
 pytestmark = pytest.mark.integration

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from bridge.fleet import read_statuses
-from edge import servers
+from edge_gateway.bridge.fleet import read_statuses
+from edge_gateway_dev import servers
 from tests.integration.fleet_helpers import agent_config, login
 from tests.integration.shipped_broker import ShippedBroker, shipped_broker
 
@@ -33,7 +33,11 @@ def broker(tmp_path: Path) -> Iterator[ShippedBroker]:
 
 def edge(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "edge", *args], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-m", "edge_gateway", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

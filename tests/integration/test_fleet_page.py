@@ -12,12 +12,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bridge.fleet import FleetWatch
-from bridge.fleet_page import add_fleet_routes
-from bridge.fleet_settings import FleetSection
-from edge import servers
-from edge.config import BridgeMqttSection
-from edge.mqtt import Client, client_options
+from edge_gateway.bridge.config import BridgeMqttSection
+from edge_gateway.bridge.fleet import FleetWatch
+from edge_gateway.bridge.fleet_page import add_fleet_routes
+from edge_gateway.bridge.fleet_settings import FleetSection
+from edge_gateway.core.mqtt import Client, client_options
+from edge_gateway_dev import servers
 from tests.integration.mqtt_checker import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.fleet]
@@ -44,7 +44,7 @@ async def test_fleet_page_lists_reporting_and_expected_gateways(mosquitto: serve
             async with session.get(f"http://127.0.0.1:{port}/fleet?sort=last_seen") as response:
                 page = await response.text()
         cli = await asyncio.create_subprocess_exec(
-            *(sys.executable, "-m", "edge", "fleet", "status", "--json"),
+            *(sys.executable, "-m", "edge_gateway", "fleet", "status", "--json"),
             *("--url", f"http://127.0.0.1:{port}/fleet.json"),
             stdout=asyncio.subprocess.PIPE,
         )

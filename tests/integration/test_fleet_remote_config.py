@@ -16,12 +16,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paho.mqtt.reasoncodes import ReasonCode
 
-from bridge.fleet import push, read_statuses, wait_outcomes
-from bridge.fleet_sign import keygen, load_private_key, sign_config
-from edge import servers
-from edge.config import BridgeMqttSection
-from edge.mqtt import Client, PublishRefused
-from edge.remote_config import config_hash
+from edge_gateway.agent.remote_config import config_hash
+from edge_gateway.bridge.config import BridgeMqttSection
+from edge_gateway.bridge.fleet import push, read_statuses, wait_outcomes
+from edge_gateway.bridge.fleet_sign import keygen, load_private_key, sign_config
+from edge_gateway.core.mqtt import Client, PublishRefused
+from edge_gateway_dev import servers
 from tests.integration.fleet_helpers import MAX_BYTES, agent_config, login
 from tests.integration.shipped_broker import ShippedBroker, shipped_broker
 
@@ -109,7 +109,7 @@ async def test_only_the_noc_publishes_configs_and_each_gateway_reads_only_its_ow
 
 
 def _options(conn: BridgeMqttSection) -> dict[str, object]:
-    from edge.mqtt import client_options
+    from edge_gateway.core.mqtt import client_options
 
     return {**client_options(conn), "clean_start": True} | {"protocol": aiomqtt.ProtocolVersion.V5}
 

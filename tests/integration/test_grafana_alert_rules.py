@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from bridge.alerts.grafana import DATASOURCE_UID, provisioning_text
-from bridge.alerts.rules import load_rules
-from edge import servers
-from edge.cli import main
+from edge_gateway.alerts.grafana import DATASOURCE_UID, provisioning_text
+from edge_gateway.alerts.rules import load_rules
+from edge_gateway.cli.main import main
+from edge_gateway_dev import servers
 from tests.integration.helpers import influx_query
 
 pytestmark = pytest.mark.integration

@@ -11,9 +11,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bridge.influx import InfluxWriter, WriteError, create_database
-from edge import servers
-from edge.config import InfluxSection
+from edge_gateway.bridge.config import InfluxSection
+from edge_gateway.bridge.influx import InfluxWriter, WriteError, create_database
+from edge_gateway_dev import servers
 from tests.integration.helpers import influx_query, wait_for
 
 pytestmark = pytest.mark.integration

@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from edge import servers
-from edge.maintenance import parse_duration
+from edge_gateway.agent.maintenance import parse_duration
+from edge_gateway_dev import servers
 
 pytestmark = pytest.mark.integration
 
 
 def edge(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "edge.cli", "maintenance", *args]
+    command = [sys.executable, "-m", "edge_gateway.cli.main", "maintenance", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
 
 

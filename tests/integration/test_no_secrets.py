@@ -29,8 +29,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 
-from edge import servers
-from edge.mqtt import properties
+from edge_gateway.core.mqtt import properties
+from edge_gateway_dev import servers
 from tests.integration.shipped_broker import ShippedBroker, shipped_broker
 
 pytestmark = pytest.mark.integration
@@ -188,7 +188,7 @@ def check_configs(tmp: Path, broken: dict[str, str]) -> None:
         config = write(tmp / f"{name}.toml", text)
         for args in (["check-config", str(config)], [name.split("-")[0], "-c", str(config)]):
             with (tmp / f"{name}-{args[0]}.log").open("wb") as log:
-                command = [sys.executable, "-m", "edge", *args]
+                command = [sys.executable, "-m", "edge_gateway", *args]
                 runs.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
     for run in runs:
         assert run.wait(60) != 0, run.args

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from edge import servers
+from edge_gateway_dev import servers
 from tests.integration.helpers import influx_query, wait_for
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware_sim.serial import IntersectionHandle, make_intersection_specs, run_intersections
+from edge_gateway_dev.sim.serial import IntersectionHandle, make_intersection_specs, run_intersections
 
 pytestmark = pytest.mark.integration
 NOW_S = datetime(2026, 11, 23, 10, 0, tzinfo=UTC).timestamp()
@@ -31,7 +31,7 @@ async def intersection(tmp_path: Path) -> AsyncIterator[IntersectionHandle]:
 async def edge(*args: str) -> tuple[int, str, str]:
     """`edge probe serial ...` in a child process, while the server runs in this event loop."""
     child = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "edge.cli", "probe", "serial", *args),
+        *(sys.executable, "-m", "edge_gateway.cli.main", "probe", "serial", *args),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

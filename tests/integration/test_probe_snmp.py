@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from edge import servers
+from edge_gateway_dev import servers
 
 pytestmark = pytest.mark.integration
 V3_USER = 'createUser u SHA "authpass123" AES "privpass123"\nrouser u priv\n'
@@ -27,7 +27,7 @@ def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Server]:
 
 
 def edge(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "edge.cli", "probe", "snmp", *args]
+    command = [sys.executable, "-m", "edge_gateway.cli.main", "probe", "snmp", *args]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("EDGE_PROBE_")} | (env or {})
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False, env=environment)
 

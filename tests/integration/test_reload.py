@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from edge import servers
-from edge.lineproto import parse
+from edge_gateway.core.lineproto import parse
+from edge_gateway_dev import servers
 from tests.integration.mqtt_checker import checker, wait_until
 
 pytestmark = pytest.mark.integration

@@ -22,10 +22,10 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from dashboards.report import ispu_band
-from edge import servers
-from edge.lineproto import encode_many
-from edge.model import Reading
+from edge_gateway.core.lineproto import encode_many
+from edge_gateway.core.model import Reading
+from edge_gateway.noc.report import ispu_band
+from edge_gateway_dev import servers
 from tests.dashboards.fleet_data import city_readings
 
 pytestmark = pytest.mark.integration
@@ -106,7 +106,7 @@ def test_report_opens_offline_with_the_figures_of_the_data(tmp_path: Path, brows
         )
         out = tmp_path / "report.html"
         command = [
-            sys.executable, "-m", "edge", "report", "--influx-url", influx.url, "--database", "edge",
+            sys.executable, "-m", "edge_gateway", "report", "--influx-url", influx.url, "--database", "edge",
             "--from", (END - datetime.timedelta(hours=1)).isoformat(),
             "--to", (END + datetime.timedelta(minutes=1)).isoformat(), "--out", str(out),
         ]  # fmt: skip

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from edge import servers
+from edge_gateway_dev import servers
 from tests.integration.helpers import influx_query, wait_for
 
 pytestmark = [
@@ -72,8 +72,21 @@ def unit_filter(unit: Path) -> frozenset[str]:
 
 @contextlib.contextmanager
 def traced(args: list[str], trace: Path, log: Path) -> Iterator[None]:
-    """`python -m edge ARGS` under `strace -f`; SIGTERM to the traced process at the end, as systemd does."""
-    command = ["strace", "-f", "-qq", "-s", "128", "-o", str(trace), sys.executable, "-m", "edge", *args]
+    """`python -m edge_gateway ARGS` under `strace -f`; SIGTERM to the traced process at the end, as systemd
+    does."""
+    command = [
+        "strace",
+        "-f",
+        "-qq",
+        "-s",
+        "128",
+        "-o",
+        str(trace),
+        sys.executable,
+        "-m",
+        "edge_gateway",
+        *args,
+    ]
     with log.open("wb") as out:
         tracer = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:

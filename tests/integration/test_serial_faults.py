@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware_sim.serial import (
+from edge_gateway_dev.sim.serial import (
     IntersectionHandle,
     make_intersection_specs,
     run_intersections,

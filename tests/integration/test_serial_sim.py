@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from firmware_sim.serial import (
+from edge_gateway_dev.sim.serial import (
     IntersectionHandle,
     make_intersection_specs,
     run_intersections,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from edge import servers
+from edge_gateway_dev import servers
 
 pytestmark = pytest.mark.integration
 

@@ -1,7 +1,7 @@
 """Polite to broken devices, over real UDP: a peer whose tables never end, and one that answers
 bytes no SNMP library can decode. The peer counts the requests it received, poll by poll.
 
-The peer is a few lines of v2c on the simulator's BER codec (`firmware_sim.snmp.ber`): every
+The peer is a few lines of v2c on the simulator's BER codec (`edge_gateway_dev.sim.snmp.ber`): every
 GETNEXT/GETBULK answers the next row of the same column, forever; GET answers sysUpTime and
 noSuchInstance for everything else.
 """
@@ -14,12 +14,12 @@ from typing import Any, cast
 
 import pytest
 
-from collectors.snmp import settings_for
-from collectors.snmp.poller import SnmpPoller
-from collectors.snmp.profile import MAX_REQUESTS_PER_POLL
-from edge.config import SnmpSection
-from edge.scheduler import Accumulator, SourceHealth
-from firmware_sim.snmp.ber import (
+from edge_gateway.agent.collectors.snmp import settings_for
+from edge_gateway.agent.collectors.snmp.poller import SnmpPoller
+from edge_gateway.agent.collectors.snmp.profile import MAX_REQUESTS_PER_POLL
+from edge_gateway.agent.config import SnmpSection
+from edge_gateway.agent.scheduler import Accumulator, SourceHealth
+from edge_gateway_dev.sim.snmp.ber import (
     GET,
     NO_SUCH_INSTANCE,
     OCTET_STRING,
@@ -35,7 +35,7 @@ from firmware_sim.snmp.ber import (
     read_octets,
     tlv,
 )
-from firmware_sim.snmp.pdu import decode_pdu, response_pdu
+from edge_gateway_dev.sim.snmp.pdu import decode_pdu, response_pdu
 
 pytestmark = pytest.mark.integration
 SYS_UPTIME = parse_oid("1.3.6.1.2.1.1.3.0")

@@ -1,4 +1,4 @@
-"""The SNMP collector against the simulated AP fleet (firmware_sim.snmp): truth, v3, and every fault.
+"""The SNMP collector against the simulated AP fleet (edge_gateway_dev.sim.snmp): truth, v3, and every fault.
 
 The fleet runs on a simulated clock (tests/firmware_sim/hours.py): the truth test at each hour that
 matters, the fault tests at the evening peak, never at the hour the suite happens to run.
@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from collectors.snmp import settings_for
-from collectors.snmp.poller import SnmpPoller
-from edge.config import SnmpSection
-from edge.model import Reading
-from edge.scheduler import Accumulator, SourceHealth
-from firmware_sim.clock import Clock, SimClock
-from firmware_sim.snmp import ApHandle, make_fleet_specs, run_fleet
+from edge_gateway.agent.collectors.snmp import settings_for
+from edge_gateway.agent.collectors.snmp.poller import SnmpPoller
+from edge_gateway.agent.config import SnmpSection
+from edge_gateway.agent.scheduler import Accumulator, SourceHealth
+from edge_gateway.core.model import Reading
+from edge_gateway_dev.sim.clock import Clock, SimClock
+from edge_gateway_dev.sim.snmp import ApHandle, make_fleet_specs, run_fleet
 
 pytestmark = pytest.mark.integration
 MIKROTIK_V2C = "ap-003"  # in make_fleet_specs(8, 7): a MikroTik answering v2c
@@ -194,7 +194,7 @@ async def test_flapping_ap_is_logged_down_and_up_once_per_flap(
     handle.faults.update("flap_period_s=0.6")
     poller = make_poller(handle, backend, retries=0, timeout_s=0.2, interval_s=1)
     health, seen = SourceHealth(), list[bool]()
-    caplog.set_level(logging.INFO, logger="edge.scheduler")
+    caplog.set_level(logging.INFO, logger="edge_gateway.agent.scheduler")
     deadline = asyncio.get_running_loop().time() + 20
     while seen.count(False) < 2 or seen[-1] is not True:
         assert asyncio.get_running_loop().time() < deadline, seen

@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from collectors.snmp import settings_for
-from collectors.snmp.poller import SnmpPoller
-from collectors.snmp.privacy import ClientHasher
-from edge.config import SnmpSection
-from edge.model import Reading
-from edge.scheduler import Accumulator, SourceHealth
-from firmware_sim.snmp import ApHandle, ApSpec, run_fleet
+from edge_gateway.agent.collectors.snmp import settings_for
+from edge_gateway.agent.collectors.snmp.poller import SnmpPoller
+from edge_gateway.agent.collectors.snmp.privacy import ClientHasher
+from edge_gateway.agent.config import SnmpSection
+from edge_gateway.agent.scheduler import Accumulator, SourceHealth
+from edge_gateway.core.model import Reading
+from edge_gateway_dev.sim.snmp import ApHandle, ApSpec, run_fleet
 
 pytestmark = pytest.mark.integration
 EVENING_S = 1_795_438_800.0  # 2026-11-23 20:00 WIB: the daily curve's busy hours

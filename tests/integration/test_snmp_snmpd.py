@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from collectors.snmp import settings_for
-from collectors.snmp.poller import SnmpPoller
-from edge import servers
-from edge.config import SnmpSection
-from edge.model import Reading
-from edge.scheduler import Accumulator, SourceHealth
+from edge_gateway.agent.collectors.snmp import settings_for
+from edge_gateway.agent.collectors.snmp.poller import SnmpPoller
+from edge_gateway.agent.config import SnmpSection
+from edge_gateway.agent.scheduler import Accumulator, SourceHealth
+from edge_gateway.core.model import Reading
+from edge_gateway_dev import servers
 
 pytestmark = pytest.mark.integration
 V3_USER = 'createUser u SHA "authpass123" AES "privpass123"\nrouser u priv\n'
@@ -79,7 +79,7 @@ async def test_wrong_v3_password_is_a_down_device(agent: servers.Server) -> None
 
 
 def probe(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "collectors.snmp.probe", *args]
+    command = [sys.executable, "-m", "edge_gateway.agent.collectors.snmp.probe", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
 
 

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from collectors.snmp.probe import _section, add_probe_parser, probe_once
-from edge.model import Reading
-from firmware_sim.snmp import ApHandle, ApSpec, run_fleet
+from edge_gateway.agent.collectors.snmp.probe import _section, add_probe_parser, probe_once
+from edge_gateway.core.model import Reading
+from edge_gateway_dev.sim.snmp import ApHandle, ApSpec, run_fleet
 
 pytestmark = pytest.mark.integration
 EVENING_S = 1_795_438_800.0  # 2026-11-23 20:00 WIB: the daily curve's busy hours

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from collectors.snmp import settings_for
-from collectors.snmp.poller import SnmpPoller
-from edge import servers
-from edge.config import SnmpSection
-from edge.model import Reading
-from edge.scheduler import Accumulator, SourceHealth
+from edge_gateway.agent.collectors.snmp import settings_for
+from edge_gateway.agent.collectors.snmp.poller import SnmpPoller
+from edge_gateway.agent.config import SnmpSection
+from edge_gateway.agent.scheduler import Accumulator, SourceHealth
+from edge_gateway.core.model import Reading
+from edge_gateway_dev import servers
 from tests.collectors.snmp.snmpsim import snmpsim
 from tests.collectors.snmp.walks import AIRMAX, MIKROTIK, UNIFI, load_walk, mac_forms, walk_path
 

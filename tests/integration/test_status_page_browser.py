@@ -14,7 +14,7 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from edge import servers
+from edge_gateway_dev import servers
 from tests.integration.helpers import wait_for
 
 pytestmark = pytest.mark.integration

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from edge import servers
-from edge.buffer import Buffer
-from edge.lineproto import parse
+from edge_gateway.agent.buffer import Buffer
+from edge_gateway.core.lineproto import parse
+from edge_gateway_dev import servers
 from tests.integration.mqtt_checker import checker, wait_until
 
 pytestmark = pytest.mark.integration

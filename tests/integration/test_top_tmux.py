@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from edge import servers
+from edge_gateway_dev import servers
 from tests.integration.helpers import wait_for
 
 pytestmark = [
@@ -53,7 +53,7 @@ def session(tmp_path: Path, agent_page: str) -> Iterator[str]:
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN)
     # COLUMNS/LINES of the test run would override the pane's size.
-    command = f"env -u COLUMNS -u LINES {sys.executable} -m edge.cli top --url {agent_page}"
+    command = f"env -u COLUMNS -u LINES {sys.executable} -m edge_gateway.cli.main top --url {agent_page}"
     command += f" --token-file {token_file} --interval-s 0.5"
     tmux("new-session", "-d", "-s", name, "-x", "200", "-y", "30", command)
     try:
@@ -115,7 +115,16 @@ def test_top_shows_filters_sorts_and_quits(session: str) -> None:
 def test_once_prints_one_table(agent_page: str, tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN)
-    args = [sys.executable, "-m", "edge.cli", "top", "--url", agent_page, "--token-file", str(token_file)]
+    args = [
+        sys.executable,
+        "-m",
+        "edge_gateway.cli.main",
+        "top",
+        "--url",
+        agent_page,
+        "--token-file",
+        str(token_file),
+    ]
 
     def table() -> str | None:
         done = subprocess.run([*args, "--once"], capture_output=True, text=True, timeout=30, check=False)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from edge import servers
-from edge.buffer import Buffer
-from edge.config import UplinkSection
-from edge.uplink import Uplink
+from edge_gateway.agent.buffer import Buffer
+from edge_gateway.agent.config import UplinkSection
+from edge_gateway.agent.uplink import Uplink
+from edge_gateway_dev import servers
 from tests.integration.mqtt_checker import checker, running, wait_until
 from tests.integration.shipped_broker import shipped_broker
 from tests.integration.tls import TlsFiles

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from collectors.camera import build_collectors
-from edge.agent import removed_devices
-from edge.config import AgentConfig, ConfigError, load_agent
+from edge_gateway.agent.agent import removed_devices
+from edge_gateway.agent.collectors.camera import build_collectors
+from edge_gateway.agent.config import AgentConfig, load_agent
+from edge_gateway.core.config import ConfigError
 
 
 def write(tmp_path: Path, cameras: str) -> Path:

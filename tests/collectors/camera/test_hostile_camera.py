@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from collectors.camera.collector import CameraCollector
-from collectors.camera.config import CameraDevice
-from edge.scheduler import Accumulator, SourceHealth
+from edge_gateway.agent.collectors.camera.collector import CameraCollector
+from edge_gateway.agent.collectors.camera.config import CameraDevice
+from edge_gateway.agent.scheduler import Accumulator, SourceHealth
 
 Answer = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.camera import rtsp
-from collectors.camera.config import CameraDevice
-from collectors.camera.picture import PictureWatch
-from collectors.camera.rtsp import StreamStats, authorization, clean_url, video_track
+from edge_gateway.agent.collectors.camera import rtsp
+from edge_gateway.agent.collectors.camera.config import CameraDevice
+from edge_gateway.agent.collectors.camera.picture import PictureWatch
+from edge_gateway.agent.collectors.camera.rtsp import StreamStats, authorization, clean_url, video_track
 
 
 def test_digest_answer_matches_rfc_2617_example(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 
-from collectors.serial.port import PortError
-from drivers.modbus_rtu import parse_read_request, with_crc
+from edge_gateway.agent.collectors.serial.port import PortError
+from edge_gateway.drivers.modbus_rtu import parse_read_request, with_crc
 
 
 class FakePort:

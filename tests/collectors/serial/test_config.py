@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from collectors.serial.config import SerialBus, SerialSection
+from edge_gateway.agent.collectors.serial.config import SerialBus, SerialSection
 
 
 def sensor(name: str = "wx", driver: str = "modbus-rtu", **options: Any) -> dict[str, Any]:

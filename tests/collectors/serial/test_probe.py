@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from collectors.serial.probe import add_probe_parser, option_value, probe_options, render
-from edge.model import Reading
+from edge_gateway.agent.collectors.serial.probe import add_probe_parser, option_value, probe_options, render
+from edge_gateway.core.model import Reading
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from collectors.serial.sensor import StuckDetector, VolumeTracker, count_bits, latest_per_series
-from drivers import registry
-from edge.model import Reading
+from edge_gateway.agent.collectors.serial.sensor import (
+    StuckDetector,
+    VolumeTracker,
+    count_bits,
+    latest_per_series,
+)
+from edge_gateway.core.model import Reading
+from edge_gateway.drivers import registry
 
 TAGS = {"site": "s", "sensor": "radar", "bus": "b"}
 

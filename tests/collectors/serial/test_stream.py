@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from collectors.serial import build_bus
-from collectors.serial.config import SerialBus
-from collectors.serial.stream import StreamingBus
-from drivers.framing import nmea_frame
-from edge.model import Reading
-from edge.scheduler import SourceHealth
+from edge_gateway.agent.collectors.serial import build_bus
+from edge_gateway.agent.collectors.serial.config import SerialBus
+from edge_gateway.agent.collectors.serial.stream import StreamingBus
+from edge_gateway.agent.scheduler import SourceHealth
+from edge_gateway.core.model import Reading
+from edge_gateway.drivers.framing import nmea_frame
 from tests.collectors.serial.fakes import FakePort, Plug
 
 

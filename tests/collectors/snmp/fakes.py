@@ -7,8 +7,8 @@ import bisect
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 
-from collectors.snmp.backend import NoResponse, TooBig, Value
-from collectors.snmp.walk import oid_key
+from edge_gateway.agent.collectors.snmp.backend import NoResponse, TooBig, Value
+from edge_gateway.agent.collectors.snmp.walk import oid_key
 
 
 @dataclass

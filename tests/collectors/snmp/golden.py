@@ -16,17 +16,25 @@ import asyncio
 import ipaddress
 from pathlib import Path
 
-from collectors.snmp.backend import Value
-from collectors.snmp.privacy import ClientHasher
-from collectors.snmp.profile import Profile, load_profiles
-from collectors.snmp.readings import build
-from collectors.snmp.snapshot import fetch, identify
-from collectors.snmp.walk import Link
-from edge.lineproto import encode_many
-from firmware_sim.clock import parse_instant
-from firmware_sim.snmp.ber import COUNTER32, COUNTER64, GAUGE32, INTEGER, IP_ADDRESS, OBJECT_ID, TIMETICKS
-from firmware_sim.snmp.model import ApModel
-from firmware_sim.snmp.spec import ApSpec
+from edge_gateway.agent.collectors.snmp.backend import Value
+from edge_gateway.agent.collectors.snmp.privacy import ClientHasher
+from edge_gateway.agent.collectors.snmp.profile import Profile, load_profiles
+from edge_gateway.agent.collectors.snmp.readings import build
+from edge_gateway.agent.collectors.snmp.snapshot import fetch, identify
+from edge_gateway.agent.collectors.snmp.walk import Link
+from edge_gateway.core.lineproto import encode_many
+from edge_gateway_dev.sim.clock import parse_instant
+from edge_gateway_dev.sim.snmp.ber import (
+    COUNTER32,
+    COUNTER64,
+    GAUGE32,
+    INTEGER,
+    IP_ADDRESS,
+    OBJECT_ID,
+    TIMETICKS,
+)
+from edge_gateway_dev.sim.snmp.model import ApModel
+from edge_gateway_dev.sim.snmp.spec import ApSpec
 from tests.collectors.snmp.fakes import FakeBackend, FakeDevice
 from tests.collectors.snmp.walks import WALKS_DIR, parse_value
 

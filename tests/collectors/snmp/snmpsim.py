@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from edge import servers
+from edge_gateway_dev import servers
 
 LAUNCHER = """
 import sys, types

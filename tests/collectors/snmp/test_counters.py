@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collectors.snmp.counters import Sample, counter_delta, rate_per_s
+from edge_gateway.agent.collectors.snmp.counters import Sample, counter_delta, rate_per_s
 
 
 def test_32_bit_counter_that_went_back_wrapped() -> None:

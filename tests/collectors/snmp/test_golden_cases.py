@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.snmp.profile import load_profiles
+from edge_gateway.agent.collectors.snmp.profile import load_profiles
 from tests.collectors.snmp.golden import (
     CASES_DIR,
     RECORDED,

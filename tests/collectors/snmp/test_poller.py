@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from collectors.snmp import ProfileError, settings_for
-from collectors.snmp.backend import Credentials, SnmpBackend, SnmpBackendError, Value
-from collectors.snmp.poller import SnmpPoller
-from collectors.snmp.profile import MAX_REQUESTS_PER_POLL
-from edge.config import AgentConfig, SnmpSection
-from edge.scheduler import Accumulator, SourceHealth
+from edge_gateway.agent.collectors.snmp import ProfileError, settings_for
+from edge_gateway.agent.collectors.snmp.backend import Credentials, SnmpBackend, SnmpBackendError, Value
+from edge_gateway.agent.collectors.snmp.poller import SnmpPoller
+from edge_gateway.agent.collectors.snmp.profile import MAX_REQUESTS_PER_POLL
+from edge_gateway.agent.config import AgentConfig, SnmpSection
+from edge_gateway.agent.scheduler import Accumulator, SourceHealth
 from tests.collectors.snmp.fakes import FakeBackend, FakeDevice
 from tests.collectors.snmp.walks import MIKROTIK, load_walk, mac_forms
 
@@ -31,7 +31,7 @@ def fleet(monkeypatch: pytest.MonkeyPatch, devices: dict[int, FakeDevice]) -> li
         opened.append(backend)
         return backend
 
-    monkeypatch.setattr("collectors.snmp.poller.open_backend", open_fake)
+    monkeypatch.setattr("edge_gateway.agent.collectors.snmp.poller.open_backend", open_fake)
     return opened
 
 
@@ -72,7 +72,7 @@ async def test_dead_device_backs_off_logs_once_and_recovers_once(
     opened = fleet(monkeypatch, {1: fake})
     (poller,) = pollers({"devices": [device(1, interval_s=10)], "down_backoff_max_s": 40})
     health = SourceHealth()
-    caplog.set_level(logging.INFO, logger="edge.scheduler")
+    caplog.set_level(logging.INFO, logger="edge_gateway.agent.scheduler")
     results = [await cycle(poller, health) for _ in range(10)]
     assert all(status(acc)["up"] is False for acc in results)  # a status every cycle, polled or not
     assert len(opened) < 10  # fewer attempts than cycles: backing off
@@ -178,7 +178,7 @@ async def test_an_endless_table_is_capped_every_poll_counted_and_logged_once(
     fleet(monkeypatch, {1: fake})
     section = {"devices": [device(1, max_rows_per_table=50)], "clients": True, "client_hash_key": KEY}
     (poller,) = pollers(section)
-    caplog.set_level(logging.INFO, logger="collectors.snmp.poller")
+    caplog.set_level(logging.INFO, logger="edge_gateway.agent.collectors.snmp.poller")
     for _ in range(3):
         fake.requests = 0
         acc = await cycle(poller, SourceHealth())
@@ -218,7 +218,7 @@ async def test_a_device_whose_replies_cannot_be_decoded_is_backed_off(
     async def open_garbled(name: str, credentials: Credentials) -> SnmpBackend:
         return Garbled(fake)
 
-    monkeypatch.setattr("collectors.snmp.poller.open_backend", open_garbled)
+    monkeypatch.setattr("edge_gateway.agent.collectors.snmp.poller.open_backend", open_garbled)
     (poller,) = pollers({"devices": [device(1, interval_s=10)], "down_backoff_max_s": 80})
     results = [await cycle(poller, SourceHealth()) for _ in range(8)]
     assert all(status(acc)["up"] is False for acc in results)

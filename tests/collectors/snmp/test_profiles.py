@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from collectors.snmp.expr import evaluate, names_in
-from collectors.snmp.profile import (
+from edge_gateway.agent.collectors.snmp.expr import evaluate, names_in
+from edge_gateway.agent.collectors.snmp.profile import (
     MAX_REQUESTS_PER_POLL,
     MAX_ROWS_PER_TABLE,
     ProfileError,
     candidates,
     load_profiles,
 )
-from collectors.snmp.snapshot import fetch
-from collectors.snmp.walk import Link
+from edge_gateway.agent.collectors.snmp.snapshot import fetch
+from edge_gateway.agent.collectors.snmp.walk import Link
 from tests.collectors.snmp.fakes import FakeBackend, FakeDevice
 from tests.collectors.snmp.walks import MIKROTIK, UNIFI, load_walk
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.snmp.backend import Value
-from collectors.snmp.privacy import ClientHasher
-from collectors.snmp.profile import load_profiles
-from collectors.snmp.readings import CounterState, build
-from collectors.snmp.snapshot import fetch, identify
-from collectors.snmp.walk import Link
-from edge.model import Reading
+from edge_gateway.agent.collectors.snmp.backend import Value
+from edge_gateway.agent.collectors.snmp.privacy import ClientHasher
+from edge_gateway.agent.collectors.snmp.profile import load_profiles
+from edge_gateway.agent.collectors.snmp.readings import CounterState, build
+from edge_gateway.agent.collectors.snmp.snapshot import fetch, identify
+from edge_gateway.agent.collectors.snmp.walk import Link
+from edge_gateway.core.model import Reading
 from tests.collectors.snmp.fakes import FakeBackend, FakeDevice
 from tests.collectors.snmp.walks import AIRMAX, MIKROTIK, UNIFI, load_walk, mac_forms
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from collectors.snmp.backend import resolve
+from edge_gateway.agent.collectors.snmp.backend import resolve
 
 
 async def test_addresses_pass_through_and_names_resolve_ipv4_first(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.snmp.profile import ProfileError, load_profiles, parse_profile
+from edge_gateway.agent.collectors.snmp.profile import ProfileError, load_profiles, parse_profile
 from tests.collectors.snmp.fakes import FakeDevice
 from tests.collectors.snmp.test_readings import poll
 from tests.collectors.snmp.walks import MIKROTIK, load_walk

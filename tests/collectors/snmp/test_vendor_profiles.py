@@ -6,12 +6,12 @@ import asyncio
 
 import pytest
 
-from collectors.snmp.backend import Value
-from collectors.snmp.profile import ProfileError, candidates, load_profiles, parse_profile
-from collectors.snmp.readings import build
-from collectors.snmp.snapshot import fetch, identify
-from collectors.snmp.walk import Link, WalkError
-from edge.model import FieldValue
+from edge_gateway.agent.collectors.snmp.backend import Value
+from edge_gateway.agent.collectors.snmp.profile import ProfileError, candidates, load_profiles, parse_profile
+from edge_gateway.agent.collectors.snmp.readings import build
+from edge_gateway.agent.collectors.snmp.snapshot import fetch, identify
+from edge_gateway.agent.collectors.snmp.walk import Link, WalkError
+from edge_gateway.core.model import FieldValue
 from tests.collectors.snmp.fakes import FakeBackend, FakeDevice
 
 NET_SNMP_LINUX = "1.3.6.1.4.1.8072.3.2.10"

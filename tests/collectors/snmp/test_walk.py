@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.snmp.backend import NoResponse
-from collectors.snmp.walk import BudgetSpent, Link, WalkError
+from edge_gateway.agent.collectors.snmp.backend import NoResponse
+from edge_gateway.agent.collectors.snmp.walk import BudgetSpent, Link, WalkError
 from tests.collectors.snmp.fakes import FakeBackend, FakeDevice
 
 IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"

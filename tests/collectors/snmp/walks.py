@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.snmp.backend import Value
+from edge_gateway.agent.collectors.snmp.backend import Value
 
 WALKS_DIR = Path(__file__).resolve().parents[4] / "shared" / "device-walks"
 # The walks are recorded from real devices and kept beside the repository, not in it: a clone made

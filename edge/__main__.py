@@ -1,5 +1,0 @@
-import sys
-
-from edge.cli import main
-
-sys.exit(main())

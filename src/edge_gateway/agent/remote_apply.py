@@ -1,0 +1,175 @@
+"""Applying a remote config on the gateway, and taking it back by itself when it breaks things.
+
+A config that changes only devices is applied like a SIGHUP reload: the buffer and the MQTT session stay.
+If, `rollback_after_s` later, more collectors fail than before, the last good config returns the same
+way. A config that changes a section read only at start (`[uplink]`, `[buffer]`, ...) is saved as
+`remote-config/active.toml` and the agent exits cleanly for systemd to restart it (Restart=always); the
+next start runs from it, and if the broker is not reached within `rollback_after_s` the agent drops it
+and exits again, back to the installed file. Every outcome is kept in `remote-config/state.json` and
+published in the retained status (docs/fleet.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from edge_gateway.agent.remote_config import (
+    Accepted,
+    Refused,
+    RemoteState,
+    config_hash,
+    examine,
+    load_public_key,
+    restart_needed,
+    write_atomically,
+)
+
+if TYPE_CHECKING:
+    from edge_gateway.agent.agent import Agent
+    from edge_gateway.agent.config import AgentConfig
+
+log = logging.getLogger(__name__)
+
+
+def state_dir(config: AgentConfig) -> Path:
+    return config.buffer.path.parent / "remote-config"
+
+
+def startup_config(config: AgentConfig) -> tuple[AgentConfig, bool]:
+    """The config to start with: a remote one saved for a restart, when it still loads; else `config`."""
+    from edge_gateway.agent.config import load_agent_checked
+    from edge_gateway.core.config import ConfigError
+
+    active = state_dir(config) / "active.toml"
+    if not config.remote_config.enabled or not active.exists():
+        return config, False
+    try:
+        return load_agent_checked(active), True
+    except (ConfigError, OSError, ValueError) as exc:
+        log.error("remote config %s does not load, starting from the installed file: %s", active, exc)
+        active.unlink(missing_ok=True)
+        return config, False
+
+
+class RemoteControl:
+    """The gateway's end of remote configuration; one per agent.
+
+    `outcome.json` keeps the last outcome, the version it was about and the version running now
+    (0: the installed file), so the status says the same thing after a restart."""
+
+    def __init__(self, agent: Agent, installed: Path, from_active: bool, stop: Callable[[], object]) -> None:
+        section = agent.config.remote_config
+        assert section.public_key_file is not None, "checked by the config"
+        self.agent, self.section, self.stop = agent, section, stop
+        self.key = load_public_key(section.public_key_file)
+        self.state = RemoteState.load(state_dir(agent.config))
+        saved = self._saved()
+        self.outcome = str(saved.get("outcome", "none"))
+        self.outcome_version = saved.get("outcome_version")
+        self.running_version = int(saved.get("running_version", 0)) if from_active else 0
+        self.running_text = (self.active if from_active else installed).read_text()
+        self.from_active = from_active
+        self._watch: asyncio.Task[None] | None = None
+
+    @property
+    def active(self) -> Path:
+        return self.state.folder / "active.toml"
+
+    def _saved(self) -> dict[str, Any]:
+        try:
+            saved = json.loads((self.state.folder / "outcome.json").read_text())
+        except (OSError, ValueError):
+            return {}
+        return saved if isinstance(saved, dict) else {}
+
+    def _report(self, outcome: str, version: int | None, refresh: bool = True) -> None:
+        self.outcome, self.outcome_version = outcome, version
+        saved = {"outcome": outcome, "outcome_version": version, "running_version": self.running_version}
+        write_atomically(self.state.folder / "outcome.json", json.dumps(saved))
+        if refresh:
+            self.agent.uplink.refresh_status()
+
+    def status(self) -> dict[str, object]:
+        """The remote-config part of the retained status."""
+        return {
+            "config_version": self.running_version,
+            "config_hash": config_hash(self.running_text),
+            "config_outcome": self.outcome,
+            "config_outcome_version": self.outcome_version,
+            "config_refused": dict(self.state.counts),
+        }
+
+    def on_message(self, payload: bytes) -> None:
+        result = examine(payload, self.agent.config.gateway.id, self.key, self.state, self.section.max_bytes)
+        if isinstance(result, Refused):
+            if result.reason == "replay" and result.version == self.state.version:
+                return  # the retained message of the version accepted last, again at a reconnect
+            self.state.counts[result.reason] += 1
+            which = f"version {result.version}" if result.version is not None else "(version unknown)"
+            log.error("remote config %s %s; the running config stays", which, result.outcome)
+            self._report(result.outcome, result.version)
+            return
+        self._apply(result)
+
+    def _run(self, text: str, version: int) -> None:
+        """Make `text` (version `version`, 0: the installed file) the config a restart starts from."""
+        if version:
+            write_atomically(self.active, text)
+        else:
+            self.active.unlink(missing_ok=True)
+        self.running_text, self.running_version = text, version
+
+    def _apply(self, accepted: Accepted) -> None:
+        self.state.accept(accepted.version)
+        restart = restart_needed(self.agent.config, accepted.config)
+        if restart:
+            self._run(accepted.text, accepted.version)
+            sections = "], [".join(restart)
+            self._report(f"applied version {accepted.version}: restarting for [{sections}]", accepted.version)
+            log.warning("remote config %d changes [%s]: exiting for a restart", accepted.version, sections)
+            self.stop()
+            return
+        previous = (self.running_text, self.running_version)
+        failing_before = len(self.agent.health.failing)
+        self.agent.apply(accepted.config)
+        self._run(accepted.text, accepted.version)
+        self._report(f"applied version {accepted.version}", accepted.version)
+        log.info("remote config version %d applied", accepted.version)
+        if self._watch is not None:
+            self._watch.cancel()
+        watch = self._watch_collectors(accepted.version, failing_before, previous)
+        self._watch = asyncio.get_running_loop().create_task(watch, name="remote-config-rollback")
+
+    async def _watch_collectors(self, version: int, failing_before: int, previous: tuple[str, int]) -> None:
+        await asyncio.sleep(self.section.rollback_after_s)
+        failing = len(self.agent.health.failing)
+        if failing <= failing_before:
+            return
+        from edge_gateway.agent.config import load_agent_checked
+
+        text, previous_version = previous
+        write_atomically(self.state.candidate, text)
+        self.agent.apply(load_agent_checked(self.state.candidate))
+        self._run(text, previous_version)
+        why = f"{failing} collectors failing after the apply, {failing_before} before"
+        log.error("remote config version %d rolled back to %d: %s", version, previous_version, why)
+        self._report(f"rolled back: {why}", version)
+
+    async def watch_uplink(self) -> None:
+        """Started from a remote config saved for a restart: no broker in time means back to the file."""
+        if not self.from_active:
+            return
+        await asyncio.sleep(self.section.rollback_after_s)
+        if self.agent.uplink.stats.connects > 0:
+            return
+        self.active.unlink(missing_ok=True)
+        why = f"broker not reached within {self.section.rollback_after_s:g} s"
+        log.error("remote config rolled back: %s; exiting to restart from the installed file", why)
+        version, self.running_version = self.running_version, 0
+        self._report(f"rolled back: {why}", version, refresh=False)
+        self.stop()

@@ -1,0 +1,354 @@
+"""The agent's own web page, `/metrics` and `/healthz`.
+
+For the technician on site (the page itself: src/edge_gateway/agent/status_page.py): every device with its
+state, since
+when and why, the key figures of its kind and the last hour of polls; every sensor with its last
+values (each lane labelled) and their age; every serial bus; the buffer and the uplink. For
+Prometheus: the same as metrics.
+For systemd and load balancers: `/healthz` answers 503 when the uplink has been down longer than
+`status.unhealthy_after_s` (the buffer then grows) or the buffer has started dropping readings.
+Bound to 127.0.0.1 by default; any other address needs a token (`?token=` or a Bearer header).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from edge_gateway.agent.buffer import Buffer
+from edge_gateway.agent.config import AgentConfig, StatusSection
+from edge_gateway.agent.status_page import render_page
+from edge_gateway.agent.uplink import UplinkStats
+from edge_gateway.core.model import FieldValue, Reading
+
+log = logging.getLogger(__name__)
+
+SENSOR_MEASUREMENTS = frozenset({"air_quality", "weather", "noise", "traffic", "gps"})
+REFRESH_S = 10
+
+
+HISTORY_S = 3600  # the page's small history: the last hour, from memory
+SKIP_TAGS = frozenset({"device", "sensor", "site", "bus", "kind", "vendor", "model"})
+
+
+@dataclass
+class DeviceState:
+    kind: str
+    site: str
+    up: bool = False
+    latency_ms: float = 0.0
+    error: str = ""
+    last_poll_ns: int = 0
+    since_ns: int = 0  # when `up` last changed (or the first poll)
+    values: dict[str, FieldValue] = field(default_factory=dict)
+    values_time_ns: int = 0
+    ifaces: dict[str, dict[str, float]] = field(default_factory=dict)  # in_bps, out_bps, util_pct
+    history: deque[tuple[int, bool]] = field(default_factory=deque)  # (time_ns, up) of each poll
+
+    def polled(self, up: bool, time_ns: int) -> None:
+        if not self.last_poll_ns or up != self.up:
+            self.since_ns = time_ns
+        self.up = up
+        self.history.append((time_ns, up))
+        while self.history and self.history[0][0] < time_ns - HISTORY_S * 1_000_000_000:
+            self.history.popleft()
+
+    def figures(self) -> dict[str, FieldValue]:
+        """The key figures of its kind: an AP's clients, signal, traffic and the busiest interface's
+        utilisation; a sensor's last values (each lane labelled)."""
+        figures = dict(self.values)
+        for key in ("in_bps", "out_bps"):
+            rates = [i[key] for i in self.ifaces.values() if key in i]
+            if rates:
+                figures[key] = round(sum(rates))
+        if self.ifaces:
+            utils = [i["util_pct"] for i in self.ifaces.values() if "util_pct" in i]
+            if utils:
+                figures["util_pct"] = max(utils)
+        return figures
+
+
+@dataclass
+class BusState:
+    """One serial port's line: errors and utilisation over the owner's reporting window."""
+
+    site: str
+    fields: dict[str, FieldValue] = field(default_factory=dict)
+    time_ns: int = 0
+
+
+def _iface(reading: Reading) -> dict[str, float]:
+    fields = reading.fields
+    rates = {k: float(v) for k in ("in_bps", "out_bps") if isinstance(v := fields.get(k), int | float)}
+    speed_mbps = fields.get("speed_mbps")
+    if rates and isinstance(speed_mbps, int | float) and speed_mbps > 0:
+        rates["util_pct"] = round(100 * max(rates.values()) / (speed_mbps * 1_000_000), 1)
+    return rates
+
+
+def _labelled(reading: Reading) -> dict[str, FieldValue]:
+    """Fields of a sensor reading, prefixed by its own tags (`lane 2 count`) so lanes do not merge."""
+    label = " ".join(f"{k} {v}" for k, v in sorted(reading.tags.items()) if k not in SKIP_TAGS)
+    return {f"{label} {k}" if label else k: v for k, v in reading.fields.items()}
+
+
+class Board:
+    """The latest state of every device, sensor and serial bus, fed by the agent's sink."""
+
+    def __init__(self) -> None:
+        self.devices: dict[str, DeviceState] = {}
+        self.buses: dict[str, BusState] = {}
+        self.addresses: dict[str, str] = {}  # device name -> where it is, from the config (addresses_of)
+
+    def record(self, readings: Sequence[Reading]) -> None:
+        for reading in readings:
+            if reading.measurement == "serial_bus" and reading.tags.get("bus"):
+                bus = self.buses.setdefault(reading.tags["bus"], BusState(reading.tags.get("site", "")))
+                bus.fields, bus.time_ns = dict(reading.fields), reading.time_ns
+                continue
+            name = reading.tags.get("device") or reading.tags.get("sensor")
+            if not name:
+                continue
+            if reading.measurement == "device_status" and reading.fields.get("removed") is True:
+                self.devices.pop(name, None)  # dropped from the config by a reload
+                continue
+            state = self.devices.setdefault(
+                name, DeviceState(reading.tags.get("kind", ""), reading.tags.get("site", ""))
+            )
+            self._take(state, reading)
+
+    @staticmethod
+    def _take(state: DeviceState, reading: Reading) -> None:
+        fields = reading.fields
+        if reading.measurement == "device_status":
+            state.kind = reading.tags.get("kind", state.kind)
+            state.latency_ms = float(fields.get("latency_ms", 0.0))
+            state.error = str(fields.get("error", ""))
+            state.polled(bool(fields.get("up", False)), reading.time_ns)
+            state.last_poll_ns = reading.time_ns
+        elif reading.measurement == "ap" and "clients" in fields:
+            state.values["clients"] = fields["clients"]
+            state.values_time_ns = reading.time_ns
+        elif reading.measurement == "ap_iface" and reading.tags.get("ifname", "lo") != "lo":
+            state.ifaces[reading.tags["ifname"]] = _iface(reading)
+        elif reading.measurement in ("ap_radio", "ap_client") and "signal_dbm" in fields:
+            state.values["signal_dbm"] = fields["signal_dbm"]
+        elif reading.measurement in SENSOR_MEASUREMENTS:
+            state.values.update(_labelled(reading))
+            state.values_time_ns = reading.time_ns
+
+
+def addresses_of(config: AgentConfig) -> dict[str, str]:
+    """Where each configured device is, for the page: an AP's host, a sensor's port and address, a
+    camera's host (never its URL's credentials)."""
+    found = {device.name: device.host for device in config.snmp.devices}
+    for bus in config.serial.buses:
+        found[bus.name] = bus.port
+        for sensor in bus.sensors:
+            address = sensor.options.get("slave", sensor.options.get("address"))
+            found[sensor.name] = f"{bus.port} #{address}" if address is not None else bus.port
+    for camera in config.camera.devices:
+        found[camera.name] = urlsplit(camera.rtsp_url).hostname or ""
+    return found
+
+
+def _age_s(now_ns: int, then_ns: int) -> float | None:
+    return round((now_ns - then_ns) / 1e9, 1) if then_ns else None
+
+
+def _minutes(history: deque[tuple[int, bool]], now_ns: int) -> list[bool | None]:
+    """The last hour as 60 one-minute cells, oldest first: down if any poll of it failed."""
+    cells: list[bool | None] = [None] * 60
+    for time_ns, up in history:
+        minute = 59 - int((now_ns - time_ns) // 60_000_000_000)
+        if 0 <= minute < 60:
+            cells[minute] = up if cells[minute] is None else cells[minute] and up
+    return cells
+
+
+def _device(d: DeviceState, now_ns: int, address: str) -> dict[str, Any]:
+    return {
+        "address": address,
+        "kind": d.kind,
+        "site": d.site,
+        "up": d.up,
+        "since_s": _age_s(now_ns, d.since_ns),
+        "latency_ms": d.latency_ms,
+        "error": d.error,
+        "last_poll_age_s": _age_s(now_ns, d.last_poll_ns),
+        "values": d.values,
+        "figures": d.figures(),
+        "ifaces": d.ifaces,
+        "values_age_s": _age_s(now_ns, d.values_time_ns),
+        "history": _minutes(d.history, now_ns),
+    }
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+class StatusServer:
+    def __init__(
+        self, conf: StatusSection, gateway_id: str, board: Board, buffer: Buffer, uplink: UplinkStats
+    ) -> None:
+        self.conf, self.gateway_id, self.board, self.buffer, self.uplink = (
+            conf,
+            gateway_id,
+            board,
+            buffer,
+            uplink,
+        )
+        self.app = web.Application(middlewares=[self._auth])
+        self.app.add_routes(
+            [
+                web.get("/", self.page),
+                web.get("/metrics", self.metrics),
+                web.get("/healthz", self.healthz),
+                web.get("/api/status", self.api),
+            ]
+        )
+
+    @web.middleware
+    async def _auth(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if self.conf.token is not None:
+            expected = self.conf.token.get_secret_value()
+            given = request.query.get("token") or request.headers.get("Authorization", "").removeprefix(
+                "Bearer "
+            )
+            if not hmac.compare_digest(given.encode(), expected.encode()):
+                raise web.HTTPUnauthorized(text="token required\n")
+        return await handler(request)
+
+    def health(self) -> tuple[bool, str]:
+        """Healthy or not, and why; an uplink that is down but not yet for long is said too."""
+        stats = self.buffer.stats()
+        if stats.dropped and stats.bytes >= self.buffer.max_bytes:
+            return False, f"buffer full: {stats.dropped} readings dropped"
+        if self.uplink.down_since_s is not None:
+            down_s = time.monotonic() - self.uplink.down_since_s
+            waiting = f"uplink down for {down_s:.0f} s; {stats.readings} readings waiting"
+            if down_s > self.conf.unhealthy_after_s:
+                return False, waiting
+            return True, f"ok, but {waiting} (unhealthy after {self.conf.unhealthy_after_s:g} s)"
+        return True, "ok"
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        healthy, why = self.health()
+        return web.Response(status=200 if healthy else 503, text=why + "\n")
+
+    def snapshot(self) -> dict[str, Any]:
+        stats = self.buffer.stats()
+        now_ns = time.time_ns()
+        oldest_s = (now_ns - stats.oldest_time_ns) / 1e9 if stats.oldest_time_ns else 0.0
+        healthy, why = self.health()
+        return {
+            "gateway": self.gateway_id,
+            "healthy": healthy,
+            "health_reason": why,
+            "uplink": {"connected": self.uplink.connected, "published": self.uplink.published_readings},
+            "buffer": {
+                "readings": stats.readings,
+                "bytes": stats.bytes,
+                "oldest_s": round(oldest_s, 1),
+                "dropped": stats.dropped,
+            },
+            "devices": {
+                name: _device(d, now_ns, self.board.addresses.get(name, ""))
+                for name, d in sorted(self.board.devices.items())
+            },
+            "buses": {
+                name: {"site": b.site, **b.fields, "age_s": round((now_ns - b.time_ns) / 1e9, 1)}
+                for name, b in sorted(self.board.buses.items())
+            },
+        }
+
+    async def api(self, request: web.Request) -> web.Response:
+        return web.json_response(self.snapshot())
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        stats = self.buffer.stats()
+        oldest_s = (time.time_ns() - stats.oldest_time_ns) / 1e9 if stats.oldest_time_ns else 0.0
+        devices = [(name, d) for name, d in sorted(self.board.devices.items()) if d.last_poll_ns]
+        labels = {
+            n: f'{{device="{_label(n)}",kind="{_label(d.kind)}",site="{_label(d.site)}"}}' for n, d in devices
+        }
+        table: list[tuple[str, str, str, list[tuple[str, float]]]] = [
+            ("edge_buffer_readings", "gauge", "Readings held in the disk buffer.", [("", stats.readings)]),
+            ("edge_buffer_bytes", "gauge", "Line-protocol bytes held in the buffer.", [("", stats.bytes)]),
+            ("edge_buffer_oldest_seconds", "gauge", "Age of the oldest reading held.", [("", oldest_s)]),
+            ("edge_buffer_dropped_total", "counter", "Readings dropped by on_full.", [("", stats.dropped)]),
+            (
+                "edge_uplink_up",
+                "gauge",
+                "1 when connected to the broker.",
+                [("", float(self.uplink.connected))],
+            ),
+            (
+                "edge_published_readings_total",
+                "counter",
+                "Readings acknowledged.",
+                [("", self.uplink.published_readings)],
+            ),
+            (
+                "edge_refused_batches_total",
+                "counter",
+                "Publishes refused.",
+                [("", self.uplink.refused_batches)],
+            ),
+            (
+                "edge_undelivered_batches_total",
+                "counter",
+                "Publishes no subscriber would receive (PUBACK 0x10): kept and retried.",
+                [("", self.uplink.undelivered_batches)],
+            ),
+            (
+                "edge_device_up",
+                "gauge",
+                "1 when the last poll worked.",
+                [(labels[n], float(d.up)) for n, d in devices],
+            ),
+            (
+                "edge_device_latency_ms",
+                "gauge",
+                "Last poll duration.",
+                [(labels[n], d.latency_ms) for n, d in devices],
+            ),
+        ]
+        out = []
+        for name, kind, help_text, samples in table:
+            out.append(f"# HELP {name} {help_text}\n# TYPE {name} {kind}")
+            out.extend(f"{name}{sample_labels} {value:g}" for sample_labels, value in samples)
+        return web.Response(text="\n".join(out) + "\n", content_type="text/plain", charset="utf-8")
+
+    async def page(self, request: web.Request) -> web.Response:
+        body = render_page(self.snapshot(), REFRESH_S)
+        return web.Response(text=body, content_type="text/html", charset="utf-8")
+
+    async def serve(self) -> None:
+        """Serve until cancelled."""
+        runner = web.AppRunner(self.app, access_log=None)
+        await runner.setup()
+        host, port = self.conf.address
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:  # the page is for people: without it, collecting and forwarding go on
+            log.error("status page not served on %s:%d: %s", host, port, exc)
+            await runner.cleanup()
+            return
+        log.info("status page on http://%s:%d/", host, port)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()

@@ -1,0 +1,153 @@
+"""`edge fleet keygen|status|push`: the NOC's commands for its gateways (docs/fleet.md).
+
+`status` and `push` read the broker settings from the bridge config (`[mqtt]`, with the NOC's login
+from `[fleet]` when it names one) and the expected gateways from `[fleet] expected`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+import urllib.request
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from edge_gateway.bridge.fleet import (
+    Row,
+    fleet_rows,
+    matching,
+    noc_connection,
+    push,
+    read_statuses,
+    wait_outcomes,
+)
+from edge_gateway.bridge.fleet_sign import keygen, load_private_key, sign_config
+
+SORT_KEYS = ("gateway", "state", "last_seen", "problems")
+STATUS_PAGE_MAX_BYTES = 16 * 2**20
+PLACEHOLDER = "{gateway_id}"  # in a config for many gateways: replaced by each target's id
+
+
+def _load(path: Path) -> Any:
+    from edge_gateway.bridge.config import load_bridge
+
+    return load_bridge(path)
+
+
+def _age(row: Row, now_s: float) -> str:
+    return "never" if row.last_seen_s is None else f"{now_s - row.last_seen_s:.0f} s ago"
+
+
+def render_table(rows: list[Row], now_s: float) -> str:
+    header = ("GATEWAY", "STATE", "LAST SEEN", "VERSION", "CONFIG", "WHAT IS WRONG")
+    body = [
+        (r.gateway, r.state, _age(r, now_s), r.version, str(r.config_version), "; ".join(r.problems) or "-")
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True)) + "  " + line[-1]
+        for line in [header, *body]
+    )
+
+
+def sort_rows(rows: list[Row], key: str) -> list[Row]:
+    order = {
+        "gateway": lambda r: (r.gateway,),
+        "state": lambda r: (r.state, r.gateway),
+        "last_seen": lambda r: (r.last_seen_s or 0.0, r.gateway),  # the longest silent first
+        "problems": lambda r: (-len(r.problems), r.gateway),
+    }[key]
+    return sorted(rows, key=order)
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    try:
+        keygen(args.private, args.public)
+    except FileExistsError:
+        print(
+            f"{args.private} exists: every gateway trusts its public half; not overwritten", file=sys.stderr
+        )
+        return 1
+    print(f"private key {args.private} (keep at the NOC, mode 0600); public key {args.public} (install it)")
+    return 0
+
+
+def _from_page(url: str) -> list[Row]:
+    """The rows of a bridge's `/fleet.json` (the bridge already holds every status)."""
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return [Row(**row) for row in json.loads(response.read(STATUS_PAGE_MAX_BYTES))]
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    now_s = time.time()
+    if args.url:
+        rows = sort_rows(_from_page(args.url), args.sort)
+        print(json.dumps([asdict(row) for row in rows], indent=1) if args.json else render_table(rows, now_s))
+        return 1 if any(row.problems for row in rows) else 0
+    config = _load(args.config)
+    statuses = asyncio.run(read_statuses(noc_connection(config.mqtt, config.fleet)))
+    rows = sort_rows(
+        fleet_rows(statuses, config.fleet.expected, now_s, config.fleet.stale_after_s), args.sort
+    )
+    if args.json:
+        print(json.dumps([asdict(row) for row in rows], indent=1))
+    else:
+        print(render_table(rows, now_s))
+    return 1 if any(row.problems for row in rows) else 0
+
+
+async def _push(args: argparse.Namespace) -> dict[str, str]:
+    config = _load(args.config)
+    if config.fleet.key_file is None:
+        raise SystemExit("[fleet] key_file is not set: the NOC cannot sign")
+    conn = noc_connection(config.mqtt, config.fleet)
+    known = sorted(set(config.fleet.expected) | set(await read_statuses(conn)))
+    targets = matching(args.gateways, known)
+    if not targets:
+        raise SystemExit(f"no known gateway matches {args.gateways!r}")
+    key, text = load_private_key(config.fleet.key_file), args.file.read_text()
+    if len(targets) > 1 and PLACEHOLDER not in text:
+        raise SystemExit(f"{args.file} goes to {len(targets)} gateways: name each one as {PLACEHOLDER}")
+    version = args.version or time.time_ns() // 1_000_000  # grows across NOC hosts without shared state
+    pushed_s = time.time()
+    texts = {target: text.replace(PLACEHOLDER, target) for target in targets}
+    await push(conn, {target: sign_config(key, target, version, texts[target]) for target in targets})
+    print(f"pushed version {version} to {len(targets)} gateways", file=sys.stderr)
+    return await wait_outcomes(conn, targets, version, pushed_s, args.wait_s)
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    outcomes = asyncio.run(_push(args))
+    for gateway, outcome in sorted(outcomes.items()):
+        print(f"{gateway}: {outcome}")
+    return 0 if all(outcome.startswith("applied") for outcome in outcomes.values()) else 1
+
+
+def add_fleet_parser(sub: Any) -> None:
+    fleet = sub.add_parser("fleet", help="the NOC's gateways: inventory, signed remote configuration")
+    what = fleet.add_subparsers(dest="fleet_command", required=True)
+    keys = what.add_parser("keygen", help="the NOC's Ed25519 key pair")
+    keys.add_argument("--private", type=Path, required=True, help="write the private key here (0600)")
+    keys.add_argument("--public", type=Path, required=True, help="write the public key here")
+    keys.set_defaults(func=cmd_keygen)
+    status = what.add_parser("status", help="every gateway from its retained status; exit 1 if any is wrong")
+    source = status.add_mutually_exclusive_group(required=True)
+    source.add_argument("-c", "--config", type=Path, help="bridge TOML ([mqtt], [fleet]): read the broker")
+    source.add_argument("--url", help="or a bridge's page, e.g. http://bridge:9465/fleet.json")
+    status.add_argument("--sort", choices=SORT_KEYS, default="gateway")
+    status.add_argument("--json", action="store_true", help="one JSON array of rows")
+    status.set_defaults(func=cmd_status)
+    send = what.add_parser("push", help="sign an agent config and send it; print each gateway's outcome")
+    send.add_argument(
+        "file", type=Path, help="agent TOML to send; {gateway_id} in it becomes each target's id"
+    )
+    send.add_argument("--gateways", required=True, help="shell pattern over known gateway ids, e.g. 'cbn-*'")
+    send.add_argument("-c", "--config", type=Path, required=True, help="bridge TOML ([mqtt], [fleet])")
+    send.add_argument("--version", type=int, help="default: the time in ms (must grow per gateway)")
+    send.add_argument("--wait-s", type=float, default=60.0, help="wait this long for the outcomes")
+    send.set_defaults(func=cmd_push)

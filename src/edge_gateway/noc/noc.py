@@ -1,0 +1,287 @@
+"""NOC overview: the wall screen. A city map of APs, intersections and cameras coloured up, down or not
+heard from, the totals, the intersections whose sensors went stale and the alerts that are firing.
+
+Up and down are judged on what devices said within `$up_window` (src/edge_gateway/noc/liveness.py), so a dead
+gateway's APs turn grey instead of staying green. Throughput adds the interfaces the vendor profile
+marks as the uplink (tag `role = uplink`), whatever the vendor calls them (MikroTik `WAN`, `ether1`).
+"""
+
+from __future__ import annotations
+
+from edge_gateway.noc.intersections import PM25_BREAKPOINTS_UG_M3, ispu_steps
+from edge_gateway.noc.liveness import SEEN_RECENTLY, UP_WINDOW
+from edge_gateway.noc.model import JSON, Dashboard, Panel, Step, Target
+from edge_gateway.noc.panels import UP_DOWN, only_rows, stat, table, timeseries
+
+UID = "edge-noc"
+# The AP's uplink carries what its clients send and receive; radios, LAN ports and bridges would count
+# it again or not at all. Which interface that is, the vendor profile says
+# (src/edge_gateway/agent/collectors/snmp/profiles).
+UPLINK = "\"role\" = 'uplink'"
+# "Now" figures read only this recent past, so a device that stopped answering stops counting.
+RECENT = "time > now() - 3m"
+# Fit the view to the markers (at most this zoom); the centre is only used before data arrives.
+MAP_VIEW = {"id": "fit", "lat": -6.7063, "lon": 108.5570, "zoom": 16, "allLayers": True, "lastOnly": False}
+
+
+def _positions(kind: str, when: str) -> str:
+    return (
+        'SELECT last("up") AS up, last("lat") AS lat, last("lon") AS lon FROM "device_status" '
+        f'WHERE {kind} AND {when} GROUP BY "gateway", "device", "site"'
+    )
+
+
+APS = "\"kind\" = 'snmp'"
+SENSORS = "\"kind\" != 'snmp' AND \"kind\" != 'camera'"
+# A camera is at its intersection: the position in its config, which `edge sim fleet` takes from the
+# intersection's (docs/cameras.md).
+CAMERAS = "\"kind\" = 'camera'"
+AP_POSITIONS = _positions(APS, SEEN_RECENTLY)
+SENSOR_POSITIONS = _positions(SENSORS, SEEN_RECENTLY)
+CAMERA_POSITIONS = _positions(CAMERAS, SEEN_RECENTLY)
+AP_SEEN = _positions(APS, "$timeFilter")
+SENSOR_SEEN = _positions(SENSORS, "$timeFilter")
+CAMERA_SEEN = _positions(CAMERAS, "$timeFilter")
+GPS_POSITIONS = (
+    'SELECT last("lat") AS lat, last("lon") AS lon, last("sats") AS sats FROM "gps" '
+    'WHERE $timeFilter GROUP BY "gateway", "site"'
+)
+
+
+def _marker_layer(name: str, ref_id: str, symbol: str, colour_field: str, fixed: str = "blue") -> JSON:
+    return {
+        "type": "markers",
+        "name": name,
+        "config": {
+            "showLegend": True,
+            "style": {
+                "size": {"fixed": 8},
+                "color": {"field": colour_field, "fixed": fixed} if colour_field else {"fixed": fixed},
+                "symbol": {"mode": "fixed", "fixed": f"img/icons/marker/{symbol}.svg"},
+                "opacity": 0.9,
+            },
+        },
+        "location": {"mode": "coords", "latitude": "lat", "longitude": "lon"},
+        "filterData": {"id": "byRefId", "options": ref_id},
+        "tooltip": True,
+    }
+
+
+def city_map() -> Panel:
+    """Geomap: `up` is turned into 0/1 so the red/green thresholds colour each marker. Grey markers,
+    drawn first, are every device seen in the time range: one not heard from lately stays grey."""
+    options: JSON = {
+        "view": MAP_VIEW,
+        "controls": {"showZoom": True, "mouseWheelZoom": True, "showAttribution": True},
+        "basemap": {"type": "default", "name": "Basemap"},
+        "layers": [
+            _marker_layer("Not heard from (access points)", "D", "circle", "", "text"),
+            _marker_layer("Not heard from (intersection sensors)", "E", "square", "", "text"),
+            _marker_layer("Not heard from (cameras)", "G", "star", "", "text"),
+            _marker_layer("Access points", "A", "circle", "up"),
+            _marker_layer("Intersection sensors", "B", "square", "up"),
+            _marker_layer("Cameras", "F", "star", "up"),
+            _marker_layer("Intersection GPS", "C", "triangle", ""),
+        ],
+        "tooltip": {"mode": "details"},
+    }
+    conversions = [{"targetField": "up", "destinationType": "number"}]
+    return Panel(
+        "geomap",
+        "City map: access points, intersections and cameras",
+        [
+            Target(AP_POSITIONS, "A", result_format="table"),
+            Target(SENSOR_POSITIONS, "B", result_format="table"),
+            Target(GPS_POSITIONS, "C", result_format="table"),
+            Target(AP_SEEN, "D", result_format="table"),
+            Target(SENSOR_SEEN, "E", result_format="table"),
+            Target(CAMERA_POSITIONS, "F", result_format="table"),
+            Target(CAMERA_SEEN, "G", result_format="table"),
+        ],
+        width=16,
+        height=18,
+        steps=[Step("red"), Step("green", 1)],
+        color_mode="thresholds",
+        options=options,
+        transformations=[{"id": "convertFieldType", "options": {"conversions": conversions}}],
+        description="Green: up within $up_window; red: down within it; grey: seen in the time range but "
+        "not heard from within $up_window (its gateway is offline or catching up): unknown.",
+    )
+
+
+def _aps(alias: str, outer_where: str) -> Target:
+    """APs counted by their last status within the window; `outer_where` picks which. (An outer time
+    condition cannot count those *not* heard from: InfluxDB pushes it into the inner query.)"""
+    return Target(
+        f'SELECT count("up") AS {alias} FROM (SELECT last("up") AS up FROM "device_status" '
+        f'WHERE "kind" = \'snmp\' AND {SEEN_RECENTLY} GROUP BY "gateway", "device") WHERE {outer_where}'
+    )
+
+
+def _totals() -> list[Panel]:
+    aps_up = _aps("aps_up", '"up" = true')
+    aps_down = _aps("aps_down", '"up" = false')
+    clients = Target(
+        'SELECT sum("clients") AS clients FROM (SELECT last("clients") AS clients FROM "ap" '
+        f'WHERE {RECENT} GROUP BY "gateway", "device")'
+    )
+    throughput = Target(
+        'SELECT sum("bps") AS bps FROM (SELECT last("in_bps") + last("out_bps") AS bps FROM "ap_iface" '
+        f'WHERE {UPLINK} AND {RECENT} GROUP BY "gateway", "device", "ifname")'
+    )
+    return [
+        stat(
+            "APs up",
+            aps_up,
+            width=2,
+            steps=[Step("red"), Step("green", 1)],
+            no_value="0",
+            description="APs whose last poll within $up_window succeeded.",
+        ),
+        stat(
+            "APs down",
+            aps_down,
+            width=2,
+            steps=[Step("green"), Step("red", 1)],
+            no_value="0",
+            description="APs whose last poll within $up_window failed.",
+        ),
+        stat("Clients", clients, width=2, description="On the APs heard from in the last 3 minutes."),
+        stat(
+            "Throughput",
+            throughput,
+            unit="bps",
+            width=2,
+            description="In + out on the uplink interface (profile role `uplink`) of the APs heard from "
+            "in the last 3 minutes. APs without interface counters (UniFi) add nothing.",
+        ),
+    ]
+
+
+def _throughput_over_time() -> Panel:
+    query = (
+        'SELECT sum("bps") AS bps FROM (SELECT mean("in_bps") + mean("out_bps") AS bps FROM "ap_iface" '
+        f"WHERE {UPLINK} AND $timeFilter "
+        'GROUP BY time($__interval), "gateway", "device", "ifname") '
+        'WHERE $timeFilter GROUP BY time($__interval), "gateway" fill(none)'
+    )
+    panel = timeseries("Throughput per gateway", [Target(query, alias="$tag_gateway")], unit="bps", width=8)
+    panel.height = 14  # fills the space beside the map, under the totals
+    return panel
+
+
+def _stale_sensors() -> Panel:
+    query = (
+        'SELECT last("up") AS up, last("stale") AS stale, last("error") AS error FROM "device_status" '
+        f'WHERE {SENSORS} AND $timeFilter GROUP BY "site", "device", "kind"'
+    )
+    return table(
+        "Intersections with stale or failed sensors",
+        Target(query, result_format="table"),
+        width=12,
+        transformations=[only_rows(("stale", True), ("up", False))],
+        mappings=UP_DOWN,
+        description="Last status of each sensor; only the sensors that are down or sent nothing.",
+    )
+
+
+def _active_alerts() -> Panel:
+    query = (
+        'SELECT last("firing") AS firing, last("unknown") AS unknown, last("summary") AS summary '
+        'FROM "alerts" WHERE $timeFilter GROUP BY "alertname", "severity", "gateway", "site", "device"'
+    )
+    return table(
+        "Active alerts",
+        Target(query, result_format="table"),
+        width=12,
+        transformations=[only_rows(("firing", True))],
+        description="Written by the alert engine: the last evaluation of each alert, firing ones only. "
+        "`unknown` true: firing when last seen, but its gateway cannot be seen now.",
+    )
+
+
+def _worst_and_air() -> list[Panel]:
+    """The APs that failed most polls in the time range, and each intersection's air as ISPU sees it."""
+    worst = Target(
+        'SELECT top("failed_polls", "device", 5) AS failed_polls FROM (SELECT count("up") AS failed_polls '
+        'FROM "device_status" WHERE "kind" = \'snmp\' AND "up" = false AND $timeFilter '
+        'GROUP BY "gateway", "device")',
+        result_format="table",
+    )
+    air = Target(
+        'SELECT mean("pm25") AS pm25 FROM "air_quality" WHERE time > now() - 24h GROUP BY "site"',
+        alias="$tag_site",
+    )
+    return [
+        table(
+            "APs with the most failed polls (top 5)",
+            worst,
+            width=8,
+            description="Failed polls in the time range: where to send a technician first.",
+        ),
+        stat(
+            "Air quality: PM2.5, 24-hour mean",
+            air,
+            unit="conμgm3",
+            width=16,
+            height=8,
+            steps=ispu_steps(PM25_BREAKPOINTS_UG_M3),
+            description="Per intersection, coloured by the ISPU bands (PermenLHK P.14/2020), which are "
+            "24-hour means whatever the time range shown.",
+        ),
+    ]
+
+
+def _availability() -> list[Panel]:
+    """What `edge dashboards availability` stored (src/edge_gateway/noc/availability.py): the last day
+    computed
+    per site, and the city's month to date. Day points are stamped at the day's start."""
+    per_site = Target(
+        'SELECT last("up_pct") AS up_pct, last("down_pct") AS down_pct, last("unknown_pct") AS unknown_pct '
+        'FROM "availability" WHERE "period" = \'day\' AND "scope" = \'site\' AND time > now() - 2d '
+        'GROUP BY "site"',
+        result_format="table",
+    )
+    city = Target(
+        'SELECT last("up_pct") AS up_pct FROM "availability" '
+        "WHERE \"period\" = 'month' AND \"scope\" = 'city' AND time > now() - 32d"
+    )
+    return [
+        table(
+            "Availability per site (last day computed)",
+            per_site,
+            width=16,
+            description="Up, down and unknown % of the day. Unknown: nothing arrived (gateway off), "
+            "never counted as the devices' fault.",
+        ),
+        stat(
+            "City availability, month to date",
+            city,
+            unit="percent",
+            width=8,
+            height=8,
+            steps=[Step("red"), Step("orange", 95), Step("green", 99)],
+            description="Up % of every device over the month's computed days; unknown time is not down.",
+        ),
+    ]
+
+
+def build() -> Dashboard:
+    return Dashboard(
+        uid=UID,
+        title="NOC overview",
+        description="Wall screen: where things are, whether they are up, and what is firing.",
+        panels=[
+            city_map(),
+            *_totals(),
+            _throughput_over_time(),
+            _stale_sensors(),
+            _active_alerts(),
+            *_availability(),
+            *_worst_and_air(),
+        ],
+        variables=[UP_WINDOW],
+        tags=("edge", "noc"),
+        refresh="1m",
+        time_from="now-1h",
+    )
