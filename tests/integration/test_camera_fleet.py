@@ -32,6 +32,9 @@ async def test_fleet_cameras_and_their_faults(tmp_path: Path) -> None:
         assert [device.name for device in config.camera.devices] == [
             "cbn-int-01-cam-1", "cbn-int-02-cam-1", "cbn-int-01-cam-2", "cbn-int-02-cam-2",
         ]  # fmt: skip
+        crossings = {c.spec.name: (c.spec.lat_deg, c.spec.lon_deg) for c in field.intersections}
+        placed = {b.name.rsplit("-", 1)[0]: (b.lat, b.lon) for b in config.serial.buses}
+        assert placed == crossings  # every bus at its intersection, for the NOC map
         readings: dict[str, dict[str, Reading]] = {}
         for collector in build_collectors(config):
             collector.watch.frozen_after_s = 0  # the second check judges, whatever the interval

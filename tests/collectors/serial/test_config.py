@@ -68,3 +68,32 @@ def test_names_and_ports_must_be_unique() -> None:
 def test_stop_bits_are_checked() -> None:
     found = errors({"buses": [{"name": "b", "port": "/dev/x", "stopbits": 3, "sensors": [sensor()]}]})
     assert found[0][0] == "buses.0.stopbits"
+
+
+def test_position_and_primary_are_carried_on_the_sensors_readings() -> None:
+    """The bus's position places every sensor on the NOC map unless a sensor has its own; a sensor
+    that is not primary tags its readings so the boards count its lanes once."""
+    from edge_gateway.agent.collectors.serial.sensor import CycleResult, SensorState
+
+    bus = SerialBus.model_validate(
+        {
+            "name": "int1",
+            "port": "/dev/x",
+            "lat": -6.7,
+            "lon": 108.5,
+            "sensors": [
+                sensor("wx"),
+                sensor("loop", slave=2, map="xy-md02") | {"primary": False, "lat": -6.71, "lon": 108.51},
+            ],
+        }
+    )
+    weather, loop = (SensorState(s, bus.name, "K", bus.position_of(s)) for s in bus.sensors)
+    status = weather.status(CycleResult([], up=True, latency_ms=1.0), 1)
+    assert (status.fields["lat"], status.fields["lon"]) == (-6.7, 108.5)
+    assert loop.status(CycleResult([], up=True, latency_ms=1.0), 1).fields["lat"] == -6.71
+    assert "primary" not in weather.tags and loop.tags["primary"] == "false"
+
+
+def test_half_a_position_is_a_problem() -> None:
+    found = errors({"buses": [{"name": "b", "port": "/dev/x", "lat": -6.7, "sensors": [sensor()]}]})
+    assert "b: give both lat and lon, or neither" in found[0][1]

@@ -146,9 +146,9 @@ def _position(name: str) -> dict[str, object]:
 
 def _buses(crossing: IntersectionHandle, interval_s: float) -> str:
     name, site = crossing.spec.name, crossing.spec.site
-    text = _table(
-        "serial.buses", {"name": f"{name}-rs485", "port": str(crossing.paths["rs485"]), "site": site}
-    )
+    # Every bus of the crossing is at the crossing: its sensors are placed there on the NOC map.
+    at = {"site": site, "lat": crossing.spec.lat_deg, "lon": crossing.spec.lon_deg}
+    text = _table("serial.buses", {"name": f"{name}-rs485", "port": str(crossing.paths["rs485"])} | at)
     for suffix, slave, register_map in MODBUS_SENSORS:
         options = {"slave": slave, "map": register_map}
         sensor = {
@@ -158,13 +158,11 @@ def _buses(crossing: IntersectionHandle, interval_s: float) -> str:
             "interval_s": interval_s,
         }
         text += _table("serial.buses.sensors", sensor)
-    text += _table("serial.buses", {"name": f"{name}-gps", "port": str(crossing.paths["gps"]), "site": site})
+    text += _table("serial.buses", {"name": f"{name}-gps", "port": str(crossing.paths["gps"])} | at)
     text += _table(
         "serial.buses.sensors", {"name": f"{name}-gps", "driver": "nmea", "interval_s": interval_s}
     )
-    text += _table(
-        "serial.buses", {"name": f"{name}-radar", "port": str(crossing.paths["radar"]), "site": site}
-    )
+    text += _table("serial.buses", {"name": f"{name}-radar", "port": str(crossing.paths["radar"])} | at)
     radar = {"name": f"{name}-radar", "driver": "radar", "options": {"address": crossing.spec.radar_address}}
     return text + _table("serial.buses.sensors", radar | {"interval_s": interval_s})
 

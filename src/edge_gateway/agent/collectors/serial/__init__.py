@@ -38,7 +38,9 @@ def build_bus(bus: SerialBus, gateway_site: str, open_port: Callable[[], Port] |
     """The owner of one bus; `open_port` replaces the real port (tests pass a fake)."""
     site = bus.site or gateway_site
     opener = open_port or partial(SerialPort.open, port_settings(bus))
-    sensors = [SensorState(sensor, bus.name, sensor.site or site) for sensor in bus.sensors]
+    sensors = [
+        SensorState(sensor, bus.name, sensor.site or site, bus.position_of(sensor)) for sensor in bus.sensors
+    ]
     if bus.streaming:
         return StreamingBus(bus, sensors[0], opener, site)
     return PolledBus(bus, sensors, opener, site)

@@ -13,6 +13,8 @@ options = { slave = 1, map = "xy-md02" }
 interval_s = 10
 ```
 
+A bus may carry `lat`/`lon` (its intersection on the NOC map); a sensor's own `lat`/`lon` win.
+
 Driver names and options are validated by building the driver once through `edge_gateway.drivers.registry`,
 so a
 bad option fails at start with its path (`serial.buses[0].sensors[1].options: slave: ...`), never
@@ -47,7 +49,10 @@ class SerialSensor(_Section):
     is tried less and less often (backoff up to the bus's `max_backoff_s`). `stuck_cycles`: after that
     many cycles with identical float values the status says `stuck` (0 turns the check off).
     `max_vehicles_per_s` bounds a lane's plausible count increase, so a counter that restarted
-    without saying so gives no volume rather than a huge one.
+    without saying so gives no volume rather than a huge one. `primary = false` on a counter that
+    watches lanes another sensor already counts (a loop detector beside a radar): its traffic
+    readings are tagged `primary=false` and the boards count each lane once, by the primary sensor.
+    `lat`/`lon` place the sensor on the NOC map (default: its bus's).
     """
 
     name: str = Field(pattern=NAME_PATTERN)
@@ -58,6 +63,9 @@ class SerialSensor(_Section):
     site: str | None = Field(None, min_length=1)
     stuck_cycles: int = Field(30, ge=0, le=100_000)
     max_vehicles_per_s: float = Field(5.0, gt=0, le=1000)
+    primary: bool = True
+    lat: float | None = Field(None, ge=-90, le=90, description="position on the NOC map, degrees")
+    lon: float | None = Field(None, ge=-180, le=180, description="position on the NOC map, degrees")
 
     @field_validator("driver")
     @classmethod
@@ -95,6 +103,8 @@ class SerialBus(_Section):
     stopbits: float = Field(1, description="1, 1.5 or 2")
     site: str | None = Field(None, min_length=1)
     max_backoff_s: float = Field(60.0, gt=0, le=3600)
+    lat: float | None = Field(None, ge=-90, le=90, description="the intersection on the NOC map, degrees")
+    lon: float | None = Field(None, ge=-180, le=180, description="the intersection on the NOC map, degrees")
     sensors: list[SerialSensor] = Field(min_length=1)
 
     @field_validator("stopbits")
@@ -110,9 +120,23 @@ class SerialBus(_Section):
     def streaming(self) -> bool:
         return self.sensors[0].streaming
 
+    def position_of(self, sensor: SerialSensor) -> dict[str, float]:
+        """The `lat`/`lon` fields of a sensor's status: its own position, else its bus's, else none."""
+        for lat, lon in ((sensor.lat, sensor.lon), (self.lat, self.lon)):
+            if lat is not None and lon is not None:
+                return {"lat": lat, "lon": lon}
+        return {}
+
 
 def _bus_problems(bus: SerialBus) -> list[str]:
     problems = duplicates("sensor names", [sensor.name for sensor in bus.sensors])
+    placed: list[tuple[str, float | None, float | None]] = [(bus.name, bus.lat, bus.lon)]
+    placed += [(sensor.name, sensor.lat, sensor.lon) for sensor in bus.sensors]
+    problems += [
+        f"{name}: give both lat and lon, or neither"
+        for name, lat, lon in placed
+        if (lat is None) != (lon is None)
+    ]
     if any(sensor.streaming for sensor in bus.sensors) and len(bus.sensors) > 1:
         problems.append("a streaming sensor (nmea, line) must be alone on its bus")
     return problems

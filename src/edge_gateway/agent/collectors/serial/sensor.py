@@ -136,11 +136,16 @@ class CycleResult:
 class SensorState:
     """One configured sensor: its driver, tags, backoff and derived values across cycles."""
 
-    def __init__(self, config: SerialSensor, bus: str, site: str) -> None:
+    def __init__(
+        self, config: SerialSensor, bus: str, site: str, position: dict[str, float] | None = None
+    ) -> None:
         self.config = config
         self.name = config.name
         self.driver = registry.create(config.driver, config.options)
         self.tags = {"site": site, "sensor": config.name, "bus": bus}
+        if not config.primary:  # the boards count its lanes only where no primary sensor does
+            self.tags["primary"] = "false"
+        self.position = dict(position or {})
         self.status_tags = {"device": config.name, "site": site, "kind": config.driver, "bus": bus}
         self.source = f"serial[{bus}/{config.name}]"
         self._volumes = VolumeTracker(count_bits(self.driver), config.max_vehicles_per_s)
@@ -179,6 +184,7 @@ class SensorState:
             "timeouts": self.timeouts,
             "failures": self.failures,
             **self.driver.stats.as_fields(),
+            **self.position,
         }
         return Reading("device_status", dict(self.status_tags), fields, time_ns)
 
