@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -40,6 +39,7 @@ from edge_gateway.bridge.config import AlertsSection, BridgeMqttSection
 from edge_gateway.bridge.influx import InfluxWriter, WriteError
 from edge_gateway.bridge.ingest import gateway_of
 from edge_gateway.bridge.limits import LimitError, gunzip_bounded
+from edge_gateway.core.backoff import Backoff
 from edge_gateway.core.lineproto import LineProtocolError, encode_many, parse
 from edge_gateway.core.mqtt import Client, client_options
 
@@ -51,7 +51,6 @@ MAX_MESSAGE_BYTES = 64 * 2**20  # decompressed; the consumer dead-letters what i
 # A status is a small JSON summary; anything larger is hostile and never parsed (a deeply nested
 # payload of this size still fits the parser's recursion limit, which is caught as well).
 MAX_STATUS_BYTES = 64 * 2**10
-RECONNECT_START_S = 0.5
 
 
 class AlertRunner:
@@ -131,7 +130,7 @@ class AlertRunner:
 
     async def _feed(self) -> None:
         """The whole stream, non-shared, over a connection of its own; reconnected forever."""
-        delay_s, connected = RECONNECT_START_S, False
+        backoff, connected = Backoff(self.mqtt.reconnect_max_s), False
         while True:
             try:
                 client = Client(
@@ -140,15 +139,15 @@ class AlertRunner:
                 async with client:
                     await client.subscribe(DATA_TOPIC, qos=1)
                     await client.subscribe(STATUS_TOPIC, qos=1)
-                    connected, delay_s = True, RECONNECT_START_S
+                    connected = True
+                    backoff.reset()
                     async for message in client.messages:
                         self._message(message)
             except aiomqtt.MqttError as exc:
                 if connected:
                     log.warning("alert feed from %s lost: %s; reconnecting", self.mqtt.url, exc)
                 connected = False
-            await asyncio.sleep(random.uniform(delay_s / 2, delay_s))
-            delay_s = min(delay_s * 2, self.mqtt.reconnect_max_s)
+            await asyncio.sleep(backoff.next_s())
 
     def _message(self, message: aiomqtt.Message) -> None:
         topic = str(message.topic)

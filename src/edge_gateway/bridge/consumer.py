@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import random
 import signal
 import time
 from typing import Any
@@ -38,7 +37,8 @@ from edge_gateway.bridge.fleet import FleetWatch
 from edge_gateway.bridge.influx import InfluxWriter, WriteError, create_database
 from edge_gateway.bridge.intake import Intake
 from edge_gateway.bridge.quarantine import Quarantine
-from edge_gateway.bridge.store import RETRY_START_S, Store
+from edge_gateway.bridge.store import Store
+from edge_gateway.core.backoff import Backoff
 from edge_gateway.core.config import redact_url
 from edge_gateway.core.lineproto import encode_many
 from edge_gateway.core.mqtt import Client, client_options, properties
@@ -105,18 +105,18 @@ class Bridge:
     ) -> None:
         """The alert engine never takes ingest down with it: an error it did not handle (a hostile
         status message, a bug) is logged and the engine restarted after a growing pause."""
-        delay_s = RETRY_START_S
+        backoff = Backoff(ALERTS_RESTART_MAX_S)
         for attempt in itertools.count():
             try:
                 await alerts.run(writer, session)
                 return
             except Exception as exc:
+                wait_s = backoff.next_s()
                 if attempt == 0:
                     log.exception("alert engine failed; restarting it (ingest goes on)")
                 else:
-                    log.warning("alert engine failed again (%s); restarting it in %g s", exc, delay_s)
-            await asyncio.sleep(delay_s)
-            delay_s = min(delay_s * 2, ALERTS_RESTART_MAX_S)
+                    log.warning("alert engine failed again (%s); restarting it in %.1f s", exc, wait_s)
+            await asyncio.sleep(wait_s)
 
     async def _serve_pages(self, status: web.Status) -> AppRunner | None:
         """Start /metrics and /healthz; a port already taken costs the pages, never the data."""
@@ -133,7 +133,7 @@ class Bridge:
         """Create the v1 database if missing; a user not allowed to is fine if it exists already."""
         conf = self.config.influxdb
         password = conf.password.get_secret_value() if conf.password else None
-        delay_s = RETRY_START_S
+        backoff = Backoff(self.config.bridge.retry_max_s)
         for attempt in itertools.count():
             try:
                 await create_database(conf.url, database, session, conf.username, password)
@@ -144,8 +144,7 @@ class Bridge:
                     return
                 if attempt == 0:
                     log.warning("InfluxDB not ready (%s); retrying until it is", exc)
-            await asyncio.sleep(random.uniform(delay_s / 2, delay_s))
-            delay_s = min(delay_s * 2, self.config.bridge.retry_max_s)
+            await asyncio.sleep(backoff.next_s())
 
     def _client(self) -> Client:
         mqtt = self.config.mqtt
@@ -164,7 +163,7 @@ class Bridge:
 
     async def _consume(self, store: Store) -> None:
         mqtt = self.config.mqtt
-        delay_s = RETRY_START_S
+        backoff = Backoff(mqtt.reconnect_max_s)
         failures = 0
         while True:
             try:
@@ -173,7 +172,8 @@ class Bridge:
                     # (src/edge_gateway/bridge/alert_runner.py).
                     await _subscribe(client, f"$share/{mqtt.share_group}/edge/+/data")
                     self.connected = True
-                    failures, delay_s = 0, RETRY_START_S
+                    failures = 0
+                    backoff.reset()
                     log.info("bridge subscribed on %s as %s", redact_url(mqtt.url), mqtt.client_id)
                     await self._session(client, store)
             except* aiomqtt.MqttError as group:
@@ -183,8 +183,7 @@ class Bridge:
             finally:
                 self.connected = False
                 self.pending_points = 0
-            await asyncio.sleep(random.uniform(delay_s / 2, delay_s))
-            delay_s = min(delay_s * 2, mqtt.reconnect_max_s)
+            await asyncio.sleep(backoff.next_s())
 
     async def _session(self, client: Client, store: Store) -> None:
         bridge = self.config.bridge

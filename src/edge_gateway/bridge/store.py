@@ -26,17 +26,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from edge_gateway.bridge.fieldtypes import FieldTypes, gateway_of_line
 from edge_gateway.bridge.influx import WriteError
+from edge_gateway.core.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
-RETRY_START_S = 0.5
 RETRY_AFTER_MIN_S = 0.05  # a `Retry-After: 0` must not turn into a busy loop
 MAX_WATCHED = 10_000  # gateways whose lines are checked before writing
 
@@ -176,7 +175,7 @@ class Store:
 
     async def write_retrying(self, lines: Sequence[str]) -> None:
         """One write, retried until the database takes it; raise the WriteError of a refusal."""
-        delay_s = RETRY_START_S
+        backoff = Backoff(self.retry_max_s)
         while True:
             self.stats.requests += 1
             try:
@@ -189,11 +188,10 @@ class Store:
                 if self.stats.healthy is not False:
                     log.warning("InfluxDB write failed (%s); retrying until it works", exc)
                 self.stats.healthy = False
+                wait_s = backoff.next_s()
                 if exc.retry_after_s is not None:
-                    await self.sleep(max(exc.retry_after_s, RETRY_AFTER_MIN_S))
-                else:
-                    await self.sleep(random.uniform(delay_s / 2, delay_s))
-                delay_s = min(delay_s * 2, self.retry_max_s)
+                    wait_s = max(exc.retry_after_s, RETRY_AFTER_MIN_S)
+                await self.sleep(wait_s)
                 continue
             self._answered()
             return
