@@ -4,7 +4,8 @@ running the dashboards' queries against a real InfluxDB.
 Two gateways, each with three APs (two radios, two interfaces, three clients) and two intersections
 (radar, air-quality, weather, noise and GPS sensors, a CCTV camera), their own health and the
 bridge's, plus the alert engine's `alerts`. Values move over time; one AP reboots, one sensor goes
-stale, one alert fires, one camera's picture freezes (`FROZEN_CAMERA`),
+stale, one alert fires, one camera's picture freezes (`FROZEN_CAMERA`), a loop detector doubles a
+radar's lane (`DOUBLED_SITE`),
 and one AP (`SILENT_AP`) falls silent 20 minutes before the end, as behind a killed gateway.
 Deterministic (seeded), so a failing query fails the same way every run.
 """
@@ -23,6 +24,7 @@ CITY_LAT, CITY_LON = -6.7063, 108.5570
 NS = 1_000_000_000
 SILENT_AP, SILENT_AFTER_STEP = "ap-02-2", STEPS - 21
 FROZEN_CAMERA = "int-01-1-cam-1"
+DOUBLED_SITE = "int-01-1"  # a loop detector (primary = false) counts lane 1 beside the radar
 
 
 class _City:
@@ -108,6 +110,9 @@ class _City:
                 "occupancy_pct": self.near(20, 15),
             }
             self.add("traffic", {**tags, "sensor": "radar", "lane": lane}, dict(traffic), step)
+            if site == DOUBLED_SITE and lane == "1":  # a loop detector sees the radar's lane 1
+                loop_tags = {**tags, "sensor": "loop", "lane": lane, "primary": "false"}
+                self.add("traffic", loop_tags, dict(traffic), step)
         air = {"pm25": self.near(45, 40), "pm10": self.near(90, 60), "co2_ppm": 450, "tvoc_ppb": 120}
         self.add("air_quality", {**tags, "sensor": "pm"}, dict(air), step)
         self.add(

@@ -18,7 +18,7 @@ from edge_gateway.core.lineproto import encode_many
 from edge_gateway.noc.build import all_dashboards
 from edge_gateway.noc.provisioning import DATABASE
 from edge_gateway_dev import servers
-from tests.dashboards.fleet_data import city_readings
+from tests.dashboards.fleet_data import DOUBLED_SITE, city_readings
 from tests.dashboards.queries import Query, panel_queries, substitute, variable_queries
 from tests.integration.helpers import influx_query
 
@@ -142,3 +142,23 @@ def test_worst_aps_and_the_air_on_the_overview_match_the_fixture(influx_url: str
             written.setdefault(reading.tags["site"], []).append(float(reading.fields["pm25"]))
     means = {s["tags"]["site"]: s["values"][0][1] for s in air}
     assert means == pytest.approx({site: sum(v) / len(v) for site, v in written.items()})
+
+
+@pytest.mark.integration
+def test_a_lane_seen_by_two_sensors_is_counted_once(influx_url: str) -> None:
+    """At DOUBLED_SITE a loop detector (`primary=false`) counts lane 1 beside the radar: the board's
+    volume per lane is the radar's alone, summed here from the readings written."""
+    board = next(d for d in DASHBOARDS if d["uid"] == "edge-intersections")
+    query = next(p for p in board["panels"] if p["title"] == "Vehicle volume per lane")["targets"][0]["query"]
+    values = {"gateway": "cbn-gw-01", "site": DOUBLED_SITE}
+    shown = {
+        s["tags"]["lane"]: sum(row[1] for row in s["values"])
+        for s in influx_query(influx_url, DATABASE, substitute(query, values))
+    }
+    written: dict[str, int] = {}
+    radar = ("traffic", DOUBLED_SITE, "radar")
+    for reading in city_readings(end_ns=0):
+        if (reading.measurement, reading.tags.get("site"), reading.tags.get("sensor")) == radar:
+            lane = reading.tags["lane"]
+            written[lane] = written.get(lane, 0) + int(reading.fields["volume"])
+    assert shown == written

@@ -54,9 +54,15 @@ def ispu_steps(breakpoints: tuple[float, ...]) -> list[Step]:
 NOISE_STEPS = [Step("green"), Step("orange", NOISE_HOUSING_DBA), Step("red", NOISE_TRADE_DBA)]
 
 
+# Where a radar and a loop detector see the same lanes, the one declared `primary = false` in the
+# serial config tags its readings `primary=false`: each lane is counted once, by the primary sensor.
+# (A reading without the tag is primary: InfluxQL compares a missing tag as the empty string.)
+PRIMARY = "\"primary\" != 'false'"
+
+
 def _per_lane(how: str, field: str) -> Target:
     query = (
-        f'SELECT {how}("{field}") AS {field} FROM "traffic" WHERE {WHERE} '
+        f'SELECT {how}("{field}") AS {field} FROM "traffic" WHERE {WHERE} AND {PRIMARY} '
         'GROUP BY time($__interval), "lane" fill(none)'
     )
     return Target(query, alias="lane $tag_lane")

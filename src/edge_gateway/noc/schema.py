@@ -52,7 +52,7 @@ SCHEMA: dict[str, Measurement] = {
     "air_quality": _m(_SENSOR_TAGS, "pm25 pm10 co2_ppm tvoc_ppb"),
     "weather": _m(_SENSOR_TAGS, "temp_c rh_pct"),
     "noise": _m(_SENSOR_TAGS, "laeq_db"),
-    "traffic": _m(_SENSOR_TAGS + " lane", "volume speed_kmh occupancy_pct"),
+    "traffic": _m(_SENSOR_TAGS + " lane primary", "volume speed_kmh occupancy_pct"),
     "gps": _m(_SENSOR_TAGS, "lat lon sats fix"),
     "gateway": _m(
         "gateway",
