@@ -42,3 +42,8 @@ def test_uptime_went_back() -> None:
     assert uptime_went_back(120, 5)
     assert not uptime_went_back(120, 180)
     assert not uptime_went_back(None, 5)
+
+
+def test_a_64_bit_counter_that_went_back_was_reset() -> None:
+    assert counter_delta(10_000, 50, bits=64) is None
+    assert counter_delta(50, 10_000, bits=64) == 9_950

@@ -5,20 +5,21 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge_gateway.agent.collectors.snmp.counters import Sample, counter_delta, rate_per_s
+from edge_gateway.agent.collectors.snmp.counters import Sample, rate_per_s
+from edge_gateway.drivers.counters import counter_delta
 
 
 def test_32_bit_counter_that_went_back_wrapped() -> None:
-    assert counter_delta(2**32 - 100, 50, 32) == 150
+    assert counter_delta(2**32 - 100, 50, bits=32) == 150
 
 
 def test_64_bit_counter_that_went_back_was_reset_not_wrapped() -> None:
-    assert counter_delta(10_000, 50, 64) is None
+    assert counter_delta(10_000, 50, bits=64) is None
 
 
 @given(start=st.integers(0, 2**32 - 1), growth=st.integers(0, 2**32 - 1))
 def test_32_bit_delta_is_the_growth_modulo_2_32(start: int, growth: int) -> None:
-    assert counter_delta(start, (start + growth) % 2**32, 32) == growth
+    assert counter_delta(start, (start + growth) % 2**32, bits=32) == growth
 
 
 def test_octets_become_bits_per_second() -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from edge_gateway.drivers.counters import counter_delta
+
 IMPLAUSIBLE_FACTOR = 2.0
-MODULUS = {32: 2**32, 64: 2**64}
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,15 +25,6 @@ class Sample:
     time_s: float
     uptime_s: float
     discontinuity: int = 0
-
-
-def counter_delta(previous: int, current: int, bits: int) -> int | None:
-    """How much the counter grew; None when a 64-bit counter went back (a reset, not a wrap)."""
-    if current >= previous:
-        return current - previous
-    if bits == 32 and previous < MODULUS[32]:
-        return current + MODULUS[32] - previous
-    return None
 
 
 def rate_per_s(
@@ -48,7 +40,7 @@ def rate_per_s(
         return None
     if current.discontinuity != previous.discontinuity:
         return None
-    delta = counter_delta(previous.value, current.value, bits)
+    delta = counter_delta(previous.value, current.value, bits=bits)
     if delta is None:
         return None
     rate = delta * scale / elapsed_s
