@@ -17,8 +17,7 @@ from edge_gateway_dev.sim.serial import IntersectionHandle, make_intersection_sp
 
 pytestmark = pytest.mark.integration
 
-QUIET_S = 0.15
-READ_TIMEOUT_S = 2.0
+READ_TIMEOUT_S = 30.0  # a deadline for what must come; every read returns as soon as it has
 
 
 class StepClock:
@@ -48,14 +47,37 @@ def read_lines(path: Path, count: int) -> list[bytes]:
         return [port.readline() for _ in range(count)]
 
 
-def exchange(path: Path, frame: bytes) -> bytes:
-    """Write one frame and return everything that arrives until the line stays quiet for QUIET_S."""
-    with serial.Serial(str(path), baudrate=9600, timeout=QUIET_S) as port:
-        port.write(frame)
-        received = b""
-        while chunk := port.read(max(1, port.in_waiting)):
-            received += chunk
-        return received
+async def wait_for(condition: Callable[[], bool], what: str, deadline_s: float = READ_TIMEOUT_S) -> None:
+    try:
+        async with asyncio.timeout(deadline_s):
+            while not condition():
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        raise AssertionError(f"timed out after {deadline_s} s waiting for {what}") from None
+
+
+def read_through(port: serial.Serial, end: bytes) -> bytes:
+    """Everything up to and including `end`, however slowly it comes (noise before it included)."""
+    received = b""
+    while not received.endswith(end):
+        chunk = port.read(max(1, port.in_waiting))
+        if not chunk:
+            raise AssertionError(f"{received!r} stopped before {end!r}")
+        received += chunk
+    return received
+
+
+async def exchange(intersection: IntersectionHandle, frame: bytes) -> bytes:
+    """Write one frame to the radar and return all it sent back (nothing if it did not answer): waits
+    for the simulator to have handled the frame, never for a quiet spell on the line."""
+    stats = intersection.truth.ports["radar"]
+    handled, answered = stats.frames_in + stats.ignored_in, stats.frames_out
+    with serial.Serial(str(intersection.paths["radar"]), baudrate=9600, timeout=READ_TIMEOUT_S) as port:
+        await asyncio.to_thread(port.write, frame)
+        await wait_for(lambda: stats.frames_in + stats.ignored_in > handled, f"the radar to handle {frame!r}")
+        if stats.frames_out == answered:
+            return b""
+        return await asyncio.to_thread(read_through, port, stats.last_out)
 
 
 def framed(body: str) -> bytes:
@@ -90,20 +112,14 @@ async def test_gps_streams_valid_rmc_gga_zda_at_the_intersection(intersection: I
     assert intersection.truth.gps is not None and intersection.truth.gps.sats >= 6
 
 
-async def wait_for(condition: Callable[[], bool], deadline_s: float = 3.0) -> None:
-    async with asyncio.timeout(deadline_s):
-        while not condition():
-            await asyncio.sleep(0.01)
-
-
 async def test_gps_output_nobody_reads_is_lost_not_queued(
     intersection: IntersectionHandle, clock: StepClock
 ) -> None:
     stats = intersection.truth.ports["gps"]
-    await wait_for(lambda: stats.dropped_out_bytes > 0)
+    await wait_for(lambda: stats.dropped_out_bytes > 0, "unread GPS output dropped")
     clock.now_s += 3600
     dropped_before_bytes = stats.dropped_out_bytes
-    await wait_for(lambda: stats.dropped_out_bytes > dropped_before_bytes)
+    await wait_for(lambda: stats.dropped_out_bytes > dropped_before_bytes, "the old hour's output dropped")
     lines = await asyncio.to_thread(read_lines, intersection.paths["gps"], 3)
     parsed = [pynmea2.parse(line.decode("ascii").strip(), check=True) for line in lines]
     assert all(sentence.timestamp.hour == 1 for sentence in parsed)
@@ -135,10 +151,9 @@ async def test_gps_unplug_hangs_up_the_reader_and_replug_streams_again(
 async def test_radar_answers_a_request_with_the_ground_truth(
     intersection: IntersectionHandle, clock: StepClock
 ) -> None:
-    path = intersection.paths["radar"]
-    first = radar_fields(await asyncio.to_thread(exchange, path, framed("RQ,1")))
+    first = radar_fields(await exchange(intersection, framed("RQ,1")))
     clock.now_s += 300
-    second = radar_fields(await asyncio.to_thread(exchange, path, framed("RQ,1")))
+    second = radar_fields(await exchange(intersection, framed("RQ,1")))
     report = intersection.truth.radar
     assert report is not None
     address, uptime_s, lanes = second[:3]
@@ -152,44 +167,42 @@ async def test_radar_answers_a_request_with_the_ground_truth(
 
 
 async def test_radar_ignores_bad_checksum_and_other_address(intersection: IntersectionHandle) -> None:
-    path = intersection.paths["radar"]
     good = framed("RQ,1")
     bad_checksum = good.replace(good[-4:-2], b"00" if good[-4:-2] != b"00" else b"11")
-    assert await asyncio.to_thread(exchange, path, bad_checksum) == b""
-    assert await asyncio.to_thread(exchange, path, framed("RQ,2")) == b""
-    assert await asyncio.to_thread(exchange, path, b"\xff\x00noise" + good) != b""
+    assert await exchange(intersection, bad_checksum) == b""
+    assert await exchange(intersection, framed("RQ,2")) == b""
+    assert await exchange(intersection, b"\xff\x00noise" + good) != b""
     stats = intersection.truth.ports["radar"]
     assert (stats.ignored_in, stats.frames_in, stats.frames_out) == (2, 1, 1)
 
 
 async def test_radar_faults_show_on_the_wire(intersection: IntersectionHandle) -> None:
-    path, faults = intersection.paths["radar"], intersection.faults["radar"]
+    faults = intersection.faults["radar"]
     faults.garbage_rate = 1.0
-    noisy = await asyncio.to_thread(exchange, path, framed("RQ,1"))
+    noisy = await exchange(intersection, framed("RQ,1"))
     start = noisy.index(b"$RD,")
     assert start > 0 and radar_fields(noisy[start:])
     faults.garbage_rate, faults.truncate_rate = 0.0, 1.0
-    cut = await asyncio.to_thread(exchange, path, framed("RQ,1"))
+    cut = await exchange(intersection, framed("RQ,1"))
     assert cut.startswith(b"$") and not cut.endswith(b"\r\n")
     faults.truncate_rate, faults.corrupt_rate = 0.0, 1.0
-    spoiled = await asyncio.to_thread(exchange, path, framed("RQ,1"))
+    spoiled = await exchange(intersection, framed("RQ,1"))
     assert spoiled.startswith(b"$RD,") and not checksum_ok(spoiled)
     faults.corrupt_rate = 0.0
     faults.silent_addresses.add(1)
-    assert await asyncio.to_thread(exchange, path, framed("RQ,1")) == b""
+    assert await exchange(intersection, framed("RQ,1")) == b""
     faults.silent_addresses.clear()
-    assert radar_fields(await asyncio.to_thread(exchange, path, framed("RQ,1")))
+    assert radar_fields(await exchange(intersection, framed("RQ,1")))
 
 
 async def test_radar_reboot_starts_uptime_and_counts_again(
     intersection: IntersectionHandle, clock: StepClock
 ) -> None:
-    path = intersection.paths["radar"]
     clock.now_s += 120
-    before = radar_fields(await asyncio.to_thread(exchange, path, framed("RQ,1")))
+    before = radar_fields(await exchange(intersection, framed("RQ,1")))
     intersection.reboot("radar")
     clock.now_s += 60
-    after = radar_fields(await asyncio.to_thread(exchange, path, framed("RQ,1")))
+    after = radar_fields(await exchange(intersection, framed("RQ,1")))
     assert before[1] > 3600 and after[1] == 60
     assert all(after[4 + 4 * i] < before[4 + 4 * i] for i in range(after[2]))
     with pytest.raises(ValueError, match="gps"):
