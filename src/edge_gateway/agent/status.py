@@ -28,6 +28,7 @@ from edge_gateway.agent.buffer import Buffer
 from edge_gateway.agent.config import AgentConfig, StatusSection
 from edge_gateway.agent.status_page import render_page
 from edge_gateway.agent.uplink import UplinkStats
+from edge_gateway.core.metrics import NO_LABELS, Metric, render
 from edge_gateway.core.model import FieldValue, Reading
 
 log = logging.getLogger(__name__)
@@ -193,10 +194,6 @@ def _device(d: DeviceState, now_ns: int, address: str) -> dict[str, Any]:
     }
 
 
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
 class StatusServer:
     def __init__(
         self, conf: StatusSection, gateway_id: str, board: Board, buffer: Buffer, uplink: UplinkStats
@@ -281,56 +278,73 @@ class StatusServer:
         stats = self.buffer.stats()
         oldest_s = (time.time_ns() - stats.oldest_time_ns) / 1e9 if stats.oldest_time_ns else 0.0
         devices = [(name, d) for name, d in sorted(self.board.devices.items()) if d.last_poll_ns]
-        labels = {
-            n: f'{{device="{_label(n)}",kind="{_label(d.kind)}",site="{_label(d.site)}"}}' for n, d in devices
-        }
-        table: list[tuple[str, str, str, list[tuple[str, float]]]] = [
-            ("edge_buffer_readings", "gauge", "Readings held in the disk buffer.", [("", stats.readings)]),
-            ("edge_buffer_bytes", "gauge", "Line-protocol bytes held in the buffer.", [("", stats.bytes)]),
-            ("edge_buffer_oldest_seconds", "gauge", "Age of the oldest reading held.", [("", oldest_s)]),
-            ("edge_buffer_dropped_total", "counter", "Readings dropped by on_full.", [("", stats.dropped)]),
-            (
-                "edge_uplink_up",
-                "gauge",
-                "1 when connected to the broker.",
-                [("", float(self.uplink.connected))],
-            ),
-            (
-                "edge_published_readings_total",
-                "counter",
-                "Readings acknowledged.",
-                [("", self.uplink.published_readings)],
-            ),
-            (
-                "edge_refused_batches_total",
-                "counter",
-                "Publishes refused.",
-                [("", self.uplink.refused_batches)],
-            ),
-            (
-                "edge_undelivered_batches_total",
-                "counter",
-                "Publishes no subscriber would receive (PUBACK 0x10): kept and retried.",
-                [("", self.uplink.undelivered_batches)],
-            ),
-            (
-                "edge_device_up",
-                "gauge",
-                "1 when the last poll worked.",
-                [(labels[n], float(d.up)) for n, d in devices],
-            ),
-            (
-                "edge_device_latency_ms",
-                "gauge",
-                "Last poll duration.",
-                [(labels[n], d.latency_ms) for n, d in devices],
-            ),
-        ]
-        out = []
-        for name, kind, help_text, samples in table:
-            out.append(f"# HELP {name} {help_text}\n# TYPE {name} {kind}")
-            out.extend(f"{name}{sample_labels} {value:g}" for sample_labels, value in samples)
-        return web.Response(text="\n".join(out) + "\n", content_type="text/plain", charset="utf-8")
+        labels = {n: {"device": n, "kind": d.kind, "site": d.site} for n, d in devices}
+        uplink = self.uplink
+        text = render(
+            [
+                Metric(
+                    "edge_buffer_readings",
+                    "gauge",
+                    "Readings held in the disk buffer.",
+                    [(NO_LABELS, stats.readings)],
+                ),
+                Metric(
+                    "edge_buffer_bytes",
+                    "gauge",
+                    "Line-protocol bytes held in the buffer.",
+                    [(NO_LABELS, stats.bytes)],
+                ),
+                Metric(
+                    "edge_buffer_oldest_seconds",
+                    "gauge",
+                    "Age of the oldest reading held.",
+                    [(NO_LABELS, oldest_s)],
+                ),
+                Metric(
+                    "edge_buffer_dropped_total",
+                    "counter",
+                    "Readings dropped by on_full.",
+                    [(NO_LABELS, stats.dropped)],
+                ),
+                Metric(
+                    "edge_uplink_up",
+                    "gauge",
+                    "1 when connected to the broker.",
+                    [(NO_LABELS, float(uplink.connected))],
+                ),
+                Metric(
+                    "edge_published_readings_total",
+                    "counter",
+                    "Readings acknowledged.",
+                    [(NO_LABELS, uplink.published_readings)],
+                ),
+                Metric(
+                    "edge_refused_batches_total",
+                    "counter",
+                    "Publishes refused.",
+                    [(NO_LABELS, uplink.refused_batches)],
+                ),
+                Metric(
+                    "edge_undelivered_batches_total",
+                    "counter",
+                    "Publishes no subscriber would receive (PUBACK 0x10): kept and retried.",
+                    [(NO_LABELS, uplink.undelivered_batches)],
+                ),
+                Metric(
+                    "edge_device_up",
+                    "gauge",
+                    "1 when the last poll worked.",
+                    [(labels[n], float(d.up)) for n, d in devices],
+                ),
+                Metric(
+                    "edge_device_latency_ms",
+                    "gauge",
+                    "Last poll duration.",
+                    [(labels[n], d.latency_ms) for n, d in devices],
+                ),
+            ]
+        )
+        return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
     async def page(self, request: web.Request) -> web.Response:
         body = render_page(self.snapshot(), REFRESH_S)

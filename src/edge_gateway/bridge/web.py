@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from aiohttp import web
 
@@ -16,8 +17,10 @@ from edge_gateway.bridge.deadletters import DeadLetters
 from edge_gateway.bridge.fleet import FleetWatch
 from edge_gateway.bridge.fleet_page import add_fleet_routes
 from edge_gateway.bridge.store import StoreStats
+from edge_gateway.core.metrics import NO_LABELS, Labels, Metric, render
 
-PER_GATEWAY = (
+Samples = list[tuple[Labels, float]]
+PER_GATEWAY: tuple[tuple[str, Literal["counter", "gauge"], str, str], ...] = (
     ("points_total", "counter", "points stored", "points"),
     ("batches_total", "counter", "MQTT messages (gateway batches) stored", "batches"),
     ("seq_gaps", "gauge", "seq numbers not (yet) seen", "gaps"),
@@ -47,72 +50,78 @@ class Status:
         return self.connected() and self.store.healthy is not False
 
 
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
 def render_metrics(status: Status) -> str:
-    out: list[str] = []
+    out: list[Metric] = []
 
-    def metric(name: str, kind: str, help_text: str, samples: list[tuple[str, float]]) -> None:
-        out.append(f"# HELP edge_bridge_{name} {help_text}")
-        out.append(f"# TYPE edge_bridge_{name} {kind}")
-        out.extend(f"edge_bridge_{name}{labels} {value:g}" for labels, value in samples)
+    def metric(name: str, kind: Literal["counter", "gauge"], help_text: str, samples: Samples) -> None:
+        out.append(Metric(f"edge_bridge_{name}", kind, help_text, samples))
 
     accounts = sorted(status.accounts.by_gateway.items())
     for name, kind, help_text, attribute in PER_GATEWAY:
-        samples = [(f'{{gateway="{_label(gw)}"}}', float(getattr(acc, attribute))) for gw, acc in accounts]
+        samples: Samples = [({"gateway": gw}, float(getattr(acc, attribute))) for gw, acc in accounts]
         metric(name, kind, f"{help_text}, per gateway", samples)
     stats = status.store
     metric(
         "unattributed_messages_total",
         "counter",
         "messages on a topic with no valid gateway id",
-        [("", status.accounts.malformed_messages)],
+        [(NO_LABELS, status.accounts.malformed_messages)],
     )
     letters = sorted(status.dead_letters.counts.items())
     metric(
         "dead_letter_records_total",
         "counter",
         "records written to the dead letters, per gateway and reason",
-        [(f'{{gateway="{_label(gw)}",reason="{_label(reason)}"}}', n) for (gw, reason), n in letters],
+        [({"gateway": gw, "reason": reason}, n) for (gw, reason), n in letters],
     )
     metric(
         "dead_letter_write_errors_total",
         "counter",
         "dead letters that could not be written (disk)",
-        [("", status.dead_letters.write_errors)],
+        [(NO_LABELS, status.dead_letters.write_errors)],
     )
     metric(
         "quarantined",
         "gauge",
         "1 while the gateway's messages are set aside for refused lines",
-        [(f'{{gateway="{_label(gw)}"}}', 1.0) for gw in status.quarantined()],
+        [({"gateway": gw}, 1.0) for gw in status.quarantined()],
     )
-    metric("write_requests_total", "counter", "HTTP write requests to the database", [("", stats.requests)])
+    metric(
+        "write_requests_total",
+        "counter",
+        "HTTP write requests to the database",
+        [(NO_LABELS, stats.requests)],
+    )
     metric(
         "refused_requests_total",
         "counter",
         "write requests the database refused (400, 413, 422: the data)",
-        [("", stats.refused_requests)],
+        [(NO_LABELS, stats.refused_requests)],
     )
     metric(
         "write_failures_total",
         "counter",
         "write requests retried (database down, 5xx, 429, timeout)",
-        [("", stats.failed_requests)],
+        [(NO_LABELS, stats.failed_requests)],
     )
     metric(
         "rejected_lines_total",
         "counter",
         "lines the database refused (dead-lettered)",
-        [("", stats.rejected_lines)],
+        [(NO_LABELS, stats.rejected_lines)],
     )
-    metric("stored_points_total", "counter", "points stored, all gateways", [("", stats.points)])
-    metric("pending_points", "gauge", "points received but not yet stored", [("", status.pending_points())])
-    metric("mqtt_connected", "gauge", "1 when connected to the broker", [("", float(status.connected()))])
-    metric("healthy", "gauge", "1 when /healthz answers 200", [("", float(status.healthy()))])
-    return "\n".join(out) + "\n"
+    metric("stored_points_total", "counter", "points stored, all gateways", [(NO_LABELS, stats.points)])
+    metric(
+        "pending_points",
+        "gauge",
+        "points received but not yet stored",
+        [(NO_LABELS, status.pending_points())],
+    )
+    metric(
+        "mqtt_connected", "gauge", "1 when connected to the broker", [(NO_LABELS, float(status.connected()))]
+    )
+    metric("healthy", "gauge", "1 when /healthz answers 200", [(NO_LABELS, float(status.healthy()))])
+    return render(out)
 
 
 def make_app(status: Status) -> web.Application:
