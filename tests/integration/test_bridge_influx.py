@@ -40,10 +40,14 @@ def test_v1_stores_every_point_with_the_topic_gateway_and_accounts_for_it(
         sent = asyncio.run(publish(mosquitto, ["gw-a", "gw-b"], messages=10, lines_per_message=150))
         sent += asyncio.run(publish(mosquitto, ["gw-c"], messages=3, lines_per_message=10, use_gzip=True))
         wait_for(lambda: count(influxdb) == sent, 30, f"{sent} points in InfluxDB", (log,))
+        # The points are in InfluxDB before the write returns to the bridge, which only then counts them.
         seen = wait_for(
-            lambda: metrics(port) if metrics(port).get('edge_bridge_points_total{gateway="gw-c"}') else None,
+            lambda: (
+                found if (found := metrics(port)).get("edge_bridge_stored_points_total") == sent else None
+            ),
             10,
-            "accounting on /metrics",
+            f"stored_points_total == {sent} on /metrics",
+            (log,),
         )
         ingest_query = "SELECT last(points), last(gaps) FROM ingest GROUP BY gateway"
         ingest = wait_for(  # written every second: the first write may predate gw-c's batches
@@ -62,6 +66,7 @@ def test_v1_stores_every_point_with_the_topic_gateway_and_accounts_for_it(
     assert seen['edge_bridge_seq_gaps{gateway="gw-a"}'] == 0
     assert seen['edge_bridge_lag_seconds{gateway="gw-a"}'] > 0  # the test's points are from 2023
     assert seen["edge_bridge_stored_points_total"] == sent
+    assert seen['edge_bridge_points_total{gateway="gw-c"}'] == 30
     assert seen["edge_bridge_write_requests_total"] < 23  # batched across messages
     assert {s["tags"]["gateway"] for s in ingest} == {"gw-a", "gw-b", "gw-c"}
     assert not (tmp_path / "dead-bridge-1.jsonl").exists()

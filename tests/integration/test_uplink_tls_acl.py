@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +32,13 @@ def tls_broker(tmp_path: Path) -> Iterator[tuple[servers.Server, TlsFiles]]:
         yield broker.server, broker.tls
 
 
+def readings_on_disk(path: Path) -> int:
+    """The readings the buffer's file holds, read on a connection of its own, read-only."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        (count,) = db.execute("SELECT count(*) FROM readings").fetchone()
+    return int(count)
+
+
 def uplink_conf(server: servers.Server, tls: TlsFiles, user: str, tmp_path: Path) -> UplinkSection:
     (tmp_path / f"{user}.pw").write_text(f"{user}-pw\n")
     return UplinkSection(
@@ -51,6 +60,8 @@ async def test_gateway_publishes_its_own_topic_over_tls(
     reader = {"username": "edge-bridge", "password": "edge-bridge-pw", "tls_context": context}
     async with checker(server.host, server.port, SHARED_DATA, **reader) as got, running(uplink):
         await wait_until(lambda: len(got.lines) >= len(LINES), 20, "the batch at the reader")
+        # Seen by the reader is not yet acknowledged to the gateway: wait for the buffer itself.
+        await wait_until(lambda: readings_on_disk(tmp_path / "a.db") == 0, 20, "the PUBACK: an empty buffer")
     assert got.lines == LINES
     assert buffer.stats().readings == 0
     buffer.close()
