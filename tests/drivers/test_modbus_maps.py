@@ -27,17 +27,17 @@ def _point(**changes: Any) -> dict[str, Any]:
     [
         ({"type": "bit"}, "type 'bit' goes with functions 1 and 2"),
         ({"function": 2}, "type 'bit' goes with functions 1 and 2"),
-        ({"function": 6}, "points.0.function"),
+        ({"function": 6}, "points[0].function"),
         ({"register": 65535, "type": "u32"}, "runs past register 65535"),
-        ({"register": -1}, "points.0.register"),
+        ({"register": -1}, "points[0].register"),
         ({"scale": 0}, "scale must be finite and non-zero"),
         ({"function": 2, "type": "bit", "scale": 2}, "a bit takes no scale or offset"),
         ({"counter": True, "type": "s16"}, "a counter is a u16 or u32"),
         ({"counter": True, "scale": 0.1}, "a counter is a u16 or u32"),
-        ({"type": "u64"}, "points.0.type"),
-        ({"word_order": "middle"}, "points.0.word_order"),
-        ({"measurement": "bad name"}, "points.0.measurement"),
-        ({"unit": "C"}, "points.0.unit"),
+        ({"type": "u64"}, "points[0].type"),
+        ({"word_order": "middle"}, "points[0].word_order"),
+        ({"measurement": "bad name"}, "points[0].measurement"),
+        ({"unit": "C"}, "points[0].unit"),
     ],
 )
 def test_bad_point_is_named_in_the_error(changes: dict[str, Any], message: str) -> None:

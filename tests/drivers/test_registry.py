@@ -28,17 +28,17 @@ def test_each_name_builds_its_driver() -> None:
     ("name", "options", "problem"),
     [
         ("gps", {}, "driver: unknown driver 'gps'; known: line, modbus-rtu, nmea, radar"),
-        ("modbus-rtu", {"map": "pm"}, "slave: Field required"),
+        ("modbus-rtu", {"map": "pm"}, "slave: missing (required)"),
         ("modbus-rtu", {"slave": 300, "map": "pm"}, "slave: Input should be less than or equal to 247"),
         ("modbus-rtu", {"slave": 1}, "set either map (a built-in map name) or points"),
         ("modbus-rtu", {"slave": 1, "map": "xy"}, "map: unknown register map 'xy'"),
         (
             "modbus-rtu",
             {"slave": 1, "points": [{"name": "t", "function": 4, "register": 1, "measurement": "w"}]},
-            "points.0.field: Field required",
+            "points[0].field: missing (required)",
         ),
         ("radar", {"address": 0}, "address: Input should be greater than or equal to 1"),
-        ("nmea", {"baud": 9600}, "baud: Extra inputs are not permitted"),
+        ("nmea", {"baud": 9600}, "baud: unknown key"),
         ("line", {"measurement": "x"}, "set exactly one of regex or separator"),
     ],
 )

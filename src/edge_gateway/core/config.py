@@ -110,8 +110,8 @@ class EnvFirstSettings(BaseSettings):
         return (env_settings, init_settings)
 
 
-def _where(loc: tuple[int | str, ...]) -> str:
-    path = ""
+def _where(loc: tuple[int | str, ...], prefix: str = "") -> str:
+    path = prefix
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return path or "(top level)"
@@ -136,9 +136,10 @@ def _describe(error: dict[str, Any]) -> str:
     return message
 
 
-def problems_of(exc: ValidationError) -> list[str]:
-    """One 'path: what is wrong' line per error, in file order."""
-    return [f"{_where(tuple(err['loc']))}: {_describe(dict(err))}" for err in exc.errors()]
+def problems_of(exc: ValidationError, prefix: str = "") -> list[str]:
+    """One 'path: what is wrong' line per error, in file order; the one formatter of every config,
+    driver option, register map, alert rule and probe argument. `prefix` is where the data sits."""
+    return [f"{_where(tuple(err['loc']), prefix)}: {_describe(dict(err))}" for err in exc.errors()]
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -12,8 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from pydantic import ValidationError
-
+from edge_gateway.core.config import ConfigError
 from edge_gateway.core.model import FieldValue, Reading
 
 
@@ -21,12 +20,9 @@ class DriverError(Exception):
     """Misuse of a driver by its caller (never raised by `feed()`, which takes any bytes)."""
 
 
-class DriverConfigError(DriverError):
-    """Driver options that cannot be used; `problems` lists each as 'path: what is wrong'."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class DriverConfigError(DriverError, ConfigError):
+    """Driver options that cannot be used; a ConfigError (`problems`: 'path: what is wrong' each),
+    so that check-config, the agent and the probes report them like any other config problem."""
 
 
 @dataclass(slots=True)
@@ -89,12 +85,3 @@ def series_readings(
         for (measurement, extra), fields in series.items()
         if fields
     ]
-
-
-def validation_problems(exc: ValidationError, prefix: str = "") -> list[str]:
-    """Every error of a pydantic validation as 'path: message', the way `edge check-config` lists them."""
-    problems = []
-    for error in exc.errors():
-        path = ".".join(str(part) for part in (prefix, *error["loc"]) if part != "")
-        problems.append(f"{path}: {error['msg']}" if path else str(error["msg"]))
-    return problems

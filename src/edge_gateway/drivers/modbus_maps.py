@@ -20,8 +20,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from edge_gateway.core.config import problems_of
 from edge_gateway.core.model import FieldValue
-from edge_gateway.drivers.base import DriverConfigError, validation_problems
+from edge_gateway.drivers.base import DriverConfigError
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$"
 BIT_FUNCTIONS = (0x01, 0x02)
@@ -178,7 +179,7 @@ def parse_map(data: Mapping[str, Any], where: str = "map") -> RegisterMap:
     try:
         return RegisterMap.model_validate(data)
     except ValidationError as exc:
-        raise DriverConfigError(validation_problems(exc, where)) from exc
+        raise DriverConfigError(problems_of(exc, where)) from exc
 
 
 @cache

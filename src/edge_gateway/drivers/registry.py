@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from edge_gateway.drivers.base import Driver, DriverConfigError, validation_problems
+from edge_gateway.core.config import problems_of
+from edge_gateway.drivers.base import Driver, DriverConfigError
 from edge_gateway.drivers.line import LineConfig, LineDriver
 from edge_gateway.drivers.modbus_maps import RegisterPoint, builtin_map, parse_map
 from edge_gateway.drivers.modbus_rtu import ModbusRtuDriver
@@ -60,7 +61,7 @@ def _validate(model: type[_Model], options: Mapping[str, Any]) -> _Model:
     try:
         return model.model_validate(dict(options))
     except ValidationError as exc:
-        raise DriverConfigError(validation_problems(exc)) from exc
+        raise DriverConfigError(problems_of(exc)) from exc
 
 
 def _modbus(options: Mapping[str, Any]) -> Driver:

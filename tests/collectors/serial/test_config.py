@@ -40,7 +40,10 @@ def test_bad_driver_option_is_named_by_path() -> None:
     bad = sensor(slave=300, map="xy-md02")
     found = errors({"buses": [{"name": "b", "port": "/dev/x", "sensors": [sensor("ok"), bad]}]})
     assert found == [
-        ("buses.0.sensors.1.options", "Value error, slave: Input should be less than or equal to 247")
+        (
+            "buses.0.sensors.1.options",
+            "Value error, slave: Input should be less than or equal to 247 (got 300)",
+        )
     ]
 
 

@@ -20,8 +20,8 @@ from edge_gateway.agent.collectors.camera.collector import CameraCollector
 from edge_gateway.agent.collectors.camera.config import CameraDevice
 from edge_gateway.agent.collectors.serial.probe import render
 from edge_gateway.agent.scheduler import Accumulator, SourceHealth
+from edge_gateway.core.config import problems_of
 from edge_gateway.core.model import Reading
-from edge_gateway.drivers.base import validation_problems
 
 EXIT_NO_STREAM = 1
 EXIT_BAD_USAGE = 2
@@ -45,8 +45,8 @@ def cmd_probe_camera(args: argparse.Namespace) -> int:
     try:
         device = CameraDevice.model_validate(settings)
     except ValidationError as exc:
-        for problem in validation_problems(exc):
-            print(f"probe camera: {problem.replace('Value error, ', '')}", file=sys.stderr)
+        for problem in problems_of(exc):
+            print(f"probe camera: {problem}", file=sys.stderr)
         return EXIT_BAD_USAGE
     logging.getLogger("edge_gateway.agent.scheduler").setLevel(logging.ERROR)  # the outcome is printed below
     readings = asyncio.run(probe(device))

@@ -30,9 +30,9 @@ from edge_gateway.agent.collectors.serial.port import PortError, PortSettings, S
 from edge_gateway.agent.collectors.serial.scan import address_range, scan
 from edge_gateway.agent.collectors.serial.stream import StreamingBus
 from edge_gateway.agent.scheduler import SourceHealth
+from edge_gateway.core.config import problems_of
 from edge_gateway.core.lineproto import encode_many
 from edge_gateway.core.model import Reading
-from edge_gateway.drivers.base import validation_problems
 
 EXIT_NO_ANSWER = 1
 EXIT_BAD_USAGE = 2
@@ -165,9 +165,9 @@ def cmd_probe_serial(args: argparse.Namespace) -> int:
             {"name": "probe", "port": args.port, "baud": args.baud, "sensors": [sensor]}
         )
     except ValueError as exc:  # pydantic's ValidationError is a ValueError too
-        problems = validation_problems(exc) if isinstance(exc, ValidationError) else [str(exc)]
+        problems = problems_of(exc) if isinstance(exc, ValidationError) else [str(exc)]
         for problem in problems:
-            print(f"probe serial: {problem.replace('Value error, ', '')}", file=sys.stderr)
+            print(f"probe serial: {problem}", file=sys.stderr)
         return EXIT_BAD_USAGE
     # The outcome is printed below; the down/recovered log lines of a long-running owner would repeat it.
     logging.getLogger("edge_gateway.agent.scheduler").setLevel(logging.ERROR)
