@@ -34,8 +34,9 @@ import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 
 from edge_gateway.agent.buffer import Batch
-from edge_gateway.agent.uplink import data_topic, encode_batch
+from edge_gateway.agent.uplink import encode_batch
 from edge_gateway.core.mqtt import properties
+from edge_gateway.core.wire import data_topic
 from edge_gateway_dev import servers
 
 GATEWAYS = 10

@@ -7,11 +7,13 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from edge_gateway.agent.buffer import Batch
-from edge_gateway.agent.uplink import CONTENT_TYPE, CONTENT_TYPE_GZIP, encode_batch
+from edge_gateway.agent.uplink import encode_batch
 from edge_gateway.bridge.ingest import MessageError, _as_they_are, check_line, decode_message
 from edge_gateway.bridge.reserved import check_reading
 from edge_gateway.core.lineproto import LineProtocolError, encode, encode_many, parse
 from edge_gateway.core.model import Reading
+from edge_gateway.core.wire import CONTENT_TYPE_GZIP
+from edge_gateway.core.wire import CONTENT_TYPE_LINES as CONTENT_TYPE
 
 MAX_BYTES = 2**20
 LINES = ("ap,device=ap-1,gateway=cbn-gw-01 up=true 10", "device_status,device=ap-1 up=true,latency_ms=2.5 11")

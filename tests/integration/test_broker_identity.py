@@ -22,9 +22,10 @@ import pytest
 
 from edge_gateway.agent.buffer import Buffer
 from edge_gateway.agent.config import UplinkSection
-from edge_gateway.agent.uplink import Uplink, data_topic, status_topic
+from edge_gateway.agent.uplink import Uplink
 from edge_gateway.bridge.config import BridgeMqttSection
 from edge_gateway.core.mqtt import Client, PublishRefused
+from edge_gateway.core.wire import data_topic, status_topic
 from tests.integration.mqtt_checker import running, wait_until
 from tests.integration.shipped_broker import ShippedBroker, shipped_broker
 

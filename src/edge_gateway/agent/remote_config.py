@@ -30,10 +30,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from edge_gateway.core import wire
+
 if TYPE_CHECKING:
     from edge_gateway.agent.config import AgentConfig
 
-FORMAT_VERSION = 1
 STATE_DIR_NAME = "remote-config"
 # Sections the agent reads only at start: a remote config changing them is applied by a clean exit that
 # systemd restarts (Restart=always), never silently ignored.
@@ -66,11 +67,6 @@ class RemoteConfigSection(BaseModel):
         if not isinstance(key, Ed25519PublicKey):
             raise ValueError(f"public_key_file {self.public_key_file}: not an Ed25519 key")
         return self
-
-
-def config_topic(gateway_id: str) -> str:
-    """Retained, QoS 1: a gateway that was offline during a push gets it when it comes back."""
-    return f"edge/{gateway_id}/config"
 
 
 def config_hash(text: str) -> str:
@@ -161,8 +157,8 @@ def _decode(payload: bytes, key: Ed25519PublicKey) -> tuple[dict[str, object] | 
         return None, Refused(None, "signature", ["signature does not verify with the installed NOC key"])
     try:
         data = json.loads(body)
-        if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
-            raise ValueError(f"format must be {FORMAT_VERSION}")
+        if not isinstance(data, dict) or data.get("format") != wire.CONFIG_FORMAT_VERSION:
+            raise ValueError(f"format must be {wire.CONFIG_FORMAT_VERSION}")
         return data, None
     except ValueError as exc:
         return None, Refused(None, "malformed", [f"signed body unreadable: {exc}"])

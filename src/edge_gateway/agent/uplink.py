@@ -20,6 +20,7 @@ import contextlib
 import gzip
 import json
 import logging
+import random
 import time
 from collections import deque
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from paho.mqtt.properties import Properties
 
 from edge_gateway.agent.buffer import Batch, Buffer, DiskFull
 from edge_gateway.agent.config import UplinkSection
-from edge_gateway.core.backoff import Backoff
+from edge_gateway.core import wire
 from edge_gateway.core.mqtt import (
     NO_MATCHING_SUBSCRIBERS,
     QUOTA_EXCEEDED,
@@ -43,20 +44,10 @@ from edge_gateway.core.mqtt import (
 
 log = logging.getLogger(__name__)
 
-WIRE_FORMAT_VERSION = "1"
-CONTENT_TYPE = "text/plain; charset=utf-8"
-CONTENT_TYPE_GZIP = "application/gzip"
+BACKOFF_START_S = 0.5
 # A refusal by the broker (ACL, bad topic) lasts until someone changes a configuration: probing more
 # often than this would resend a whole batch over a possibly metered link for nothing.
 REFUSED_RETRY_MAX_S = 60.0
-
-
-def data_topic(gateway_id: str) -> str:
-    return f"edge/{gateway_id}/data"
-
-
-def status_topic(gateway_id: str) -> str:
-    return f"edge/{gateway_id}/status"
 
 
 def encode_batch(batch: Batch, use_gzip: bool) -> tuple[bytes, Properties]:
@@ -65,11 +56,15 @@ def encode_batch(batch: Batch, use_gzip: bool) -> tuple[bytes, Properties]:
     props = properties(PacketTypes.PUBLISH)
     if use_gzip:
         body = gzip.compress(body, compresslevel=6)
-        props.ContentType = CONTENT_TYPE_GZIP
+        props.ContentType = wire.CONTENT_TYPE_GZIP
     else:
-        props.ContentType = CONTENT_TYPE
+        props.ContentType = wire.CONTENT_TYPE_LINES
         props.PayloadFormatIndicator = 1
-    props.UserProperty = [("seq", str(batch.seq)), ("n", str(len(batch.lines))), ("v", WIRE_FORMAT_VERSION)]
+    props.UserProperty = [
+        (wire.PROP_SEQ, str(batch.seq)),
+        (wire.PROP_COUNT, str(len(batch.lines))),
+        (wire.PROP_VERSION, wire.FORMAT_VERSION),
+    ]
     return body, props
 
 
@@ -105,8 +100,8 @@ class Uplink:
         self.buffer = buffer
         self.wakeup = wakeup
         self.stats = UplinkStats()
-        self._reconnect = Backoff(conf.reconnect_max_s)
-        self._retry = Backoff(conf.reconnect_max_s)
+        self._reconnect_s = BACKOFF_START_S
+        self._retry_s = BACKOFF_START_S
         self._status_refusal_logged = False
         self._episode: str | None = None  # what keeps batches from being delivered, logged once
         self._disk_full_logged = False
@@ -124,12 +119,14 @@ class Uplink:
             "state": state,
             "time_s": round(time.time(), 3),
         }
-        if self.status_extra is not None and state == "online":
+        if self.status_extra is not None and state == wire.ONLINE:
             status |= self.status_extra()
         return json.dumps(status).encode()
 
     def _client(self) -> Client:
-        will = aiomqtt.Will(status_topic(self.gateway_id), self._status("offline"), qos=1, retain=True)
+        will = aiomqtt.Will(
+            wire.status_topic(self.gateway_id), self._status(wire.OFFLINE), qos=1, retain=True
+        )
         return Client(
             identifier=self.gateway_id,
             will=will,
@@ -151,10 +148,10 @@ class Uplink:
             listener: asyncio.Task[None] | None = None
             try:
                 async with self._client() as client:
-                    await self._publish_status(client, "online")
+                    await self._publish_status(client, wire.ONLINE)
                     self.stats.connected = True
                     self.stats.connects += 1
-                    self._reconnect.reset()
+                    self._reconnect_s = BACKOFF_START_S
                     log.info("uplink connected to %s", self.conf.url)
                     listener = await self._listen(client)
                     self._connection = client
@@ -166,7 +163,7 @@ class Uplink:
                         # Whatever happens then, the cancellation must go on: never swallow it.
                         with contextlib.suppress(TimeoutError, aiomqtt.MqttError):
                             async with asyncio.timeout(2):
-                                await self._publish_status(client, "stopped")
+                                await self._publish_status(client, wire.STOPPED)
                         raise
             except aiomqtt.MqttError as exc:
                 self.stats.connect_failures += 1
@@ -178,7 +175,9 @@ class Uplink:
                 if listener is not None:
                     listener.cancel()
                 self.buffer.release_all()
-            await asyncio.sleep(self._reconnect.next_s())
+            delay_s = random.uniform(self._reconnect_s / 2, self._reconnect_s)
+            self._reconnect_s = min(self._reconnect_s * 2, self.conf.reconnect_max_s)
+            await asyncio.sleep(delay_s)
 
     async def _drain(self, client: Client) -> None:
         """Keep up to `max_inflight_batches` publishes on the wire; settle them in order of sending.
@@ -206,7 +205,7 @@ class Uplink:
                     if batch is None:
                         break
                     payload, props = encode_batch(batch, self.conf.gzip)
-                    topic = data_topic(self.gateway_id)
+                    topic = wire.data_topic(self.gateway_id)
                     publish = client.publish_checked(
                         topic, payload, qos=1, properties=props, timeout_s=self.conf.puback_timeout_s
                     )
@@ -226,7 +225,9 @@ class Uplink:
 
     def _next_retry_s(self) -> float:
         cap_s = self.conf.reconnect_max_s if self._episode != "refused" else REFUSED_RETRY_MAX_S
-        return self._retry.next_s(cap_s)
+        delay_s = random.uniform(self._retry_s / 2, self._retry_s)
+        self._retry_s = min(self._retry_s * 2, cap_s)
+        return delay_s
 
     async def _idle(self, client: Client) -> None:
         """Wait for new readings; raise at once if the connection is lost meanwhile."""
@@ -252,7 +253,7 @@ class Uplink:
         if reason == NO_MATCHING_SUBSCRIBERS and not self.conf.accept_no_subscribers:
             self.stats.undelivered_batches += 1
             why = (
-                f"the broker has no subscriber for {data_topic(self.gateway_id)} (PUBACK 0x10): "
+                f"the broker has no subscriber for {wire.data_topic(self.gateway_id)} (PUBACK 0x10): "
                 f"keeping the batch (seq {batch.seq}) and retrying until the bridge subscribes"
             )
             return self._keep(batch, "no-subscribers", why)
@@ -269,7 +270,7 @@ class Uplink:
         if self._episode:
             log.info("the broker delivers this gateway's batches again (after: %s)", self._episode)
             self._episode = None
-        self._retry.reset()
+        self._retry_s = BACKOFF_START_S
         self.stats.published_batches += 1
         self.stats.published_readings += len(batch.lines)
         return True
@@ -293,10 +294,8 @@ class Uplink:
         harmless."""
         if self.on_config is None:
             return None
-        from edge_gateway.agent.remote_config import config_topic
-
         on_config = self.on_config
-        await client.subscribe(config_topic(self.gateway_id), qos=1)
+        await client.subscribe(wire.config_topic(self.gateway_id), qos=1)
 
         async def listen() -> None:
             async for message in client.messages:
@@ -312,7 +311,7 @@ class Uplink:
         """Publish the retained status again now (a remote config outcome), when connected."""
         client = self._connection
         if client is not None:
-            task = asyncio.create_task(self._publish_status(client, "online"), name="status-refresh")
+            task = asyncio.create_task(self._publish_status(client, wire.ONLINE), name="status-refresh")
             task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     async def _publish_status(self, client: Client, state: str) -> None:
@@ -322,7 +321,7 @@ class Uplink:
         """
         try:
             await client.publish_checked(
-                status_topic(self.gateway_id),
+                wire.status_topic(self.gateway_id),
                 self._status(state),
                 qos=1,
                 retain=True,

@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 
 from edge_gateway.alerts.rules import Rule
 from edge_gateway.alerts.window import WindowMean
+from edge_gateway.core import wire
 from edge_gateway.core.model import Reading
 
 SERIES_TAGS = ("device", "sensor", "radio", "ifname", "lane", "site")
 LIVE_S = 60.0  # a gateway whose newest reading is older than this is not live: we cannot see behind it
-GATEWAY_STATES = ("online", "offline", "stopped")
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -180,7 +180,7 @@ class Engine:
     def gateway_status(self, gateway: str, state: str) -> None:
         """The gateway's retained status: `online`; `stopped` (a planned, clean stop: nobody is paged);
         `offline` (its Last Will: the connection dropped without a goodbye)."""
-        if state not in GATEWAY_STATES:
+        if state not in wire.GATEWAY_STATES:
             return
         known = self._gateway(gateway)
         if state == "online" and known.status != "online":

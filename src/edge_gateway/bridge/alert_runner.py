@@ -39,14 +39,13 @@ from edge_gateway.bridge.config import AlertsSection, BridgeMqttSection
 from edge_gateway.bridge.influx import InfluxWriter, WriteError
 from edge_gateway.bridge.ingest import gateway_of
 from edge_gateway.bridge.limits import LimitError, gunzip_bounded
+from edge_gateway.core import wire
 from edge_gateway.core.backoff import Backoff
 from edge_gateway.core.lineproto import LineProtocolError, encode_many, parse
 from edge_gateway.core.mqtt import Client, client_options
 
 log = logging.getLogger(__name__)
 
-DATA_TOPIC = "edge/+/data"
-STATUS_TOPIC = "edge/+/status"
 MAX_MESSAGE_BYTES = 64 * 2**20  # decompressed; the consumer dead-letters what is larger than it takes
 # A status is a small JSON summary; anything larger is hostile and never parsed (a deeply nested
 # payload of this size still fits the parser's recursion limit, which is caught as well).
@@ -89,7 +88,7 @@ class AlertRunner:
         gateway = gateway_of(topic)
         if gateway is None:
             return
-        if content_type == "application/gzip":
+        if content_type == wire.CONTENT_TYPE_GZIP:
             try:
                 payload = gunzip_bounded(payload, MAX_MESSAGE_BYTES)
             except LimitError:
@@ -137,8 +136,8 @@ class AlertRunner:
                     identifier=f"{self.mqtt.client_id}-alerts", clean_start=True, **client_options(self.mqtt)
                 )
                 async with client:
-                    await client.subscribe(DATA_TOPIC, qos=1)
-                    await client.subscribe(STATUS_TOPIC, qos=1)
+                    await client.subscribe(wire.ALL_DATA, qos=1)
+                    await client.subscribe(wire.ALL_STATUS, qos=1)
                     connected = True
                     backoff.reset()
                     async for message in client.messages:
@@ -152,7 +151,7 @@ class AlertRunner:
     def _message(self, message: aiomqtt.Message) -> None:
         topic = str(message.topic)
         payload = message.payload if isinstance(message.payload, bytes) else b""
-        if topic.endswith("/status"):
+        if topic.endswith(f"/{wire.STATUS}"):
             self.status_message(topic, payload)
         else:
             props: Any = message.properties

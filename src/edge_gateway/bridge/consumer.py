@@ -38,6 +38,7 @@ from edge_gateway.bridge.influx import InfluxWriter, WriteError, create_database
 from edge_gateway.bridge.intake import Intake
 from edge_gateway.bridge.quarantine import Quarantine
 from edge_gateway.bridge.store import Store
+from edge_gateway.core import wire
 from edge_gateway.core.backoff import Backoff
 from edge_gateway.core.config import redact_url
 from edge_gateway.core.lineproto import encode_many
@@ -170,7 +171,7 @@ class Bridge:
                 async with self._client() as client:
                     # Alerts have their own non-shared feed of the whole stream
                     # (src/edge_gateway/bridge/alert_runner.py).
-                    await _subscribe(client, f"$share/{mqtt.share_group}/edge/+/data")
+                    await _subscribe(client, wire.shared_data_subscription(mqtt.share_group))
                     self.connected = True
                     failures = 0
                     backoff.reset()

@@ -23,8 +23,9 @@ import aiohttp
 from edge_gateway.bridge.config import BridgeConfig
 from edge_gateway.bridge.deadletters import DeadLetters, Letter, Limits, rotated
 from edge_gateway.bridge.influx import InfluxWriter
-from edge_gateway.bridge.ingest import CONTENT_TYPE_GZIP, MessageError, decode_message
+from edge_gateway.bridge.ingest import MessageError, decode_message
 from edge_gateway.bridge.store import Store
+from edge_gateway.core import wire
 
 SHOW_MAX_BYTES = 16 * 2**20  # `show` inflates no more than this of a record, whatever it holds
 
@@ -55,7 +56,7 @@ def stored_bytes(record: dict[str, Any]) -> bytes:
 def body_of(record: dict[str, Any], max_bytes: int = SHOW_MAX_BYTES) -> bytes:
     """The message body as the gateway meant it (inflated), at most `max_bytes` of it."""
     stored = stored_bytes(record)
-    if record.get("stored") == "as-received" and record.get("content_type") != CONTENT_TYPE_GZIP:
+    if record.get("stored") == "as-received" and record.get("content_type") != wire.CONTENT_TYPE_GZIP:
         return stored[:max_bytes]
     try:
         return zlib.decompressobj(31).decompress(stored, max_bytes)
@@ -122,11 +123,11 @@ async def _replay_one(
     topic = str(record.get("topic", ""))
     gateway = str(record.get("gateway", ""))
     properties = {str(key): str(value) for key, value in record.get("user_properties", [])}
-    properties["v"] = properties.get("v", "1")
-    properties.setdefault("seq", "0")
+    properties[wire.PROP_VERSION] = properties.get(wire.PROP_VERSION, wire.FORMAT_VERSION)
+    properties.setdefault(wire.PROP_SEQ, "0")
     if record.get("lines"):  # lines set aside from a message: replayed as a message of those lines
         body, content_type = body_of(record, max_bytes + 1), ""
-        properties["n"] = str(record["lines"])
+        properties[wire.PROP_COUNT] = str(record["lines"])
     else:
         as_received = record.get("stored") == "as-received"
         body = stored_bytes(record) if as_received else body_of(record, max_bytes + 1)

@@ -20,9 +20,9 @@ from typing import Any
 import aiomqtt
 
 from edge_gateway.bridge.fleet_settings import FleetSection
+from edge_gateway.core import wire
 from edge_gateway.core.mqtt import Client, client_options
 
-STATUS_TOPICS = "edge/+/status"
 STATUS_MAX_BYTES = 64 * 1024
 OLDEST_WARN_S = 3600.0
 DISK_FREE_WARN_BYTES = 100 * 2**20
@@ -45,7 +45,7 @@ async def read_statuses(conn: Any, idle_s: float = 1.0, limit_s: float = 10.0) -
     ends once none came for `idle_s` (retained messages carry no end marker), or after `limit_s`."""
     found: dict[str, dict[str, Any]] = {}
     async with _client(conn, f"edge-fleet-{time.monotonic_ns()}") as client:
-        await client.subscribe(STATUS_TOPICS, qos=1)
+        await client.subscribe(wire.ALL_STATUS, qos=1)
         loop = asyncio.get_running_loop()
         end_s = loop.time() + limit_s
         messages = aiter(client.messages)
@@ -88,7 +88,7 @@ class Row:
 def what_is_wrong(status: dict[str, Any], now_s: float, stale_after_s: float) -> list[str]:
     problems = []
     state = status.get("state", "unknown")
-    if state != "online":
+    if state != wire.ONLINE:
         problems.append(str(status.get("problem", state)))
     elif now_s - float(status.get("time_s", 0)) > stale_after_s:
         problems.append("silent: no status refresh")
@@ -140,7 +140,7 @@ async def push(conn: Any, payloads: dict[str, bytes]) -> None:
     """Publish each target's signed config, retained (docs/fleet.md says why), QoS 1, checked."""
     async with _client(conn, f"edge-fleet-{time.monotonic_ns()}") as client:
         for target, payload in payloads.items():
-            await client.publish_checked(f"edge/{target}/config", payload, qos=1, retain=True, timeout_s=30)
+            await client.publish_checked(wire.config_topic(target), payload, qos=1, retain=True, timeout_s=30)
 
 
 async def wait_outcomes(
@@ -149,7 +149,7 @@ async def wait_outcomes(
     """Each target's outcome for `version` as its status reports it, or `no answer` after `wait_s`."""
     outcomes = dict.fromkeys(targets, "no answer")
     async with _client(conn, f"edge-fleet-{time.monotonic_ns()}") as client:
-        await client.subscribe(STATUS_TOPICS, qos=1)
+        await client.subscribe(wire.ALL_STATUS, qos=1)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait_s):
                 async for message in client.messages:
@@ -187,7 +187,7 @@ class FleetWatch:
         while True:
             try:
                 async with _client(self.conn, self.client_id) as client:
-                    await client.subscribe(STATUS_TOPICS, qos=1)
+                    await client.subscribe(wire.ALL_STATUS, qos=1)
                     async for message in client.messages:
                         gateway, status = parse_status(str(message.topic), message.payload)
                         if gateway is not None:

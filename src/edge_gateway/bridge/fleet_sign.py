@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
-FORMAT_VERSION = 1
+from edge_gateway.core import wire
 
 
 def keygen(private_path: Path, public_path: Path) -> None:
@@ -44,7 +44,7 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
 def sign_config(key: Ed25519PrivateKey, target: str, version: int, config_text: str) -> bytes:
     """The message for `edge/{target}/config`: the signed body, base64, and its signature."""
     body = json.dumps(
-        {"format": FORMAT_VERSION, "target": target, "version": version, "config": config_text},
+        {"format": wire.CONFIG_FORMAT_VERSION, "target": target, "version": version, "config": config_text},
         sort_keys=True,
     ).encode()
     envelope = {"body": base64.b64encode(body).decode(), "sig": base64.b64encode(key.sign(body)).decode()}

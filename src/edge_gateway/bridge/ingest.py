@@ -29,14 +29,12 @@ from edge_gateway.bridge.reserved import (
     NOT_RESERVED_TAG,
     check_reading,
 )
+from edge_gateway.core import wire
 from edge_gateway.core.config import NAME_PATTERN
 from edge_gateway.core.lineproto import LineProtocolError, encode, parse
 from edge_gateway.core.model import Reading
 
-TOPIC = re.compile(r"^edge/(?P<gateway>[^/]+)/data$")
 GATEWAY = re.compile(NAME_PATTERN)
-SUPPORTED_VERSIONS = frozenset({"1"})
-CONTENT_TYPE_GZIP = "application/gzip"
 MAX_LINE_CHARS = 65_536  # a longer line is refused unparsed: the slow parser is pure Python
 MAX_LINES = 1_000_000  # the largest `n` accepted; the byte limit binds long before
 TIME_NS_MAX = 2**63 - 2  # InfluxDB's own bounds for a timestamp
@@ -100,7 +98,7 @@ class Decoded:
 
 def gateway_of(topic: str) -> str | None:
     """The gateway id of a data topic, or None when the topic is not `edge/<valid id>/data`."""
-    match = TOPIC.match(topic)
+    match = wire.DATA_TOPIC.match(topic)
     return match["gateway"] if match and GATEWAY.match(match["gateway"]) else None
 
 
@@ -162,14 +160,14 @@ def decode_message(
     gateway = gateway_of(topic)
     if gateway is None:
         raise MessageError(f"topic {topic[:200]!r} is not edge/<gateway>/data")
-    version = user_properties.get("v")
-    if version not in SUPPORTED_VERSIONS:
+    version = user_properties.get(wire.PROP_VERSION)
+    if version not in wire.SUPPORTED_VERSIONS:
         raise MessageError(f"wire format version {str(version)[:20]!r} not supported")
     try:
         check_size(payload, max_bytes, "message")
-        seq = wire_int(user_properties.get("seq"), "seq")
-        count = wire_int(user_properties.get("n"), "n", 0, MAX_LINES)
-        if content_type == CONTENT_TYPE_GZIP:
+        seq = wire_int(user_properties.get(wire.PROP_SEQ), wire.PROP_SEQ)
+        count = wire_int(user_properties.get(wire.PROP_COUNT), wire.PROP_COUNT, 0, MAX_LINES)
+        if content_type == wire.CONTENT_TYPE_GZIP:
             payload = gunzip_bounded(payload, max_bytes)
     except TooLarge as exc:
         raise MessageError(str(exc), "too_large") from exc

@@ -19,8 +19,9 @@ import aiomqtt
 from edge_gateway.bridge.accounting import Accounts
 from edge_gateway.bridge.config import BridgeSection
 from edge_gateway.bridge.deadletters import DeadLetters, Letter
-from edge_gateway.bridge.ingest import CONTENT_TYPE_GZIP, Decoded, MessageError, decode_message, gateway_of
+from edge_gateway.bridge.ingest import Decoded, MessageError, decode_message, gateway_of
 from edge_gateway.bridge.quarantine import Quarantine
+from edge_gateway.core import wire
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,6 @@ class Intake:
                 payload_of(message) if payload is None else payload,
                 content_type=content_type,
                 user_properties=tuple(user_properties.items()),
-                as_received_gzip=content_type == CONTENT_TYPE_GZIP,
+                as_received_gzip=content_type == wire.CONTENT_TYPE_GZIP,
             )
         )

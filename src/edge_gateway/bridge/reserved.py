@@ -4,7 +4,8 @@ InfluxQL's `WHERE gateway = 'X'` matches a *field* named `gateway` as readily as
 forged field answers another gateway's queries. So every tag key the dashboards and alerts select on is
 reserved as a tag: no line may carry it as a field. Some names belong to the bridge alone (`ingest`
 and `alerts` measurements, `bridge`/`alertname`/`severity` tags), and some mean something else to the
-database (`time`, names starting with `_` in InfluxDB 2.x/3.x). docs/schema.md lists them all.
+database (`time`, names starting with `_` in InfluxDB 2.x/3.x). The lists live in
+src/edge_gateway/core/schema.py; docs/schema.md explains them; this module checks them.
 
 The `gateway` tag itself is the bridge's to set: a line may carry it only with the topic's own id
 (the agent stamps it); see src/edge_gateway/bridge/ingest.py.
@@ -14,22 +15,11 @@ from __future__ import annotations
 
 from edge_gateway.core.lineproto import LineProtocolError
 from edge_gateway.core.model import Reading
-
-# Tag keys of docs/schema.md (the dashboards group and filter by these): never a field key.
-SCHEMA_TAGS = frozenset(
-    {
-        "gateway", "device", "site", "vendor", "model", "radio", "ssid", "band", "ifname", "client",
-        "kind", "bus", "sensor", "lane", "bridge", "alertname", "severity",
-    }
-)  # fmt: skip
-BRIDGE_TAGS = frozenset({"bridge", "alertname", "severity"})  # set only by the bridge's own writes
-BRIDGE_MEASUREMENTS = frozenset({"ingest", "alerts"})  # written only by the bridge
-DATABASE_NAMES = frozenset({"time"})  # InfluxDB's own column; `_...` is reserved by InfluxDB 2.x/3.x
+from edge_gateway.core.schema import BRIDGE_MEASUREMENTS, BRIDGE_TAGS, DATABASE_NAMES, SCHEMA_TAGS
 
 _ALTERNATIVES = "|".join(sorted(SCHEMA_TAGS | DATABASE_NAMES))
-# Lookaheads for the fast-path expressions of src/edge_gateway/bridge/ingest.py: a line they accept has no
-# reserved
-# name; any other line goes through `check_reading`, which says which rule it breaks.
+# Lookaheads for the fast-path expressions of src/edge_gateway/bridge/ingest.py: a line they accept has
+# no reserved name; any other line goes through `check_reading`, which says which rule it breaks.
 NOT_RESERVED_FIELD = rf"(?!(?:{_ALTERNATIVES})=|_)"
 NOT_RESERVED_TAG = rf"(?!(?:gateway|{'|'.join(sorted(BRIDGE_TAGS | DATABASE_NAMES))})=|_)"
 NOT_RESERVED_MEASUREMENT = rf"(?!(?:{'|'.join(sorted(BRIDGE_MEASUREMENTS))})[, ]|_)"
