@@ -7,7 +7,8 @@ provisions cannot drift apart. Grafana expands `${VAR}` in these files from its 
 
 from __future__ import annotations
 
-from edge_gateway.noc import yamltext
+import yaml
+
 from edge_gateway.noc.model import DATASOURCE_NAME, DATASOURCE_TYPE, DATASOURCE_UID, JSON
 
 DATABASE = "edge"
@@ -58,9 +59,13 @@ def provider() -> JSON:
     }
 
 
+def _yaml(document: JSON) -> str:
+    """Block YAML in the documents' key order, after the do-not-edit header (PyYAML quotes a string
+    that YAML would otherwise read as another type, such as "yes" or "1.0")."""
+    body = yaml.safe_dump(document, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    return f"# {_HEADER}\n{body}"
+
+
 def files() -> dict[str, str]:
     """Provisioning files by path relative to Grafana's provisioning folder, as YAML text."""
-    return {
-        DATASOURCE_FILE: yamltext.dump(datasource(), _HEADER),
-        PROVIDER_FILE: yamltext.dump(provider(), _HEADER),
-    }
+    return {DATASOURCE_FILE: _yaml(datasource()), PROVIDER_FILE: _yaml(provider())}
