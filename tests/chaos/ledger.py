@@ -2,9 +2,10 @@
 
 The agent's own buffer is the ground truth of what it accepted. Before the agent first opens it, the
 test adds two triggers to the buffer database: every row the agent inserts into `readings` is copied
-into `chaos_produced` (same id), and every batch it numbers (`inflight`) into `chaos_batches`. The copy
-is made in the agent's own transaction, so it holds exactly what was committed, survives `kill -9`
-like the readings do, and stays after the uplink deletes the originals on PUBACK. The test only reads.
+into `chaos_produced` (same id, its whole line), and every batch it numbers (`inflight`) into
+`chaos_batches`. The copy is made in the agent's own transaction, so it holds exactly what was
+committed, survives `kill -9` like the readings do, and stays after the uplink deletes the originals
+on PUBACK. The test only reads.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from tests.integration.helpers import influx_query
 TRIGGERS = """
 CREATE TABLE IF NOT EXISTS chaos_produced (id INTEGER PRIMARY KEY, line TEXT NOT NULL);
 CREATE TRIGGER IF NOT EXISTS chaos_produced AFTER INSERT ON readings
-BEGIN INSERT OR IGNORE INTO chaos_produced (id, line) VALUES (new.id, new.line); END;
+BEGIN INSERT OR IGNORE INTO chaos_produced (id, line)
+VALUES (new.id, new.body || coalesce(' ' || new.time_ns, '')); END;
 CREATE TABLE IF NOT EXISTS chaos_batches (seq INTEGER PRIMARY KEY, ids TEXT NOT NULL);
 CREATE TRIGGER IF NOT EXISTS chaos_batches AFTER INSERT ON inflight
 BEGIN INSERT OR IGNORE INTO chaos_batches (seq, ids) VALUES (new.seq, new.ids); END;

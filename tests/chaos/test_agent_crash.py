@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from edge_gateway.agent.buffer import Buffer
+from edge_gateway.agent.buffer_schema import LINE
 from tests.chaos.buffer_writer import line_of, value_of
 from tests.chaos.pipeline import GATEWAY, Report, pipeline
 from tests.integration.helpers import wait_for
@@ -93,7 +94,7 @@ def test_power_cut_at_random_points_of_put_and_ack_loses_nothing_committed(tmp_p
         next_value += 1000  # a put that committed unannounced must not collide with the next ones
         with contextlib.closing(sqlite3.connect(path)) as db:
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok", f"cut {cut}, seed {seed}"
-            present = {value_of(line) for (line,) in db.execute("SELECT line FROM readings")}
+            present = {value_of(line) for (line,) in db.execute(f"SELECT {LINE} FROM readings")}
             inflight = {int(seq) for (seq,) in db.execute("SELECT seq FROM inflight")}
         lost = committed - ack_started - present
         assert not lost, f"cut {cut} (seed {seed}): committed readings gone: {sorted(lost)[:10]}"

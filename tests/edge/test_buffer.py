@@ -3,7 +3,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from edge_gateway.agent.buffer import Buffer, priority_of
+from edge_gateway.agent.buffer import Buffer
+from edge_gateway.agent.buffer_schema import priority_of
 
 
 def lines(n: int, start: int = 0, measurement: str = "ap_iface") -> list[str]:

@@ -20,6 +20,7 @@ import pytest
 from edge_gateway.agent import buffer as buffer_module
 from edge_gateway.agent.agent import Agent
 from edge_gateway.agent.buffer import Buffer, DiskFull, OnFull
+from edge_gateway.agent.buffer_schema import LINE
 from edge_gateway.agent.config import AgentConfig
 from edge_gateway.core.model import Reading
 from edge_gateway_dev import servers
@@ -80,7 +81,7 @@ def cycle_of(number: int) -> list[Reading]:
 
 def held(path: Path) -> list[str]:
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-        return [str(line) for (line,) in db.execute("SELECT line FROM readings ORDER BY id")]
+        return [str(line) for (line,) in db.execute(f"SELECT {LINE} FROM readings ORDER BY id")]
 
 
 def drain(buffer: Buffer) -> int:

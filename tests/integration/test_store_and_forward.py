@@ -40,7 +40,7 @@ def agent_config(tmp_path: Path, broker_url: str, devices: str = "", batch: int 
 def bulk_left(path: Path) -> int:
     """Readings other than the agent's own health still in a running agent's buffer (read-only)."""
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-        (count,) = db.execute("SELECT count(*) FROM readings WHERE line NOT LIKE 'gateway%'").fetchone()
+        (count,) = db.execute("SELECT count(*) FROM readings WHERE body NOT LIKE 'gateway%'").fetchone()
     return int(count)
 
 

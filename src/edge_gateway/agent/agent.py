@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_gateway.agent.buffer import Buffer, DiskFull
+from edge_gateway.agent.buffer_schema import entries_of
 from edge_gateway.agent.collectors import camera, serial, snmp
 from edge_gateway.agent.config import AgentConfig, load_agent
 from edge_gateway.agent.inventory import Inventory
@@ -27,7 +28,6 @@ from edge_gateway.agent.scheduler import Accumulator, SourceHealth, run_periodic
 from edge_gateway.agent.status import Board, StatusServer, addresses_of
 from edge_gateway.agent.uplink import Uplink
 from edge_gateway.core.config import ConfigError
-from edge_gateway.core.lineproto import encode_many
 from edge_gateway.core.model import Reading
 
 log = logging.getLogger(__name__)
@@ -105,10 +105,10 @@ class Agent:
                 await self._acknowledged()
             log.info("buffer has room again: collection resumes")
         self.board.record(readings)
-        lines = encode_many(reading.with_tags(self._tags) for reading in readings)
+        entries = entries_of(reading.with_tags(self._tags) for reading in readings)
         while True:
             try:
-                dropped = self.buffer.put(lines)
+                dropped = self.buffer.put(entries)
                 break
             except DiskFull:  # with `block` only: wait for the uplink to free pages
                 await self._acknowledged()

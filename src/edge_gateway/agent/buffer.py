@@ -1,11 +1,12 @@
 """The disk buffer between collectors and the uplink: nothing accepted is lost until the broker has it.
 
 SQLite in WAL mode, one transaction per batch of readings (never per reading: the SD card pays for
-every commit). Readings are stored as encoded line protocol. The uplink *takes* a batch, which gives it
-the next `seq` and records which rows it carries in `inflight` (one small row per batch, instead of
-rewriting every reading), publishes it, and *acks* it after the broker's PUBACK, which deletes the
-rows. A batch taken but never acked (crash, power loss, broker gone) is handed out again with the same
-`seq` after a restart, so the bridge sees a harmless duplicate rather than a false gap.
+every commit). A reading is stored with its priority and time as columns (buffer_schema.py, which
+also migrates a file of the previous version). The uplink *takes* a batch, which gives it the next
+`seq` and records which rows it carries in `inflight` (one small row per batch, instead of rewriting
+every reading), publishes it, and *acks* it after the broker's PUBACK, which deletes the rows. A
+batch taken but never acked (crash, power loss, broker gone) is handed out again with the same `seq`
+after a restart, so the bridge sees a harmless duplicate rather than a false gap.
 
 Priority 0 (status) leaves before priority 1 (bulk). Bulk readings leave oldest first, except while a
 backlog older than `live_first_after_s` drains (a backhaul outage of hours): then batches alternate
@@ -38,22 +39,15 @@ from functools import partial
 from pathlib import Path
 from typing import Literal, TypeVar
 
-PRIORITY_STATUS = 0
-PRIORITY_BULK = 1
-STATUS_MEASUREMENTS = frozenset({"device_status", "gateway"})
+from edge_gateway.agent.buffer_schema import LINE, LINE_BYTES, SCHEMA, Entry, entry_of_line, migrate
+from edge_gateway.core.schema import PRIORITY_BULK, PRIORITY_STATUS
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS readings (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, prio INTEGER NOT NULL, line TEXT NOT NULL
-);
-DROP INDEX IF EXISTS readings_by_prio;
-CREATE INDEX IF NOT EXISTS readings_status ON readings (id) WHERE prio = 0;
-CREATE TABLE IF NOT EXISTS inflight (seq INTEGER PRIMARY KEY, ids TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TEMP TABLE taken (id INTEGER PRIMARY KEY);
-"""
 # The priority is spelled out, not bound, so that SQLite can use the partial index for status rows.
-_SELECT = "SELECT id, line FROM readings WHERE prio = {prio} AND id >= ? AND id < ? AND id NOT IN temp.taken"
+_SELECT = (
+    "SELECT id, "
+    + LINE
+    + " FROM readings WHERE prio = {prio} AND id >= ? AND id < ? AND id NOT IN temp.taken"
+)
 _SELECT_STATUS = _SELECT.format(prio=0) + " ORDER BY id LIMIT ?"
 _SELECT_BULK = _SELECT.format(prio=1) + " ORDER BY id LIMIT ?"
 _MAX_ID = 2**63 - 1
@@ -69,16 +63,6 @@ class DiskFull(Exception):
 
 def _is_full(exc: sqlite3.Error) -> bool:
     return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
-
-
-def priority_of(line: str) -> int:
-    """Status readings first: an operator needs 'AP down' before an hour of interface counters."""
-    end = len(line)
-    for stop in (",", " "):
-        index = line.find(stop)
-        if 0 <= index < end:
-            end = index
-    return PRIORITY_STATUS if line[:end] in STATUS_MEASUREMENTS else PRIORITY_BULK
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +109,10 @@ class Buffer:
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._db.execute(f"PRAGMA wal_autocheckpoint={wal_pages}")
         self._db.execute(f"PRAGMA journal_size_limit={wal_pages * PAGE_BYTES}")
-        self._db.executescript(_SCHEMA)
-        row = self._db.execute("SELECT count(*), coalesce(sum(length(line)), 0) FROM readings").fetchone()
+        self._db.executescript(SCHEMA)
+        self._count = self._bytes = self._dropped = self._dropped_saved = 0
+        migrate(self._db, partial(self._write, may_use_reserve=True))
+        row = self._db.execute(f"SELECT count(*), coalesce(sum({LINE_BYTES}), 0) FROM readings").fetchone()
         self._count, self._bytes = int(row[0]), int(row[1])
         self._next_seq = self._meta("next_seq", 1)
         self._dropped = self._meta("dropped", 0)
@@ -156,8 +142,11 @@ class Buffer:
     def _set_meta(self, key: str, value: int) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
-    def put(self, lines: Sequence[str]) -> int:
+    def put(self, lines: Sequence[Entry | str]) -> int:
         """Store `lines` in one transaction; returns how many were dropped to respect max_bytes.
+
+        The sink gives Entries (buffer_schema.entries_of), with the priority and time it knows; a line
+        given as text is split once here.
 
         On a full disk, `drop_oldest` makes room by dropping as many bytes of the oldest readings
         and `drop_newest` drops `lines`; if even that does not fit, `lines` are dropped. `block`
@@ -165,22 +154,24 @@ class Buffer:
         """
         if not lines:
             return 0
+        entries = [line if isinstance(line, Entry) else entry_of_line(line) for line in lines]
         try:
-            return self._write(lambda: self._insert(lines), may_use_reserve=False)
+            return self._write(lambda: self._insert(entries), may_use_reserve=False)
         except DiskFull:
             if self._disk_cap_bytes is None:
                 self._disk_cap_bytes = int(self._bytes * 0.95)  # the disk holds no more than this
             if self.on_full == "block":
                 raise
         try:
-            return self._write(lambda: self._insert(lines), may_use_reserve=True)
+            return self._write(lambda: self._insert(entries), may_use_reserve=True)
         except DiskFull:
             if self._disk_cap_bytes is not None:
                 # Deleted rows free whole pages only now and then: hold less, so that the next
                 # write frees enough of them for its own rows.
-                self._disk_cap_bytes = max(0, self._disk_cap_bytes - sum(map(len, lines)) - 2 * PAGE_BYTES)
-            self._dropped += len(lines)  # saved with the next write that finds room
-            return len(lines)
+                incoming = sum(entry.size for entry in entries)
+                self._disk_cap_bytes = max(0, self._disk_cap_bytes - incoming - 2 * PAGE_BYTES)
+            self._dropped += len(entries)  # saved with the next write that finds room
+            return len(entries)
 
     @property
     def limit_bytes(self) -> int:
@@ -188,26 +179,23 @@ class Buffer:
         cap = self._disk_cap_bytes
         return self.max_bytes if cap is None else min(self.max_bytes, cap)
 
-    def _insert(self, lines: Sequence[str]) -> int:
-        incoming = sum(map(len, lines))
+    def _insert(self, entries: list[Entry]) -> int:
+        incoming = sum(entry.size for entry in entries)
         dropped = 0
         limit = self.limit_bytes
         if self.on_full == "drop_oldest" and self._bytes + incoming > limit:
             # Room first: the pages of the oldest take the new readings when the file cannot grow.
             dropped += self._drop_oldest(self._bytes + incoming - limit)
         if self.on_full == "drop_newest":
-            keep: list[str] = []
+            keep: list[Entry] = []
             room = limit - self._bytes
-            for line in lines:
-                if len(line) <= room:
-                    keep.append(line)
-                    room -= len(line)
-            dropped, incoming, lines = len(lines) - len(keep), sum(map(len, keep)), keep
-        self._db.executemany(
-            "INSERT INTO readings (prio, line) VALUES (?, ?)",
-            [(priority_of(line), line) for line in lines],
-        )
-        self._count += len(lines)
+            for entry in entries:
+                if entry.size <= room:
+                    keep.append(entry)
+                    room -= entry.size
+            dropped, incoming, entries = len(entries) - len(keep), sum(e.size for e in keep), keep
+        self._db.executemany("INSERT INTO readings (prio, body, time_ns) VALUES (?, ?, ?)", entries)
+        self._count += len(entries)
         self._bytes += incoming
         if self.on_full == "drop_oldest" and self._bytes > limit:
             dropped += self._drop_oldest(self._bytes - limit)
@@ -281,7 +269,7 @@ class Buffer:
         freed = 0
         for prio in (PRIORITY_BULK, PRIORITY_STATUS):
             cursor = self._db.execute(
-                f"SELECT id, length(line) FROM readings WHERE prio = {prio} ORDER BY id"
+                f"SELECT id, {LINE_BYTES} FROM readings WHERE prio = {prio} ORDER BY id"
             )
             for row_id, size in cursor:
                 if freed >= excess_bytes:
@@ -357,12 +345,12 @@ class Buffer:
 
     def _oldest_time_ns(self, prio: int | None = None) -> int | None:
         where = "" if prio is None else f"WHERE prio = {int(prio)} "
-        row = self._db.execute(f"SELECT line FROM readings {where}ORDER BY id LIMIT 1").fetchone()
-        return int(str(row[0]).rsplit(" ", 1)[1]) if row else None
+        row = self._db.execute(f"SELECT time_ns FROM readings {where}ORDER BY id LIMIT 1").fetchone()
+        return None if row is None or row[0] is None else int(row[0])
 
     def _lines_of(self, ids: tuple[int, ...]) -> tuple[str, ...]:
         rows = self._db.execute(
-            "SELECT line FROM readings WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            f"SELECT {LINE} FROM readings WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
             (json.dumps(ids),),
         )
         return tuple(str(line) for (line,) in rows)
@@ -373,7 +361,7 @@ class Buffer:
 
         def delete() -> None:
             sizes = self._db.execute(
-                "DELETE FROM readings WHERE id IN (SELECT value FROM json_each(?)) RETURNING length(line)",
+                f"DELETE FROM readings WHERE id IN (SELECT value FROM json_each(?)) RETURNING {LINE_BYTES}",
                 (json.dumps(ids),),
             ).fetchall()
             self._db.execute("DELETE FROM inflight WHERE seq = ?", (seq,))

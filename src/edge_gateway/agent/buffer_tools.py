@@ -14,19 +14,26 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from edge_gateway.agent.buffer_schema import LINE, LINE_BYTES, SCHEMA_VERSION
+
 
 class BufferNotFound(Exception):
     """No buffer database at the given path."""
 
 
+class BufferTooOld(BufferNotFound):
+    """A buffer written by an older version (the agent converts it the next time it starts)."""
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise BufferNotFound(f"{path}: no buffer database there")
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-
-
-def _time_of(line: str) -> int:
-    return int(line.rsplit(" ", 1)[1])
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    if version < SCHEMA_VERSION:
+        db.close()
+        raise BufferTooOld(f"{path}: written by an older version; the agent converts it when it starts")
+    return db
 
 
 def stats(path: Path) -> dict[str, Any]:
@@ -34,17 +41,17 @@ def stats(path: Path) -> dict[str, Any]:
     db = _connect(path)
     try:
         per_measurement: dict[str, int] = {}
-        measurement = "substr(line, 1, instr(replace(line, ' ', ','), ',') - 1)"
+        measurement = "substr(body, 1, instr(replace(body, ' ', ','), ',') - 1)"
         query = f"SELECT {measurement}, count(*) FROM readings GROUP BY 1"
         for measurement, count in db.execute(query):
             per_measurement[str(measurement)] = int(count)
-        count, size = db.execute("SELECT count(*), coalesce(sum(length(line)), 0) FROM readings").fetchone()
-        oldest = db.execute("SELECT line FROM readings ORDER BY id LIMIT 1").fetchone()
+        count, size = db.execute(f"SELECT count(*), coalesce(sum({LINE_BYTES}), 0) FROM readings").fetchone()
+        oldest = db.execute("SELECT time_ns FROM readings ORDER BY id LIMIT 1").fetchone()
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         (inflight,) = db.execute("SELECT count(*) FROM inflight").fetchone()
     finally:
         db.close()
-    oldest_s = round((time.time_ns() - _time_of(oldest[0])) / 1e9, 1) if oldest else None
+    oldest_s = round((time.time_ns() - oldest[0]) / 1e9, 1) if oldest and oldest[0] is not None else None
     return {
         "path": str(path),
         "readings": int(count),
@@ -63,7 +70,7 @@ def dump(path: Path, limit: int | None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     db = _connect(path)
     try:
-        query = "SELECT line FROM readings ORDER BY id" + (" LIMIT ?" if limit is not None else "")
+        query = f"SELECT {LINE} FROM readings ORDER BY id" + (" LIMIT ?" if limit is not None else "")
         printed = 0
         for (line,) in db.execute(query, (limit,) if limit is not None else ()):
             out.write(f"{line}\n")
