@@ -1,5 +1,12 @@
-"""The agent's configuration: its sections, their checks and `load_agent`; the settings base is
-in core.config."""
+"""The agent's configuration (`edge agent -c edge.toml`): its sections, their defaults and checks.
+
+`load_agent` validates a file; `load_agent_checked` also loads the SNMP vendor profiles its devices
+name, in the same list of problems: the agent starts with it, and `edge check-config` and a remote
+configuration check with it, so all three refuse the same files (a reload on SIGHUP checks the
+profiles itself). The `[serial]`, `[camera]` and `[remote_config]` sections are defined next to their
+code (collectors/serial, collectors/camera, remote_config.py). The settings base (environment
+overrides, problems listed by path) is core.config; the bridge's configuration is bridge/config.py.
+"""
 
 from __future__ import annotations
 

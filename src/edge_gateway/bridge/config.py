@@ -1,5 +1,11 @@
-"""The bridge's configuration: its sections, their checks and `load_bridge`; the settings base is
-in core.config."""
+"""The bridge's configuration (`edge bridge -c bridge.toml`): its sections, their defaults and checks.
+
+`load_bridge` validates a file (the bridge loads the alert rules after it, at start);
+`load_bridge_checked` also loads the rules file it names, in the same list of problems, for
+`edge check-config`. The `[fleet]` section is defined next to its code (fleet_settings.py). The
+settings base (environment overrides, problems listed by path) is core.config; the agent's
+configuration is agent/config.py.
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,14 @@
-"""Typed configuration of the agent and the bridge: TOML files, overridable by environment variables.
+"""What every configuration shares: the settings base, the broker connection, the errors and TOML.
 
-Validated once at start (`load_agent`, `load_bridge`); every problem is collected and reported by its
-path (`snmp.devices[2].host: ...`) so that `edge check-config` can list them all at once. Defaults live
-here and nowhere else. Any key can be set by `EDGE_<SECTION>__<KEY>` (e.g. `EDGE_UPLINK__URL`), which
-wins over the file. Secrets are `SecretStr`; each can instead come from a `<name>_file`.
+The agent (agent/config.py) and the bridge (bridge/config.py) each build their own configuration on
+this base, so a gateway loads no bridge code and the NOC no agent code. Shared here: `EnvFirstSettings`
+(any key can be set by `EDGE_<SECTION>__<KEY>`, e.g. `EDGE_UPLINK__URL`, which wins over the file),
+`Section` (an unknown key is a problem), `MqttConnection` (the agent's uplink and the bridge's consumer),
+and `ConfigError` with `problems_of`, the one formatter that reports every problem at once by its path
+(`snmp.devices[2].host: ...`), so that `edge check-config` lists them all, echoing no secret. `kind_of`
+tells `edge check-config` which program a file is for. Defaults live with the section that owns the
+key, except `DEFAULT_SNMP_INTERVAL_S`: the NOC sizes its liveness windows on it and imports no agent
+module. Checks pydantic cannot express, and secrets read from `<name>_file`, are in config_checks.py.
 """
 
 from __future__ import annotations
