@@ -24,6 +24,7 @@ CITY_LAT, CITY_LON = -6.7063, 108.5570
 NS = 1_000_000_000
 SILENT_AP, SILENT_AFTER_STEP = "ap-02-2", STEPS - 21
 FROZEN_CAMERA = "int-01-1-cam-1"
+LATE_AP, LATE_STEPS = "ap-01-2", (10, 20)  # its APLate fires at step 10 and resolves at step 20
 DOUBLED_SITE = "int-01-1"  # a loop detector (primary = false) counts lane 1 beside the radar
 
 
@@ -162,13 +163,18 @@ class _City:
         self.add("ingest", {"gateway": gateway, "bridge": "bridge-1"}, ingest, step)
 
     def alerts(self, gateway: str, step: int) -> None:
-        tags = {
-            "alertname": "ApDown",
-            "gateway": gateway,
-            "device": f"ap-{gateway[-2:]}-3",
-            "severity": "critical",
-        }
-        self.add("alerts", tags, {"firing": step > 57, "unknown": False}, step)
+        """As the engine writes them: each firing alert at every evaluation, a resolved one once.
+        ap-*-3's APDown fires from step 58 on; LATE_AP's APLate fired for steps 10-19 and resolved."""
+        device = f"ap-{gateway[-2:]}-3"
+        tags = {"alertname": "APDown", "gateway": gateway, "device": device, "severity": "critical"}
+        if step > 57:
+            summary = f"Access point {device} has not answered 3 polls in a row"
+            self.add("alerts", tags, {"firing": True, "unknown": False, "summary": summary}, step)
+        if gateway == GATEWAYS[0] and LATE_STEPS[0] <= step <= LATE_STEPS[1]:
+            late = {**tags, "alertname": "APLate", "device": LATE_AP, "severity": "warning"}
+            firing = step < LATE_STEPS[1]
+            summary = f"Access point {LATE_AP} answers, but too slowly"
+            self.add("alerts", late, {"firing": firing, "unknown": False, "summary": summary}, step)
 
 
 def _city_availability(city: _City) -> None:

@@ -68,7 +68,8 @@ def test_every_datasource_reference_is_the_provisioned_one(dashboard: dict[str, 
     uids = _datasource_uids(dashboard)
     targets = sum(len(p["targets"]) for p in dashboard["panels"])
     queried = [v for v in dashboard["templating"]["list"] if v["type"] == "query"]
-    assert len(uids) == len(dashboard["panels"]) + targets + len(queried)
+    annotations = dashboard["annotations"]["list"]
+    assert len(uids) == len(dashboard["panels"]) + targets + len(queried) + len(annotations)
     assert set(uids) == {DATASOURCE_UID} == {datasource()["datasources"][0]["uid"]}
 
 

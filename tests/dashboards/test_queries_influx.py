@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 
 from edge_gateway.core.lineproto import encode_many
+from edge_gateway.core.model import Reading
 from edge_gateway.noc.build import all_dashboards
 from edge_gateway.noc.provisioning import DATABASE
 from edge_gateway_dev import servers
-from tests.dashboards.fleet_data import DOUBLED_SITE, city_readings
+from tests.dashboards.fleet_data import DOUBLED_SITE, LATE_AP, city_readings
 from tests.dashboards.queries import Query, panel_queries, substitute, variable_queries
 from tests.integration.helpers import influx_query
 
@@ -162,3 +163,110 @@ def test_a_lane_seen_by_two_sensors_is_counted_once(influx_url: str) -> None:
             lane = reading.tags["lane"]
             written[lane] = written.get(lane, 0) + int(reading.fields["volume"])
     assert shown == written
+
+
+@pytest.mark.integration
+def test_intersections_stand_on_the_map_where_their_config_places_them(influx_url: str) -> None:
+    """The sensors' status carries their bus's lat/lon: each sensor is drawn at its intersection,
+    green or red by its last status (the stale sound meter red)."""
+    panel = next(p for p in DASHBOARDS[0]["panels"] if p["type"] == "geomap")
+    query = substitute(next(t["query"] for t in panel["targets"] if t["refId"] == "B"), {})
+    drawn = {
+        s["tags"]["device"]: tuple(s["values"][0][1:4]) for s in influx_query(influx_url, DATABASE, query)
+    }
+    written: dict[str, tuple[Any, ...]] = {}
+    for reading in city_readings(end_ns=0):
+        if reading.measurement == "device_status" and reading.tags["kind"] not in ("snmp", "camera"):
+            fields = reading.fields
+            written[reading.tags["device"]] = (fields["up"], fields["lat"], fields["lon"])
+    assert drawn == written
+    assert [device for device, (up, _, _) in drawn.items() if not up] == ["int-01-2-sound"]
+
+
+def _written_since(measurement: str, minutes: float) -> list[Reading]:
+    """The fixture's readings of one measurement within the last `minutes` (its end at time 0)."""
+    since_ns = -minutes * 60 * 1_000_000_000
+    return [r for r in city_readings(end_ns=0) if r.measurement == measurement and r.time_ns > since_ns]
+
+
+def _last_per(readings: list[Reading], *keys: str) -> dict[tuple[str, ...], Reading]:
+    """The last reading of each series (the fixture writes in time order)."""
+    return {tuple(r.tags[k] for k in keys): r for r in readings}
+
+
+def _panel(title: str) -> dict[str, Any]:
+    return next(p for d in DASHBOARDS for p in d["panels"] if p["title"] == title)
+
+
+def _table(influx_url: str, query: str, key: str) -> dict[str, dict[str, Any]]:
+    """A table query's rows by one tag, each as column -> value."""
+    rows: dict[str, dict[str, Any]] = {}
+    for series in influx_query(influx_url, DATABASE, substitute(query, {})):
+        row = dict(zip(series["columns"], series["values"][0], strict=True))
+        rows.setdefault(series["tags"][key], {}).update(row)
+    return rows
+
+
+@pytest.mark.integration
+def test_the_per_site_rollup_adds_up_what_each_site_sent(influx_url: str) -> None:
+    """Devices up and down by their last status within the window (15 minutes here), clients and
+    uplink traffic of the APs heard from in the last 3 minutes, per site, summed from the readings."""
+    expected: dict[str, dict[str, float]] = {}
+    for status in _last_per(_written_since("device_status", 15), "gateway", "device").values():
+        column = "up" if status.fields["up"] else "down"
+        site = expected.setdefault(status.tags["site"], {})
+        site[column] = site.get(column, 0) + 1
+    answered = [r for r in _written_since("ap", 3) if "clients" in r.fields]  # a down AP sends none
+    for ap in _last_per(answered, "gateway", "device").values():
+        site = expected[ap.tags["site"]]
+        site["clients"] = site.get("clients", 0) + float(ap.fields["clients"])
+    uplinks = [r for r in _written_since("ap_iface", 3) if r.tags.get("role") == "uplink"]
+    for iface in _last_per(uplinks, "gateway", "device").values():
+        site = expected[iface.tags["site"]]
+        bps = float(iface.fields["in_bps"]) + float(iface.fields["out_bps"])
+        site["uplink_mbps"] = site.get("uplink_mbps", 0) + bps / 1e6
+    shown: dict[str, dict[str, float]] = {}
+    for target in _panel("Per site: devices up and down, clients, uplink traffic")["targets"]:
+        for name, row in _table(influx_url, target["query"], "site").items():
+            shown.setdefault(name, {}).update({c: v for c, v in row.items() if c != "time"})
+    flat = {(site, column): value for site, row in shown.items() for column, value in row.items()}
+    assert flat == pytest.approx({(s, c): v for s, row in expected.items() for c, v in row.items()})
+    assert shown["int-01-2"]["down"] == 1  # the stale sound meter
+
+
+@pytest.mark.integration
+def test_backhaul_utilisation_is_the_uplink_rate_over_its_speed(influx_url: str) -> None:
+    query = _panel("Backhaul utilisation per AP")["targets"][0]["query"]
+    shown = {
+        device: (row["in_pct"], row["out_pct"]) for device, row in _table(influx_url, query, "device").items()
+    }
+    uplinks = [r for r in _written_since("ap_iface", 3) if r.tags.get("role") == "uplink"]
+    expected = {}
+    for iface in _last_per(uplinks, "gateway", "device").values():
+        speed_bps = float(iface.fields["speed_mbps"]) * 1e6
+        in_pct, out_pct = (100 * float(iface.fields[f"{d}_bps"]) / speed_bps for d in ("in", "out"))
+        expected[iface.tags["device"]] = (pytest.approx(in_pct), pytest.approx(out_pct))
+    assert shown == expected
+
+
+@pytest.mark.integration
+def test_outages_are_marked_where_they_started_and_resolved(influx_url: str) -> None:
+    """One mark where each alert first fired in the range and one where it resolved, at the times
+    the fixture wrote (compared as offsets: the fixture's end is the module's start)."""
+    board = next(d for d in DASHBOARDS if d["uid"] == "edge-noc")
+    marks: dict[str, list[tuple[str, int, str]]] = {}
+    for annotation in board["annotations"]["list"]:
+        series = influx_query(influx_url, DATABASE, substitute(annotation["query"], {}))
+        rows = [(s.get("tags", {}).get("device", ""), row[0], row[1]) for s in series for row in s["values"]]
+        marks[annotation["name"]] = sorted(rows)
+    written = _written_since("alerts", 24 * 60)
+    starts = {r.tags["device"]: r for r in reversed(written) if r.fields["firing"]}  # the first wins
+    (resolved,) = [r for r in written if not r.fields["firing"]]
+    assert [(device, text) for device, _, text in marks["Alerts firing"]] == sorted(
+        (device, str(r.fields["summary"])) for device, r in starts.items()
+    )
+    assert [text for _, _, text in marks["Alerts resolved"]] == [resolved.fields["summary"]]
+    fired_ns = {device: time_ns for device, time_ns, _ in marks["Alerts firing"]}
+    resolved_ns = marks["Alerts resolved"][0][1]
+    assert resolved_ns - fired_ns[LATE_AP] == resolved.time_ns - starts[LATE_AP].time_ns
+    assert fired_ns["ap-01-3"] - fired_ns[LATE_AP] == starts["ap-01-3"].time_ns - starts[LATE_AP].time_ns

@@ -1,7 +1,8 @@
 """Access point: one AP (chosen by gateway and device) in depth, for an operator chasing a complaint.
 
 Radio health (clients, signal and SNR of the clients, noise floor, CCQ, channel utilisation),
-throughput per interface, the box itself (CPU, memory, temperature) and its uptime and reboots.
+throughput per interface, how full the backhaul is, the box itself (CPU, memory, temperature) and its
+uptime and reboots.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from edge_gateway.alerts.thresholds import THRESHOLDS
 from edge_gateway.noc.liveness import SEEN_RECENTLY, UP_WINDOW
 from edge_gateway.noc.model import Dashboard, Panel, Step, Target, Variable
 from edge_gateway.noc.panels import UP_DOWN, histogram, stat, timeseries
+from edge_gateway.noc.rollups import UPLINK, UTILISATION_STEPS, utilisation
 
 UID = "edge-access-point"
 AP = '"gateway" =~ /^$gateway$/ AND "device" =~ /^$device$/ AND $timeFilter'
@@ -108,6 +110,21 @@ def _throughput() -> Panel:
     )
 
 
+def _backhaul() -> Panel:
+    query = (
+        f'SELECT {utilisation("mean")} FROM "ap_iface" WHERE {AP} AND {UPLINK} '
+        "GROUP BY time($__interval) fill(none)"
+    )
+    return timeseries(
+        "Backhaul utilisation",
+        [Target(query, alias="$col")],
+        unit="percent",
+        width=24,
+        steps=UTILISATION_STEPS,
+        description="The uplink interface's (profile role `uplink`) rate over its speed, in and out apart.",
+    )
+
+
 def _box_panels() -> list[Panel]:
     return [
         timeseries(
@@ -142,7 +159,7 @@ def build() -> Dashboard:
         uid=UID,
         title="Access point",
         description="One access point in depth: radios, clients, throughput, the box and its reboots.",
-        panels=[*_status(), *_radio_panels(), _throughput(), *_box_panels()],
+        panels=[*_status(), *_radio_panels(), _throughput(), _backhaul(), *_box_panels()],
         variables=[*VARIABLES, UP_WINDOW],
         tags=("edge", "ap"),
     )

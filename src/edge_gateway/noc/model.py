@@ -171,6 +171,26 @@ class Choice:
         }
 
 
+@dataclass(frozen=True)
+class Annotation:
+    """Marks on every time axis from an InfluxQL query; its `text` column is what hovering shows."""
+
+    name: str
+    query: str
+    colour: str
+
+    def to_json(self) -> JSON:
+        return {
+            "name": self.name,
+            "datasource": datasource_ref(),
+            "enable": True,
+            "hide": False,
+            "iconColor": self.colour,
+            "query": self.query,
+            "textColumn": "text",
+        }
+
+
 @dataclass
 class Dashboard:
     """A dashboard: panels are placed on Grafana's 24-unit grid and numbered in order."""
@@ -183,6 +203,7 @@ class Dashboard:
     tags: tuple[str, ...] = ("edge",)
     refresh: str = "30s"
     time_from: str = "now-6h"
+    annotations: Sequence[Annotation] = ()
 
     def layout(self) -> list[JSON]:
         """Place each panel as high as it fits, then as far left: what Grafana's own gravity would do,
@@ -210,7 +231,7 @@ class Dashboard:
             "version": 1,
             "refresh": self.refresh,
             "time": {"from": self.time_from, "to": "now"},
-            "annotations": {"list": []},
+            "annotations": {"list": [a.to_json() for a in self.annotations]},
             "templating": {"list": [v.to_json() for v in self.variables]},
             "panels": self.layout(),
         }

@@ -163,10 +163,14 @@ def _air(influx: Influx, data: ReportData, zone: datetime.tzinfo) -> None:
 
 
 def _traffic(influx: Influx, data: ReportData) -> None:
-    """Vehicles per intersection: each lane counted once, by the sensor that saw most on it (a radar
-    and a loop detector on the same lane must not double it)."""
+    """Vehicles per intersection: each lane counted once, by its primary sensor as on the board (a
+    radar and a loop detector on the same lane must not double it), and by the sensor that saw most
+    where two primary ones share a lane."""
     when = _when(data.start, data.end)
-    query = f'SELECT sum("volume") FROM "traffic" WHERE {when} GROUP BY "site", "lane", "sensor"'
+    query = (
+        f'SELECT sum("volume") FROM "traffic" WHERE {when} AND "primary" != \'false\' '
+        'GROUP BY "site", "lane", "sensor"'
+    )
     per_lane: dict[tuple[str, str], int] = {}
     for series in influx.query(query):
         tags = series.get("tags", {})
