@@ -21,10 +21,9 @@ from edge_gateway.bridge.fleet import (
     fleet_rows,
     matching,
     noc_connection,
-    push,
     read_statuses,
-    wait_outcomes,
 )
+from edge_gateway.bridge.fleet_rollout import Rollout, describe, staged_push
 from edge_gateway.bridge.fleet_sign import keygen, load_private_key, sign_config
 
 SORT_KEYS = ("gateway", "state", "last_seen", "problems")
@@ -101,7 +100,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 1 if any(row.problems for row in rows) else 0
 
 
-async def _push(args: argparse.Namespace) -> dict[str, str]:
+async def _push(args: argparse.Namespace) -> Rollout:
     config = _load(args.config)
     if config.fleet.key_file is None:
         raise SystemExit("[fleet] key_file is not set: the NOC cannot sign")
@@ -116,16 +115,15 @@ async def _push(args: argparse.Namespace) -> dict[str, str]:
     version = args.version or time.time_ns() // 1_000_000  # grows across NOC hosts without shared state
     pushed_s = time.time()
     texts = {target: text.replace(PLACEHOLDER, target) for target in targets}
-    await push(conn, {target: sign_config(key, target, version, texts[target]) for target in targets})
-    print(f"pushed version {version} to {len(targets)} gateways", file=sys.stderr)
-    return await wait_outcomes(conn, targets, version, pushed_s, args.wait_s)
+    payloads = {target: sign_config(key, target, version, texts[target]) for target in targets}
+    print(f"pushing version {version} to {len(targets)} gateways", file=sys.stderr)
+    return await staged_push(conn, payloads, version, args.canary, args.wait_s, args.settle_s, pushed_s)
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    outcomes = asyncio.run(_push(args))
-    for gateway, outcome in sorted(outcomes.items()):
-        print(f"{gateway}: {outcome}")
-    return 0 if all(outcome.startswith("applied") for outcome in outcomes.values()) else 1
+    report = asyncio.run(_push(args))
+    print("\n".join(describe(report)))
+    return 0 if report.ok else 1
 
 
 def add_fleet_parser(sub: Any) -> None:
@@ -150,4 +148,13 @@ def add_fleet_parser(sub: Any) -> None:
     send.add_argument("-c", "--config", type=Path, required=True, help="bridge TOML ([mqtt], [fleet])")
     send.add_argument("--version", type=int, help="default: the time in ms (must grow per gateway)")
     send.add_argument("--wait-s", type=float, default=60.0, help="wait this long for the outcomes")
+    send.add_argument(
+        "--canary", type=int, default=0, help="push to the first N matching gateways, the rest once healthy"
+    )
+    send.add_argument(
+        "--settle-s",
+        type=float,
+        default=0.0,
+        help="the canaries must stay online on the new version this long (their rollback_after_s)",
+    )
     send.set_defaults(func=cmd_push)
