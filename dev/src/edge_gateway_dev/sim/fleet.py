@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import signal
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomli_w
 
 from edge_gateway_dev.sim.camera.fleet import (
     CameraHandle,
@@ -105,16 +106,9 @@ async def run_field(
         yield Field(ap_handles, crossings, port_dir, tuple(camera_handles))
 
 
-def _toml(value: object) -> str:
-    """A TOML value: JSON's strings, numbers and booleans are TOML's too; tables inline."""
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{key} = {_toml(item)}" for key, item in value.items()) + " }"
-    return json.dumps(value)
-
-
-def _table(header: str, keys: dict[str, object]) -> str:
-    body = "".join(f"{key} = {_toml(value)}\n" for key, value in keys.items() if value is not None)
-    return f"\n[[{header}]]\n{body}"
+def _present(keys: dict[str, object]) -> dict[str, object]:
+    """The keys with a value: TOML has no null, an absent key takes the config's default."""
+    return {key: value for key, value in keys.items() if value is not None}
 
 
 def _ap_device(ap: ApHandle, interval_s: float) -> dict[str, object]:
@@ -144,40 +138,49 @@ def _position(name: str) -> dict[str, object]:
     return {"lat": round(lat, 5), "lon": round(lon, 5)}
 
 
-def _buses(crossing: IntersectionHandle, interval_s: float) -> str:
+def _buses(crossing: IntersectionHandle, interval_s: float) -> list[dict[str, object]]:
     name, site = crossing.spec.name, crossing.spec.site
     # Every bus of the crossing is at the crossing: its sensors are placed there on the NOC map.
     at = {"site": site, "lat": crossing.spec.lat_deg, "lon": crossing.spec.lon_deg}
-    text = _table("serial.buses", {"name": f"{name}-rs485", "port": str(crossing.paths["rs485"])} | at)
-    for suffix, slave, register_map in MODBUS_SENSORS:
-        options = {"slave": slave, "map": register_map}
-        sensor = {
+    modbus = [
+        {
             "name": f"{name}-{suffix}",
             "driver": "modbus-rtu",
-            "options": options,
+            "options": {"slave": slave, "map": register_map},
             "interval_s": interval_s,
         }
-        text += _table("serial.buses.sensors", sensor)
-    text += _table("serial.buses", {"name": f"{name}-gps", "port": str(crossing.paths["gps"])} | at)
-    text += _table(
-        "serial.buses.sensors", {"name": f"{name}-gps", "driver": "nmea", "interval_s": interval_s}
-    )
-    text += _table("serial.buses", {"name": f"{name}-radar", "port": str(crossing.paths["radar"])} | at)
+        for suffix, slave, register_map in MODBUS_SENSORS
+    ]
+    gps = {"name": f"{name}-gps", "driver": "nmea", "interval_s": interval_s}
     radar = {"name": f"{name}-radar", "driver": "radar", "options": {"address": crossing.spec.radar_address}}
-    return text + _table("serial.buses.sensors", radar | {"interval_s": interval_s})
+    buses: list[tuple[str, list[dict[str, object]]]] = [
+        ("rs485", modbus),
+        ("gps", [gps]),
+        ("radar", [radar | {"interval_s": interval_s}]),
+    ]
+    return [
+        _present({"name": f"{name}-{kind}", "port": str(crossing.paths[kind])} | at | {"sensors": sensors})
+        for kind, sensors in buses
+    ]
 
 
 def agent_config(field: Field, gateway_id: str, broker_url: str, buffer_path: Path, interval_s: float) -> str:
     """A ready agent config (TOML) polling every device of the field."""
-    text = (
+    document: dict[str, object] = {
+        "gateway": {"id": gateway_id, "site": "Cirebon"},
+        "uplink": {"url": broker_url},
+        "buffer": {"path": str(buffer_path)},
+    }
+    if field.aps:
+        document["snmp"] = {"devices": [_present(_ap_device(ap, interval_s)) for ap in field.aps]}
+    if field.intersections:
+        document["serial"] = {"buses": [bus for c in field.intersections for bus in _buses(c, interval_s)]}
+    if field.cameras:
+        document["camera"] = {"devices": [_present(camera_device(cam, interval_s)) for cam in field.cameras]}
+    header = (
         "# Written by `edge sim fleet`: the simulated field on loopback. Check it with `edge check-config`.\n"
-        f'[gateway]\nid = {_toml(gateway_id)}\nsite = "Cirebon"\n'
-        f"[uplink]\nurl = {_toml(broker_url)}\n"
-        f"[buffer]\npath = {_toml(str(buffer_path))}\n"
     )
-    text += "".join(_table("snmp.devices", _ap_device(ap, interval_s)) for ap in field.aps)
-    text += "".join(_buses(crossing, interval_s) for crossing in field.intersections)
-    return text + "".join(_table("camera.devices", camera_device(cam, interval_s)) for cam in field.cameras)
+    return header + tomli_w.dumps(document)
 
 
 def serve(args: FleetArgs) -> int:
