@@ -27,6 +27,7 @@ from edge_gateway.agent.remote_apply import RemoteControl, startup_config
 from edge_gateway.agent.scheduler import Accumulator, SourceHealth, run_periodic
 from edge_gateway.agent.status import Board, StatusServer, addresses_of
 from edge_gateway.agent.uplink import Uplink
+from edge_gateway.core import schema
 from edge_gateway.core.config import ConfigError
 from edge_gateway.core.model import Reading
 
@@ -70,7 +71,7 @@ class GatewayHealth:
             "disk_free_bytes": shutil.disk_usage(self.buffer_dir).free,
             "write_bytes": _proc_io_write_bytes(),
         }
-        acc.add(Reading("gateway", {}, fields, now_ns))
+        acc.add(Reading(schema.GATEWAY, {}, fields, now_ns))
 
 
 class Agent:
@@ -238,7 +239,7 @@ def removed_devices(old: AgentConfig, new: AgentConfig, time_ns: int) -> list[Re
 
     after = kinds(new)
     return [
-        Reading("device_status", {"device": name, "kind": kind}, {"removed": True}, time_ns)
+        Reading(schema.DEVICE_STATUS, {"device": name, "kind": kind}, {"removed": True}, time_ns)
         for name, kind in sorted(kinds(old).items())
         if name not in after
     ]

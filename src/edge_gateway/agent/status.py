@@ -28,12 +28,12 @@ from edge_gateway.agent.buffer import Buffer
 from edge_gateway.agent.config import AgentConfig, StatusSection
 from edge_gateway.agent.status_page import render_page
 from edge_gateway.agent.uplink import UplinkStats
+from edge_gateway.core import schema
 from edge_gateway.core.metrics import NO_LABELS, Metric, render
 from edge_gateway.core.model import FieldValue, Reading
 
 log = logging.getLogger(__name__)
 
-SENSOR_MEASUREMENTS = frozenset({"air_quality", "weather", "noise", "traffic", "gps"})
 REFRESH_S = 10
 
 
@@ -119,7 +119,7 @@ class Board:
             name = reading.tags.get("device") or reading.tags.get("sensor")
             if not name:
                 continue
-            if reading.measurement == "device_status" and reading.fields.get("removed") is True:
+            if reading.measurement == schema.DEVICE_STATUS and reading.fields.get("removed") is True:
                 self.devices.pop(name, None)  # dropped from the config by a reload
                 continue
             state = self.devices.setdefault(
@@ -130,20 +130,20 @@ class Board:
     @staticmethod
     def _take(state: DeviceState, reading: Reading) -> None:
         fields = reading.fields
-        if reading.measurement == "device_status":
+        if reading.measurement == schema.DEVICE_STATUS:
             state.kind = reading.tags.get("kind", state.kind)
             state.latency_ms = float(fields.get("latency_ms", 0.0))
             state.error = str(fields.get("error", ""))
             state.polled(bool(fields.get("up", False)), reading.time_ns)
             state.last_poll_ns = reading.time_ns
-        elif reading.measurement == "ap" and "clients" in fields:
+        elif reading.measurement == schema.AP and "clients" in fields:
             state.values["clients"] = fields["clients"]
             state.values_time_ns = reading.time_ns
-        elif reading.measurement == "ap_iface" and reading.tags.get("ifname", "lo") != "lo":
+        elif reading.measurement == schema.AP_IFACE and reading.tags.get("ifname", "lo") != "lo":
             state.ifaces[reading.tags["ifname"]] = _iface(reading)
-        elif reading.measurement in ("ap_radio", "ap_client") and "signal_dbm" in fields:
+        elif reading.measurement in (schema.AP_RADIO, schema.AP_CLIENT) and "signal_dbm" in fields:
             state.values["signal_dbm"] = fields["signal_dbm"]
-        elif reading.measurement in SENSOR_MEASUREMENTS:
+        elif reading.measurement in schema.SENSOR_MEASUREMENTS:
             state.values.update(_labelled(reading))
             state.values_time_ns = reading.time_ns
 

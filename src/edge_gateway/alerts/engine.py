@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from edge_gateway.alerts.rules import Rule
 from edge_gateway.alerts.window import WindowMean
-from edge_gateway.core import wire
+from edge_gateway.core import schema, wire
 from edge_gateway.core.model import Reading
 
 SERIES_TAGS = ("device", "sensor", "radio", "ifname", "lane", "site")
@@ -74,7 +74,7 @@ class Changes:
 
 def _about_gateway(rule: Rule) -> bool:
     """Rules on the gateway's presence itself (its Last Will, its silence), which we always know."""
-    return rule.kind == "offline" or (rule.kind == "stale" and rule.measurement == "gateway")
+    return rule.kind == "offline" or (rule.kind == "stale" and rule.measurement == schema.GATEWAY)
 
 
 class _Labels(dict[str, str]):
@@ -130,7 +130,7 @@ class Engine:
             device = reading.tags.get("device") or reading.tags.get("sensor") or ""
             if reading.time_ns <= self._removed.get((gateway, device), 0):
                 continue  # a late copy of a removed device's reading
-            if reading.measurement == "device_status" and reading.fields.get("removed") is True:
+            if reading.measurement == schema.DEVICE_STATUS and reading.fields.get("removed") is True:
                 self._forget(gateway, device, reading.time_ns)
                 continue
             for rule in self.rules.values():
@@ -232,7 +232,7 @@ class Engine:
         points = [(alert, True) for alert in self.active()] + [(alert, False) for alert in changes.resolved]
         return [
             Reading(
-                "alerts",
+                schema.ALERTS,
                 alert.label_map,
                 {"firing": firing, "unknown": alert.unknown, "summary": alert.summary},
                 time_ns,

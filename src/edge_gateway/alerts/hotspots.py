@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from edge_gateway.alerts.thresholds import THRESHOLDS
+from edge_gateway.core import schema
 from edge_gateway.core.model import Reading
 
 CACHE_S = 30
@@ -52,7 +53,7 @@ class Hotspots:
     def observe(self, gateway: str, readings: Iterable[Reading]) -> None:
         for reading in sorted(readings, key=lambda r: r.time_ns):
             device = reading.tags.get("device", "")
-            if reading.measurement == "device_status" and reading.tags.get("kind") == "snmp":
+            if reading.measurement == schema.DEVICE_STATUS and reading.tags.get("kind") == "snmp":
                 if reading.fields.get("removed") is True:
                     self._aps.pop((gateway, device), None)
                     continue
@@ -65,7 +66,7 @@ class Hotspots:
                 lat, lon = reading.fields.get("lat"), reading.fields.get("lon")
                 if isinstance(lat, float | int) and isinstance(lon, float | int):
                     ap.lat, ap.lon = float(lat), float(lon)
-            elif reading.measurement == "ap" and (gateway, device) in self._aps:
+            elif reading.measurement == schema.AP and (gateway, device) in self._aps:
                 clients = reading.fields.get("clients")
                 if isinstance(clients, int) and not isinstance(clients, bool):
                     self._aps[(gateway, device)].clients = clients

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from edge_gateway.core import schema
 from edge_gateway.core.model import Reading
 
 MAX_TRACKED_MISSING = 100_000
@@ -67,7 +68,7 @@ class Accounts:
         """The `ingest` measurement: the bridge's own health, per gateway."""
         return [
             Reading(
-                "ingest",
+                schema.INGEST,
                 {"gateway": gateway, "bridge": bridge_id},
                 {
                     "points": acc.points,

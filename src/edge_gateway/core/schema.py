@@ -36,7 +36,7 @@ MEASUREMENTS: Final = frozenset(
         NOISE, TRAFFIC, GPS, GATEWAY, INGEST, ALERTS, AVAILABILITY,
     }
 )  # fmt: skip
-SENSOR_MEASUREMENTS: Final = (AIR_QUALITY, WEATHER, NOISE, TRAFFIC, GPS)  # the intersection sensors
+SENSOR_MEASUREMENTS: Final = frozenset({AIR_QUALITY, WEATHER, NOISE, TRAFFIC, GPS})  # intersection sensors
 
 # Tags the dashboards and alerts group and filter by.
 TAG_GATEWAY: Final = "gateway"  # set by the agent, checked against the topic by the bridge

@@ -22,11 +22,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from edge_gateway.core import schema
 from edge_gateway.core.model import FieldValue, Reading
 from edge_gateway.drivers.base import DriverStats
 from edge_gateway.drivers.framing import LineFramer, checked_body
 
-MEASUREMENT = "gps"
+MEASUREMENT = schema.GPS
 _FIELDS = ("lat", "lon", "sats", "fix")
 _DECIMALS = 7  # about 1 cm; the receiver's own resolution is 0.0001 minute (about 20 cm)
 

@@ -24,11 +24,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from edge_gateway.core import schema
 from edge_gateway.core.model import FieldValue, Reading
 from edge_gateway.drivers.base import DriverError, DriverStats
 from edge_gateway.drivers.framing import LineFramer, checked_body, nmea_frame
 
-MEASUREMENT = "traffic"
+MEASUREMENT = schema.TRAFFIC
 COUNT_BITS = 32
 _GROUP_FIELDS = 4
 

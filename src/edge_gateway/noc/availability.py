@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from edge_gateway.core import schema
 from edge_gateway.core.lineproto import encode_many
 from edge_gateway.core.model import Reading
 
@@ -87,7 +88,7 @@ def readings(period: str, figures: Mapping[tuple[str, Key], Seconds], time_ns: i
     for (scope, (gateway, device, site)), seconds in sorted(figures.items()):
         tags = {"period": period, "scope": scope, "gateway": gateway, "device": device, "site": site}
         points.append(
-            Reading("availability", {k: v for k, v in tags.items() if v}, seconds.fields(), time_ns)
+            Reading(schema.AVAILABILITY, {k: v for k, v in tags.items() if v}, seconds.fields(), time_ns)
         )
     return points
 

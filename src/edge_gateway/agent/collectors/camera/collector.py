@@ -22,6 +22,7 @@ from edge_gateway.agent.collectors.camera.picture import PictureWatch
 from edge_gateway.agent.collectors.camera.rtsp import RtspError, RtspSession, StreamStats
 from edge_gateway.agent.collectors.camera.snapshot import SnapshotError, check_snapshot
 from edge_gateway.agent.scheduler import Accumulator
+from edge_gateway.core import schema
 from edge_gateway.core.model import FieldValue, Reading
 
 HASHABLE_ENCODINGS = frozenset({"JPEG"})
@@ -105,7 +106,7 @@ class CameraCollector:
     def _status(self, fields: dict[str, FieldValue], time_ns: int) -> Reading:
         if self.device.lat is not None and self.device.lon is not None:
             fields = {**fields, "lat": self.device.lat, "lon": self.device.lon}
-        return Reading("device_status", {**self.tags, "kind": "camera"}, fields, time_ns)
+        return Reading(schema.DEVICE_STATUS, {**self.tags, "kind": "camera"}, fields, time_ns)
 
     async def collect(self, acc: Accumulator) -> None:
         time_ns = time.time_ns()
@@ -120,7 +121,7 @@ class CameraCollector:
                 await self.check(result)
         except STREAM_ERRORS as exc:
             error = exc
-        acc.add(Reading("camera", self.tags, result.fields, time_ns))
+        acc.add(Reading(schema.CAMERA, self.tags, result.fields, time_ns))
         status: dict[str, FieldValue] = {"up": bool(result.fields.get("rtsp_ok"))}
         if "latency_ms" in result.fields:
             status["latency_ms"] = result.fields["latency_ms"]

@@ -20,6 +20,7 @@ from edge_gateway.agent.collectors.camera.collector import CameraCollector
 from edge_gateway.agent.collectors.camera.config import CameraDevice
 from edge_gateway.agent.collectors.serial.probe import render
 from edge_gateway.agent.scheduler import Accumulator, SourceHealth
+from edge_gateway.core import schema
 from edge_gateway.core.config import problems_of
 from edge_gateway.core.model import Reading
 
@@ -51,7 +52,7 @@ def cmd_probe_camera(args: argparse.Namespace) -> int:
     logging.getLogger("edge_gateway.agent.scheduler").setLevel(logging.ERROR)  # the outcome is printed below
     readings = asyncio.run(probe(device))
     print(render(readings, args.format))
-    status = next(r for r in readings if r.measurement == "device_status")
+    status = next(r for r in readings if r.measurement == schema.DEVICE_STATUS)
     return 0 if status.fields["up"] is True else EXIT_NO_STREAM
 
 

@@ -30,6 +30,7 @@ from edge_gateway.agent.collectors.serial.port import PortError, PortSettings, S
 from edge_gateway.agent.collectors.serial.scan import address_range, scan
 from edge_gateway.agent.collectors.serial.stream import StreamingBus
 from edge_gateway.agent.scheduler import SourceHealth
+from edge_gateway.core import schema
 from edge_gateway.core.config import problems_of
 from edge_gateway.core.lineproto import encode_many
 from edge_gateway.core.model import Reading
@@ -177,7 +178,7 @@ def cmd_probe_serial(args: argparse.Namespace) -> int:
         print(f"probe serial: {exc}", file=sys.stderr)
         return EXIT_BAD_USAGE
     print(render(readings, args.format))
-    status = next(r for r in readings if r.measurement == "device_status")
+    status = next(r for r in readings if r.measurement == schema.DEVICE_STATUS)
     return 0 if status.fields["up"] is True else EXIT_NO_ANSWER
 
 

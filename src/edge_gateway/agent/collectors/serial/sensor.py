@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from edge_gateway.agent.collectors.serial.config import SerialSensor
+from edge_gateway.core import schema
 from edge_gateway.core.model import FieldValue, Reading
 from edge_gateway.drivers import registry
 from edge_gateway.drivers.base import Driver
@@ -21,7 +22,6 @@ from edge_gateway.drivers.radar import RadarDriver
 
 COUNT_FIELD = "count_total"
 VOLUME_FIELD = "volume"
-TRAFFIC = "traffic"
 _MAX_BACKOFF_EXPONENT = 16
 
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
@@ -60,13 +60,13 @@ class VolumeTracker:
         rebooted = False
         for reading in readings:
             uptime_s = reading.fields.get("uptime_s")
-            if reading.measurement == TRAFFIC and isinstance(uptime_s, int):
+            if reading.measurement == schema.TRAFFIC and isinstance(uptime_s, int):
                 rebooted = rebooted or uptime_went_back(self._uptime_s, uptime_s)
                 self._uptime_s = uptime_s
         out = []
         for reading in readings:
             count = reading.fields.get(COUNT_FIELD)
-            if reading.measurement != TRAFFIC or not isinstance(count, int) or isinstance(count, bool):
+            if reading.measurement != schema.TRAFFIC or not isinstance(count, int) or isinstance(count, bool):
                 out.append(reading)
                 continue
             key = series_key(reading)
@@ -186,7 +186,7 @@ class SensorState:
             **self.driver.stats.as_fields(),
             **self.position,
         }
-        return Reading("device_status", dict(self.status_tags), fields, time_ns)
+        return Reading(schema.DEVICE_STATUS, dict(self.status_tags), fields, time_ns)
 
 
 def error_text(exc: BaseException) -> str:

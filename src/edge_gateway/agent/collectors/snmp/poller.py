@@ -34,6 +34,7 @@ from edge_gateway.agent.collectors.snmp.snapshot import fetch, identify
 from edge_gateway.agent.collectors.snmp.walk import Link
 from edge_gateway.agent.config import SnmpDevice, SnmpSection
 from edge_gateway.agent.scheduler import Accumulator
+from edge_gateway.core import schema
 from edge_gateway.core.model import FieldValue, Reading
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ class SnmpPoller:
         """`device_status`, with the AP's position from its config for the NOC map."""
         if self.device.lat is not None and self.device.lon is not None:
             fields = {**fields, "lat": self.device.lat, "lon": self.device.lon}
-        return Reading("device_status", {**self.tags, "kind": "snmp"}, fields, time_ns)
+        return Reading(schema.DEVICE_STATUS, {**self.tags, "kind": "snmp"}, fields, time_ns)
 
     async def collect(self, acc: Accumulator) -> None:
         time_ns = time.time_ns()
@@ -164,7 +165,7 @@ class SnmpPoller:
         fields: dict[str, FieldValue] = {"up": False, "latency_ms": latency_ms, "error": self.last_error}
         fields["requests"] = requests
         acc.add(self._status(fields, time_ns))
-        acc.add(Reading("ap", self.tags, {"up": False}, time_ns))
+        acc.add(Reading(schema.AP, self.tags, {"up": False}, time_ns))
         acc.add_error(self.name, PollError(f"{self.device.host}: {self.last_error}"))
 
     async def _poll(self) -> tuple[list[Reading], list[str]]:

@@ -31,6 +31,7 @@ from edge_gateway.agent.collectors.snmp.diagnose import diagnose
 from edge_gateway.agent.collectors.snmp.poller import SnmpPoller, credentials_of
 from edge_gateway.agent.config import SnmpSection, load_agent
 from edge_gateway.agent.scheduler import Accumulator, SourceHealth
+from edge_gateway.core import schema
 from edge_gateway.core.config import ConfigError, problems_of
 from edge_gateway.core.lineproto import encode
 from edge_gateway.core.model import Reading
@@ -153,7 +154,7 @@ async def probe(section: SnmpSection, window_s: float) -> tuple[list[Reading], b
     readings = [with_utilisation(r) for r in acc.readings]
     if _up(readings):
         return readings, True, ""
-    status = next((r for r in readings if r.measurement == "device_status"), None)
+    status = next((r for r in readings if r.measurement == schema.DEVICE_STATUS), None)
     error = str(status.fields.get("error", "")) if status else ""
     diagnosis = await diagnose(credentials_of(section.devices[0]), error)
     return readings, False, str(diagnosis)
@@ -166,7 +167,7 @@ async def probe_once(section: SnmpSection) -> tuple[list[Reading], bool]:
 
 
 def _up(readings: list[Reading]) -> bool:
-    return any(r.measurement == "device_status" and r.fields.get("up") is True for r in readings)
+    return any(r.measurement == schema.DEVICE_STATUS and r.fields.get("up") is True for r in readings)
 
 
 def _table(readings: list[Reading]) -> str:

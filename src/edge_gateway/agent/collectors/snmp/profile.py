@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from edge_gateway.agent.collectors.snmp.expr import names_in
+from edge_gateway.core import schema
 from edge_gateway.core.config import ConfigError
 
 BUILTIN_DIR = Path(__file__).parent / "profiles"
@@ -29,7 +30,7 @@ Kind = Literal["gauge", "integer", "counter32", "counter64", "timeticks", "truth
 KINDS: tuple[str, ...] = ("gauge", "integer", "counter32", "counter64", "timeticks", "truth", "text")
 INTEGER_KINDS = ("integer", "counter32", "counter64")
 # `managed_ap`: a controller's per-AP rows (tagged `ap`); apart from `ap`, which is one point per device.
-MEASUREMENTS = ("", "managed_ap", "ap_radio", "ap_iface", "ap_client")
+MEASUREMENTS = ("", schema.MANAGED_AP, schema.AP_RADIO, schema.AP_IFACE, schema.AP_CLIENT)
 COMBINES = ("sum", "max", "min", "avg")
 TOTALS = ("sum", "avg", "max", "count")
 INDEX_PARTS = {"mac": 6}  # index components wider than one sub-identifier
@@ -233,7 +234,7 @@ def _table(raw: Any, where: str) -> Table:
         if op not in TOTALS or (op != "count" and source not in names):
             raise ProfileError(f"{where}.totals.{total}: {how!r} is not count or sum|avg|max:FIELD")
     client = str(raw.get("client", ""))
-    if measurement == "ap_client" and client not in index:
+    if measurement == schema.AP_CLIENT and client not in index:
         raise ProfileError(f"{where}.client: ap_client tables name the index part holding the MAC")
     where_raw = raw.get("where")
     row_filter = (_oid(where_raw["oid"], f"{where}.where"), str(where_raw["equals"])) if where_raw else None

@@ -19,6 +19,7 @@ from edge_gateway.agent.collectors.snmp.privacy import ClientHasher
 from edge_gateway.agent.collectors.snmp.profile import INTEGER_KINDS, OidField, Profile, Table, TagSource
 from edge_gateway.agent.collectors.snmp.snapshot import Snapshot, split_index, text_of
 from edge_gateway.agent.collectors.snmp.walk import Index
+from edge_gateway.core import schema
 from edge_gateway.core.model import FieldValue, Reading
 
 CounterState = dict[tuple[str, str, Index], Sample]
@@ -263,7 +264,7 @@ def build(
             ap_values[spec.name] = value
     merged: dict[MergeKey, dict[str, FieldValue]] = {}
     for table in profile.tables:
-        if table.measurement == "ap_client" and not clients:
+        if table.measurement == schema.AP_CLIENT and not clients:
             continue
         rows = table_rows(table, ctx, hasher)
         for name, value in totals(table, rows, snapshot).items():
@@ -275,7 +276,7 @@ def build(
         for tags, fields in rows:
             public = _public(fields)
             if public:
-                if table.measurement == "ap_iface":
+                if table.measurement == schema.AP_IFACE:
                     tags = _with_role(profile, tags)
                 key = (table.measurement, tuple(sorted({**base_tags, **tags}.items())))
                 merged.setdefault(key, {}).update(public)
@@ -289,7 +290,7 @@ def build(
     ap_tags = {**base_tags, "vendor": profile.vendor}
     if snapshot.model:
         ap_tags["model"] = snapshot.model
-    readings = [Reading("ap", ap_tags, _public(ap_fields), snapshot.time_ns)]
+    readings = [Reading(schema.AP, ap_tags, _public(ap_fields), snapshot.time_ns)]
     for (measurement, tag_items), fields in merged.items():
         readings.append(Reading(measurement, dict(tag_items), fields, snapshot.time_ns))
     return readings, ctx.state

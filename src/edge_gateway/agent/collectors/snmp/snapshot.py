@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from edge_gateway.agent.collectors.snmp.backend import Value
 from edge_gateway.agent.collectors.snmp.profile import INDEX_PARTS, Profile, Table, candidates
 from edge_gateway.agent.collectors.snmp.walk import Index, Link, WalkError
+from edge_gateway.core import schema
 
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
@@ -138,7 +139,7 @@ async def fetch(link: Link, profile: Profile, clients: bool, model: str) -> Snap
         model=model or next((text_of(scalars[o]) for o in profile.model_oids if text_of(scalars.get(o))), ""),
     )
     for table in profile.tables:
-        if table.measurement != "ap_client" or clients:
+        if table.measurement != schema.AP_CLIENT or clients:
             await _walk_table(link, table, snapshot)
     if not snapshot.model and profile.model_column:
         rows = await _walk(link, profile.model_column, snapshot)
