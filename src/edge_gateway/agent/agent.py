@@ -26,6 +26,7 @@ from edge_gateway.agent.inventory import Inventory
 from edge_gateway.agent.remote_apply import RemoteControl, startup_config
 from edge_gateway.agent.scheduler import Accumulator, SourceHealth, run_periodic
 from edge_gateway.agent.status import Board, StatusServer, addresses_of
+from edge_gateway.agent.status_maintenance import MaintenanceWatch
 from edge_gateway.agent.uplink import Uplink
 from edge_gateway.core import schema
 from edge_gateway.core.config import ConfigError
@@ -149,8 +150,17 @@ class Agent:
                 self._tasks = tasks
                 tasks.create_task(self.uplink.run(), name="uplink")
                 if self.config.status.enabled:
+                    watch = None
+                    if self.config.status.alertmanager_url:
+                        watch = MaintenanceWatch(self.config.status.alertmanager_url)
+                        tasks.create_task(watch.run(), name="maintenance-watch")
                     status = StatusServer(
-                        self.config.status, self.config.gateway.id, self.board, self.buffer, self.uplink.stats
+                        self.config.status,
+                        self.config.gateway.id,
+                        self.board,
+                        self.buffer,
+                        self.uplink.stats,
+                        watch,
                     )
                     tasks.create_task(status.serve(), name="status")
                 tasks.create_task(run_periodic(health, self.sink, self.health), name=health.name)

@@ -222,6 +222,9 @@ class StatusSection(Section):
     token: SecretStr | None = None
     token_file: Path | None = None
     unhealthy_after_s: float = Field(300.0, gt=0)
+    alertmanager_url: str | None = Field(
+        None, description="the NOC's Alertmanager: its maintenance silences are shown on the page"
+    )
 
     _checks = checked_model(
         secrets=("token",), check=status_token, reads=("enabled", "listen", "token", "token_file")

@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +27,7 @@ from aiohttp import web
 
 from edge_gateway.agent.buffer import Buffer
 from edge_gateway.agent.config import AgentConfig, StatusSection
+from edge_gateway.agent.status_maintenance import MaintenanceWatch
 from edge_gateway.agent.status_page import render_page
 from edge_gateway.agent.uplink import UplinkStats
 from edge_gateway.core import schema
@@ -176,9 +178,10 @@ def _minutes(history: deque[tuple[int, bool]], now_ns: int) -> list[bool | None]
     return cells
 
 
-def _device(d: DeviceState, now_ns: int, address: str) -> dict[str, Any]:
+def _device(d: DeviceState, now_ns: int, address: str, maintenance: dict[str, str] | None) -> dict[str, Any]:
     return {
         "address": address,
+        "maintenance": maintenance,
         "kind": d.kind,
         "site": d.site,
         "up": d.up,
@@ -196,8 +199,15 @@ def _device(d: DeviceState, now_ns: int, address: str) -> dict[str, Any]:
 
 class StatusServer:
     def __init__(
-        self, conf: StatusSection, gateway_id: str, board: Board, buffer: Buffer, uplink: UplinkStats
+        self,
+        conf: StatusSection,
+        gateway_id: str,
+        board: Board,
+        buffer: Buffer,
+        uplink: UplinkStats,
+        maintenance: MaintenanceWatch | None = None,
     ) -> None:
+        self.maintenance = maintenance  # from Alertmanager's silences when `alertmanager_url` is set
         self.conf, self.gateway_id, self.board, self.buffer, self.uplink = (
             conf,
             gateway_id,
@@ -262,7 +272,7 @@ class StatusServer:
                 "dropped": stats.dropped,
             },
             "devices": {
-                name: _device(d, now_ns, self.board.addresses.get(name, ""))
+                name: _device(d, now_ns, self.board.addresses.get(name, ""), self._maintenance(name, d.site))
                 for name, d in sorted(self.board.devices.items())
             },
             "buses": {
@@ -270,6 +280,11 @@ class StatusServer:
                 for name, b in sorted(self.board.buses.items())
             },
         }
+
+    def _maintenance(self, device: str, site: str) -> dict[str, str] | None:
+        if self.maintenance is None:
+            return None
+        return self.maintenance.of(device, site, datetime.now(UTC))
 
     async def api(self, request: web.Request) -> web.Response:
         return web.json_response(self.snapshot())

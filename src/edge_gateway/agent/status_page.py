@@ -48,6 +48,16 @@ def history(cells: list[bool | None]) -> str:
     return f'<span class="hist" title="last hour, one cell a minute">{spans}</span>'
 
 
+def _maintenance(d: dict[str, Any]) -> str:
+    """In maintenance (an Alertmanager silence on the device or its site): said, with until and why."""
+    m = d.get("maintenance")
+    if not m:
+        return ""
+    until = html.escape(m["until"][:16].replace("T", " "))
+    what = "site in maintenance" if m["scope"] == "site" else "in maintenance"
+    return f'<br><small class="maintenance">{what} until {until} UTC: {html.escape(m["reason"])}</small>'
+
+
 def _device_row(name: str, d: dict[str, Any]) -> str:
     esc = html.escape
     state = "unknown" if d["last_poll_age_s"] is None else "up" if d["up"] else "down"
@@ -57,7 +67,7 @@ def _device_row(name: str, d: dict[str, Any]) -> str:
         ("device", f"{esc(name)}<br><small>{esc(d.get('address', ''))}</small>"),
         ("kind", esc(d["kind"])),
         ("site", esc(d["site"])),
-        ("state", f"<b>{state}</b> <small>since {duration(d['since_s'])}</small>"),
+        ("state", f"<b>{state}</b> <small>since {duration(d['since_s'])}</small>{_maintenance(d)}"),
         ("figures", figures + age),
         ("last hour", history(d["history"])),
         ("last poll", f"{duration(d['last_poll_age_s'])} ago, {d['latency_ms']} ms"),
