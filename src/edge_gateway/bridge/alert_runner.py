@@ -41,6 +41,7 @@ from edge_gateway.bridge.ingest import gateway_of
 from edge_gateway.bridge.limits import LimitError, gunzip_bounded
 from edge_gateway.core import wire
 from edge_gateway.core.backoff import Backoff
+from edge_gateway.core.config_checks import split_host_port
 from edge_gateway.core.lineproto import LineProtocolError, encode_many, parse
 from edge_gateway.core.mqtt import Client, client_options
 
@@ -112,12 +113,12 @@ class AlertRunner:
         already taken costs the feed, never the alerts."""
         if not self.conf.open_data_listen:
             return None
-        host, _, port = self.conf.open_data_listen.rpartition(":")
+        host, port = split_host_port(self.conf.open_data_listen, any_port=True)
         app = application(self.hotspots, RateLimit(self.conf.open_data_requests_per_minute))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         try:
-            site = web.TCPSite(runner, host, int(port))
+            site = web.TCPSite(runner, host, port)
             await site.start()
         except OSError as exc:
             log.error("no open-data feed: cannot listen on %s: %s", self.conf.open_data_listen, exc)

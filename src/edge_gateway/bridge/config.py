@@ -17,6 +17,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from edge_gateway.bridge.fleet_settings import FleetSection
@@ -29,7 +30,13 @@ from edge_gateway.core.config import (
     problems_of,
     read_toml,
 )
-from edge_gateway.core.config_checks import checked_model, readable_file, url_with
+from edge_gateway.core.config_checks import (
+    checked_model,
+    listen_address,
+    readable_file,
+    split_host_port,
+    url_with,
+)
 
 
 def influx_api(influx: Any) -> list[str]:
@@ -110,8 +117,26 @@ class BridgeSection(Section):
     flush_interval_s: float = Field(1.0, gt=0, le=60)
     max_inflight_writes: int = Field(2, ge=1, le=16)
     retry_max_s: float = Field(30.0, ge=0.1, le=3600)
-    listen_host: str = "127.0.0.1"
-    listen_port: int = Field(9465, ge=0, le=65_535, description="0: any free port")
+    listen: str = Field(
+        "127.0.0.1:9465", description="host:port of /metrics and /healthz; port 0: any free one"
+    )
+
+    _listen = field_validator("listen")(listen_address)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _deprecated_listen_keys(cls, data: Any) -> Any:
+        """`listen_host` and `listen_port` (deprecated, still read: configs written before `listen`)."""
+        if not isinstance(data, dict) or not {"listen_host", "listen_port"} & data.keys():
+            return data
+        data = dict(data)
+        host, port = str(data.pop("listen_host", "127.0.0.1")), data.pop("listen_port", 9465)
+        data.setdefault("listen", f"{host}:{port}")
+        return data
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return split_host_port(self.listen, any_port=True)
 
 
 class AlertsSection(Section):
@@ -122,13 +147,12 @@ class AlertsSection(Section):
     rules_path: Path | None = Field(None, description="None: the rules shipped with the bridge")
     evaluate_every_s: float = Field(10.0, ge=1, le=600)
     max_age_s: float = Field(300.0, gt=0, description="older readings update state but never raise")
-    open_data_listen: str | None = Field(
-        None, pattern=r"^[^:]+:[0-9]{1,5}$", description="host:port of the public hotspot feed; None: off"
-    )
+    open_data_listen: str | None = Field(None, description="host:port of the public hotspot feed; None: off")
     open_data_requests_per_minute: int = Field(30, ge=1, le=6000, description="per client address")
 
     _url = field_validator("alertmanager_url")(lambda url: url and url_with(("http", "https"))(url))
     _rules = field_validator("rules_path")(readable_file)
+    _open_data = field_validator("open_data_listen")(lambda value: value and listen_address(value))
 
 
 class BridgeConfig(EnvFirstSettings):

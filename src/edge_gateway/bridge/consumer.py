@@ -121,7 +121,7 @@ class Bridge:
 
     async def _serve_pages(self, status: web.Status) -> AppRunner | None:
         """Start /metrics and /healthz; a port already taken costs the pages, never the data."""
-        host, port = self.config.bridge.listen_host, self.config.bridge.listen_port
+        host, port = self.config.bridge.address
         try:
             runner, self.http_port = await web.start(status, host, port)
         except OSError as exc:

@@ -51,12 +51,29 @@ def port_in_range(text: str) -> int:
     return int(text)
 
 
-def host_port(value: str) -> str:
-    """`host:port` with a port in range (the status page's `listen`)."""
+def split_host_port(value: str, default_port: int | None = None, any_port: bool = False) -> tuple[str, int]:
+    """The one reading of `host:port` in every config (status page, bridge pages, open-data feed, SNMP
+    devices, ONVIF). With `default_port`, a bare host (or an IPv6 address, which has several colons)
+    takes it; `any_port` also accepts 0, a free port picked at start."""
     host, _, port = value.rpartition(":")
+    if default_port is not None and value.count(":") != 1:
+        return value, default_port
     if not host:
         raise ValueError("must be host:port")
-    port_in_range(port)
+    if any_port and port == "0":
+        return host, 0
+    return host, port_in_range(port)
+
+
+def host_port(value: str) -> str:
+    """A field check: `host:port` with a port in range."""
+    split_host_port(value)
+    return value
+
+
+def listen_address(value: str) -> str:
+    """A field check: `host:port` to listen on; port 0 picks a free one."""
+    split_host_port(value, any_port=True)
     return value
 
 
