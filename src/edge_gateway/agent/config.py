@@ -39,7 +39,7 @@ from edge_gateway.core.config_checks import (
     duplicates,
     existing_dir,
     host_port,
-    port_in_range,
+    split_host_port,
 )
 
 
@@ -72,7 +72,7 @@ def snmp_section(section: Any) -> list[str]:
 
 
 def status_token(status: Any) -> list[str]:
-    host = status.listen.rpartition(":")[0]
+    host = split_host_port(status.listen)[0]
     if status.enabled and host not in LOOPBACK_HOSTS and status.token is None:
         return [f"listening on {host} (beyond loopback) needs a token (or token_file)"]
     return []
@@ -183,14 +183,12 @@ class SnmpDevice(Section):
 
     @property
     def address(self) -> tuple[str, int]:
-        host, _, port = self.host.rpartition(":") if self.host.count(":") == 1 else (self.host, "", "")
-        return (host, int(port)) if port else (self.host, 161)
+        return split_host_port(self.host, default_port=161)
 
     @field_validator("host")
     @classmethod
     def _port_in_range(cls, host: str) -> str:
-        if host.count(":") == 1:
-            port_in_range(host.rpartition(":")[2])
+        split_host_port(host, default_port=161)
         return host
 
 
@@ -233,8 +231,7 @@ class StatusSection(Section):
 
     @property
     def address(self) -> tuple[str, int]:
-        host, _, port = self.listen.rpartition(":")
-        return host, int(port)
+        return split_host_port(self.listen)
 
 
 class AgentConfig(EnvFirstSettings):
