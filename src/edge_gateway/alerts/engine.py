@@ -60,7 +60,7 @@ class _State:
 
 @dataclass
 class _Gateway:
-    status: str = "online"  # what its retained status says; "online" until told otherwise
+    status: str = wire.ONLINE  # what its retained status says; online until told otherwise
     newest_ns: int = 0  # the newest reading time seen
     live_since_s: float = 0.0  # wall time it became live again: absence is measured from here
     online_since_s: float = 0.0  # wall time its status last turned online
@@ -118,7 +118,7 @@ class Engine:
         """Whether we can see behind the gateway now: online and delivering fresh readings."""
         known = self._gateway(gateway)
         fresh = self.clock() - known.newest_ns / 1e9 < LIVE_S
-        return fresh and known.status == "online"
+        return fresh and known.status == wire.ONLINE
 
     def observe(self, gateway: str, readings: Iterable[Reading]) -> None:
         """Feed readings of one gateway, in any order; duplicates and stale repeats are ignored."""
@@ -183,18 +183,18 @@ class Engine:
         if state not in wire.GATEWAY_STATES:
             return
         known = self._gateway(gateway)
-        if state == "online" and known.status != "online":
+        if state == wire.ONLINE and known.status != wire.ONLINE:
             known.online_since_s = self.clock()
         known.status = state
         for rule in (r for r in self.rules.values() if _about_gateway(r)):
             labels = self._series(rule, gateway, {})
             if rule.kind == "offline":
                 offline = self._states.setdefault((rule.name, labels), _State(labels=labels))
-                if state == "offline":
+                if state == wire.OFFLINE:
                     self._fire(rule, offline, self.clock())
                 else:
                     self._resolve(offline)
-            elif state != "online" and (silent := self._states.get((rule.name, labels))) is not None:
+            elif state != wire.ONLINE and (silent := self._states.get((rule.name, labels))) is not None:
                 self._resolve(silent)  # no longer connected-but-silent: gone or stopped
 
     def tick(self) -> Changes:
@@ -206,7 +206,7 @@ class Engine:
                 continue
             gateway = self._gateway(dict(labels)["gateway"])
             if rule.measurement == "gateway":  # the agent's own health: judged while it is online
-                judged, since_s = gateway.status == "online", gateway.online_since_s
+                judged, since_s = gateway.status == wire.ONLINE, gateway.online_since_s
             else:  # a device: judged while we can see behind its gateway
                 judged, since_s = self.live(dict(labels)["gateway"]), gateway.live_since_s
             quiet_s = now_s - max(state.last_time_ns / 1e9, since_s)

@@ -38,13 +38,8 @@ MEASUREMENTS: Final = frozenset(
 )  # fmt: skip
 SENSOR_MEASUREMENTS: Final = frozenset({AIR_QUALITY, WEATHER, NOISE, TRAFFIC, GPS})  # intersection sensors
 
-# Tags the dashboards and alerts group and filter by.
-TAG_GATEWAY: Final = "gateway"  # set by the agent, checked against the topic by the bridge
-TAG_DEVICE: Final = "device"
-TAG_SITE: Final = "site"
-TAG_KIND: Final = "kind"
-TAG_BUS: Final = "bus"
-TAG_SENSOR: Final = "sensor"
+# Tags the dashboards and alerts group and filter by (`gateway` is set by the agent and checked
+# against the topic by the bridge).
 SCHEMA_TAGS: Final = frozenset(
     {
         "gateway", "device", "site", "vendor", "model", "radio", "ssid", "band", "ifname", "client",
