@@ -137,3 +137,13 @@ def test_panels_of_quantities_undefined_without_a_station_say_so_instead_of_no_d
     for panel in panels:
         assert panel["fieldConfig"]["defaults"]["noValue"] == "No station"
         assert "without a station" in panel["description"]
+
+
+def test_no_alert_summary_shows_a_config_key_instead_of_words() -> None:
+    """Summaries reach the on-call's phone and the Grafana export as written: a `frozen_after_s` in
+    one (CameraFrozen) read "its picture has not changed for frozen_after_s"."""
+    import re
+
+    for rule in load_rules():
+        words = re.sub(r"\{[^}]*\}", "", rule.summary)  # the labels filled in at firing time
+        assert not re.findall(r"\b[a-z0-9]+_[a-z0-9_]+\b", words), f"{rule.name}: {rule.summary}"
