@@ -1,4 +1,5 @@
-"""The one backoff policy of every retry loop: exponential, capped, jittered.
+"""The one backoff policy of every retry loop (exponential, capped, jittered), and the one dead-device
+policy of the collectors (`cycles_to_skip`).
 
 Used by the agent's uplink (reconnect and batch retries), the bridge's consumer (reconnect, database
 creation), its store (writes while InfluxDB is away) and its alert feed. The delay doubles from
@@ -9,8 +10,10 @@ not knock on the broker or the database in step.
 
 from __future__ import annotations
 
+import math
 import random
 
+_MAX_DOUBLINGS = 16  # past 2**16 cycles any cap has long been reached; keeps the number small
 START_S = 0.5
 """The first delay of every loop: short, so that a blip costs half a second, not a minute."""
 
@@ -34,3 +37,15 @@ class Backoff:
 
     def reset(self) -> None:
         self.delay_s = self.start_s
+
+
+def cycles_to_skip(failures: int, interval_s: float, max_s: float) -> int:
+    """The one dead-device policy (SNMP devices, serial sensors, cameras), set by `down_backoff_max_s`.
+
+    After the n-th failed poll in a row a device skips 2**(n-1) - 1 of its cycles (tried on cycles 1,
+    2, 4, 8 ...), so a dead device costs less and less, and the gap between two tries never exceeds
+    `max_s` (a gap of k skipped cycles is k + 1 intervals). A status is still written every cycle.
+    """
+    max_skip = max(0, math.floor(max_s / interval_s) - 1)
+    doublings: int = min(max(failures - 1, 0), _MAX_DOUBLINGS)
+    return min((1 << doublings) - 1, max_skip)

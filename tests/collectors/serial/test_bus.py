@@ -95,9 +95,11 @@ async def test_dead_slave_backs_off_and_the_others_keep_flowing() -> None:
     slaves = FakeSlaves()
     slaves.silent.add(3)
     port = FakePort(slaves)
-    owner = polled(bus_config((1, "xy-md02"), (3, "noise"), interval_s=0.05, max_backoff_s=0.2), lambda: port)
+    owner = polled(
+        bus_config((1, "xy-md02"), (3, "noise"), interval_s=0.05, down_backoff_max_s=0.2), lambda: port
+    )
     rounds = [await owner.poll_round(owner.sensors, SourceHealth()) for _ in range(12)]
-    # Tries after 0, 1 and 3 skipped cycles, then at most max_backoff_s / interval_s - 1 = 3 skipped.
+    # Tries after 0, 1 and 3 skipped cycles, then at most down_backoff_max_s / interval_s - 1 = 3 skipped.
     assert slaves.asked.count(3) == 5
     assert slaves.asked.count(1) == 12
     assert all(status(r, "s1")["up"] for r in rounds)

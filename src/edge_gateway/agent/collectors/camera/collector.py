@@ -23,6 +23,7 @@ from edge_gateway.agent.collectors.camera.rtsp import RtspError, RtspSession, St
 from edge_gateway.agent.collectors.camera.snapshot import SnapshotError, check_snapshot
 from edge_gateway.agent.scheduler import Accumulator
 from edge_gateway.core import schema
+from edge_gateway.core.backoff import cycles_to_skip
 from edge_gateway.core.model import FieldValue, Reading
 
 HASHABLE_ENCODINGS = frozenset({"JPEG"})
@@ -133,8 +134,7 @@ class CameraCollector:
             return
         self.failures += 1
         self.last_error = error_text(error)
-        max_skip = int(self.down_backoff_max_s // self.interval_s)
-        self.skip_cycles = min(2 ** (self.failures - 1) - 1, max_skip) if self.failures > 1 else 0
+        self.skip_cycles = cycles_to_skip(self.failures, self.interval_s, self.down_backoff_max_s)
         status["error"] = "; ".join([self.last_error, *result.problems])
         acc.add(self._status(status, time_ns))
         acc.add_error(self.name, CameraCheckError(f"{self.device.rtsp_url}: {self.last_error}"))

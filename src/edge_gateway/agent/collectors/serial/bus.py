@@ -4,7 +4,7 @@ Every sensor's requests go out one at a time from this one task, each after the 
 (3.5 characters at the bus speed), and each answer is awaited for at most the sensor's `timeout_s`.
 Sensors due at the same moment are polled in one round whose readings reach the sink together (one
 buffer transaction). A sensor that does not answer is skipped for a growing number of cycles
-(1, 3, 7... up to the bus's `max_backoff_s`), and after its first unanswered request the rest of its
+(1, 3, 7... up to the bus's `down_backoff_max_s`), and after its first unanswered request the rest of its
 requests are not tried, so a dead slave costs at most one timeout per try and never holds up the
 others. A lost port (unplugged adapter) is closed and opened again at the next round; port trouble
 does not count against the sensors, so they are polled normally as soon as the port is back.
@@ -145,7 +145,7 @@ class PolledBus:
         except NoAnswer as exc:
             sensor.timeouts += 1
             self.stats.timeouts += 1
-            sensor.record_failure(str(exc), self.config.max_backoff_s)
+            sensor.record_failure(str(exc), self.config.down_backoff_max_s)
             health.failed(sensor.source, exc)
             return CycleResult([], False, (loop.time() - start_s) * 1000, str(exc))
         except PortError as exc:

@@ -46,7 +46,7 @@ class SerialSensor(_Section):
     """One sensor on a bus: which driver reads it, how often, and when it counts as stuck.
 
     `timeout_s` bounds the wait for each answer, so a dead slave costs at most that per try, and it
-    is tried less and less often (backoff up to the bus's `max_backoff_s`). `stuck_cycles`: after that
+    is tried less and less often (backoff up to the bus's `down_backoff_max_s`). `stuck_cycles`: after that
     many cycles with identical float values the status says `stuck` (0 turns the check off).
     `max_vehicles_per_s` bounds a lane's plausible count increase, so a counter that restarted
     without saying so gives no volume rather than a huge one. `primary = false` on a counter that
@@ -102,7 +102,7 @@ class SerialBus(_Section):
     parity: Literal["N", "E", "O", "M", "S"] = "N"
     stopbits: float = Field(1, description="1, 1.5 or 2")
     site: str | None = Field(None, min_length=1)
-    max_backoff_s: float = Field(60.0, gt=0, le=3600)
+    down_backoff_max_s: float = Field(60.0, gt=0, le=3600)
     lat: float | None = Field(None, ge=-90, le=90, description="the intersection on the NOC map, degrees")
     lon: float | None = Field(None, ge=-180, le=180, description="the intersection on the NOC map, degrees")
     sensors: list[SerialSensor] = Field(min_length=1)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from edge_gateway.agent.collectors.serial.config import SerialSensor
 from edge_gateway.core import schema
+from edge_gateway.core.backoff import cycles_to_skip
 from edge_gateway.core.model import FieldValue, Reading
 from edge_gateway.drivers import registry
 from edge_gateway.drivers.base import Driver
@@ -22,7 +23,6 @@ from edge_gateway.drivers.radar import RadarDriver
 
 COUNT_FIELD = "count_total"
 VOLUME_FIELD = "volume"
-_MAX_BACKOFF_EXPONENT = 16
 
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
 
@@ -161,12 +161,11 @@ class SensorState:
         self._stuck.observe(out)
         return out
 
-    def record_failure(self, error: str, max_backoff_s: float) -> None:
-        """Back off: after the n-th failure in a row skip 2**(n-1) - 1 cycles, at most max_backoff_s."""
+    def record_failure(self, error: str, down_backoff_max_s: float) -> None:
+        """Back off by the dead-device policy (`core.backoff.cycles_to_skip`)."""
         self.failures += 1
         self.last_error = error
-        max_skip = max(0, math.floor(max_backoff_s / self.config.interval_s) - 1)
-        self.skip_cycles = min(2 ** min(self.failures - 1, _MAX_BACKOFF_EXPONENT) - 1, max_skip)
+        self.skip_cycles = cycles_to_skip(self.failures, self.config.interval_s, down_backoff_max_s)
 
     def record_success(self) -> None:
         self.failures = 0

@@ -35,6 +35,7 @@ from edge_gateway.agent.collectors.snmp.walk import Link
 from edge_gateway.agent.config import SnmpDevice, SnmpSection
 from edge_gateway.agent.scheduler import Accumulator
 from edge_gateway.core import schema
+from edge_gateway.core.backoff import cycles_to_skip
 from edge_gateway.core.model import FieldValue, Reading
 
 log = logging.getLogger(__name__)
@@ -159,8 +160,9 @@ class SnmpPoller:
         await self.close()
         self.failures += 1
         self.last_error = error_text(exc)
-        max_skip = int(self.settings.section.down_backoff_max_s // self.interval_s)
-        self.skip_cycles = min(2 ** (self.failures - 1) - 1, max_skip) if self.failures > 1 else 0
+        self.skip_cycles = cycles_to_skip(
+            self.failures, self.interval_s, self.settings.section.down_backoff_max_s
+        )
         latency_ms = round((time.monotonic() - started_s) * 1000, 1)
         fields: dict[str, FieldValue] = {"up": False, "latency_ms": latency_ms, "error": self.last_error}
         fields["requests"] = requests
