@@ -66,6 +66,18 @@ def start_offset_s(name: str, interval_s: float) -> float:
     return (zlib.crc32(name.encode()) % 1000) / 1000 * min(interval_s, MAX_START_STAGGER_S)
 
 
+def next_slot_s(slot_s: float, interval_s: float, now_s: float) -> float:
+    """The next slot on the device's grid after `now_s`: an overrun skips slots instead of bunching.
+
+    The one scheduler grid of the agent: the periodic collectors (SNMP, cameras), the polled serial
+    buses and the streaming ones all step their slots with it.
+    """
+    slot_s += interval_s
+    if slot_s <= now_s:
+        slot_s += ((now_s - slot_s) // interval_s + 1) * interval_s
+    return slot_s
+
+
 async def run_periodic(
     collector: Collector, sink: Callable[[Sequence[Reading]], Awaitable[None]], health: SourceHealth
 ) -> None:
@@ -81,7 +93,4 @@ async def run_periodic(
             log.exception("%s: collector failed", collector.name)
             acc.add_error(collector.name, exc)
         await sink(acc.readings)
-        next_s += collector.interval_s
-        now_s = loop.time()
-        if next_s < now_s:
-            next_s += (now_s - next_s) // collector.interval_s * collector.interval_s + collector.interval_s
+        next_s = next_slot_s(next_s, collector.interval_s, loop.time())

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from edge_gateway.agent.collectors.serial import build_bus
-from edge_gateway.agent.collectors.serial.bus import PolledBus, next_slot_s
+from edge_gateway.agent.collectors.serial.bus import PolledBus
 from edge_gateway.agent.collectors.serial.config import SerialBus
 from edge_gateway.agent.collectors.serial.timing import inter_frame_gap_s
-from edge_gateway.agent.scheduler import SourceHealth
+from edge_gateway.agent.scheduler import SourceHealth, next_slot_s
 from edge_gateway.core.model import Reading
 from tests.collectors.serial.fakes import FakePort, FakeSlaves, Plug
 

@@ -21,19 +21,11 @@ from edge_gateway.agent.collectors.serial.config import SerialBus
 from edge_gateway.agent.collectors.serial.port import NoAnswer, Port, PortError
 from edge_gateway.agent.collectors.serial.sensor import CycleResult, SensorState, error_text, frame_problem
 from edge_gateway.agent.collectors.serial.timing import BusStats, character_time_s, inter_frame_gap_s
-from edge_gateway.agent.scheduler import SourceHealth, start_offset_s
+from edge_gateway.agent.scheduler import SourceHealth, next_slot_s, start_offset_s
 from edge_gateway.core.model import Reading
 
 Sink = Callable[[Sequence[Reading]], Awaitable[None]]
 PortOpener = Callable[[], Port]
-
-
-def next_slot_s(slot_s: float, interval_s: float, now_s: float) -> float:
-    """The next slot on the sensor's grid after `now_s`: an overrun skips slots instead of bunching."""
-    slot_s += interval_s
-    if slot_s <= now_s:
-        slot_s += ((now_s - slot_s) // interval_s + 1) * interval_s
-    return slot_s
 
 
 class PortKeeper:

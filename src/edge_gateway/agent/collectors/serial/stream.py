@@ -15,12 +15,12 @@ import asyncio
 import time
 from collections import deque
 
-from edge_gateway.agent.collectors.serial.bus import PortKeeper, PortOpener, Sink, next_slot_s
+from edge_gateway.agent.collectors.serial.bus import PortKeeper, PortOpener, Sink
 from edge_gateway.agent.collectors.serial.config import SerialBus
 from edge_gateway.agent.collectors.serial.port import NoAnswer, PortError
 from edge_gateway.agent.collectors.serial.sensor import CycleResult, SensorState, latest_per_series
 from edge_gateway.agent.collectors.serial.timing import BusStats, character_time_s
-from edge_gateway.agent.scheduler import SourceHealth, start_offset_s
+from edge_gateway.agent.scheduler import SourceHealth, next_slot_s, start_offset_s
 from edge_gateway.core.model import Reading
 from edge_gateway.drivers.nmea import MEASUREMENT as GPS_MEASUREMENT
 from edge_gateway.drivers.nmea import NmeaDriver, NmeaFrame, clock_offset_s
