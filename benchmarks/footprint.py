@@ -3,8 +3,11 @@
 Runs the simulated field (`edge sim fleet`: 50 APs, 8 intersections by default) and a local Mosquitto,
 then the agent as its own process polling all of it, and reads the agent's resident memory (VmRSS,
 peak VmHWM) and CPU time from /proc over a measured window after a warm-up. The limit it is held to:
-60 MB of RSS, what a 1 GB Raspberry Pi can give the agent beside everything else. CPU is reported in
-cores (CPU seconds per wall second) for the configured poll interval.
+40 MiB of RSS (issue 15; it was 60), compared with the agent before it imported only what it runs.
+CPU is reported in cores (CPU seconds per wall second) for the configured poll interval.
+
+No consumer subscribes to the local broker, so the agent is told to count a PUBACK 0x10 ("no matching
+subscribers") as delivered, as with a bridge listening: otherwise it would keep every batch and retry.
 """
 
 from __future__ import annotations
@@ -19,7 +22,11 @@ from pathlib import Path
 
 from edge_gateway_dev import servers
 
-RSS_LIMIT_BYTES = 60 * 1024 * 1024
+RSS_LIMIT_BYTES = 40 * 1024 * 1024
+# This benchmark's figure at 3d68b0f (2026-12-02), before the agent's imports were trimmed: the
+# `agent` parser loaded rich and pysnmp (`edge top`, the probes), its config cryptography and the
+# cameras' collector.
+RSS_BEFORE_BYTES = 74_690_560
 
 
 def _cpu_s(pid: int) -> float:
@@ -39,6 +46,7 @@ def _memory_bytes(pid: int) -> dict[str, int]:
 def measure(
     aps: int, intersections: int, interval_s: float, warmup_s: float, window_s: float
 ) -> dict[str, object]:
+    os.environ["EDGE_UPLINK__ACCEPT_NO_SUBSCRIBERS"] = "true"  # the agent inherits it
     with (
         tempfile.TemporaryDirectory(prefix="edge-footprint-") as folder,
         servers.mosquitto(Path(folder) / "m") as mqtt,
@@ -70,6 +78,8 @@ def measure(
         "agent_peak_rss_bytes": memory["VmHWM"],
         "rss_limit_bytes": RSS_LIMIT_BYTES,
         "rss_ratio_to_limit": round(memory["VmHWM"] / RSS_LIMIT_BYTES, 3),
+        "rss_before_bytes": RSS_BEFORE_BYTES,
+        "rss_ratio_to_before": round(memory["VmHWM"] / RSS_BEFORE_BYTES, 3),
         "agent_cpu_cores": round(cpu_s / wall_s, 4),
     }
 

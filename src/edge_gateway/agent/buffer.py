@@ -194,7 +194,9 @@ class Buffer:
                     keep.append(entry)
                     room -= entry.size
             dropped, incoming, entries = len(entries) - len(keep), sum(e.size for e in keep), keep
-        self._db.executemany("INSERT INTO readings (prio, body, time_ns) VALUES (?, ?, ?)", entries)
+        self._db.executemany(
+            "INSERT INTO readings (prio, body, time_ns) VALUES (?, ?, ?)", [entry[:3] for entry in entries]
+        )
         self._count += len(entries)
         self._bytes += incoming
         if self.on_full == "drop_oldest" and self._bytes > limit:

@@ -41,20 +41,12 @@ LINE_BYTES = f"length({LINE})"
 
 
 class Entry(NamedTuple):
-    """One reading as the buffer stores it."""
+    """One reading as the buffer stores it, and the bytes of its whole line (what `max_bytes` counts)."""
 
     prio: int
     body: str
     time_ns: int | None
-
-    @property
-    def line(self) -> str:
-        return self.body if self.time_ns is None else f"{self.body} {self.time_ns}"
-
-    @property
-    def size(self) -> int:
-        """Bytes of its line protocol: what `max_bytes` counts."""
-        return len(self.body) if self.time_ns is None else len(self.body) + 1 + len(str(self.time_ns))
+    size: int
 
 
 def priority_of(line: str) -> int:
@@ -74,21 +66,24 @@ def entries_of(readings: Iterable[Reading]) -> list[Entry]:
         line = encode(reading)
         if line is not None:  # encode ends every line with " {time_ns}"
             body = line[: -len(str(reading.time_ns)) - 1]
-            entries.append(Entry(priority_of_measurement(reading.measurement), body, reading.time_ns))
+            entries.append(
+                Entry(priority_of_measurement(reading.measurement), body, reading.time_ns, len(line))
+            )
     return entries
 
 
 def _split(line: str) -> tuple[str, int | None]:
-    """A line's body and time; a line without a time (or an unusual one) stays whole, so nothing changes."""
+    """A line's body and time; a line without a time, or with one written otherwise than `str(int)`
+    writes it (a sign, leading zeros), stays whole, so that the line put together again is the same."""
     body, space, tail = line.rpartition(" ")
-    if space and tail.isascii() and tail.lstrip("-").isdigit() and str(int(tail)) == tail:
+    if space and tail.isdigit() and tail.isascii() and (tail[0] != "0" or tail == "0"):
         return body, int(tail)
     return line, None
 
 
 def entry_of_line(line: str) -> Entry:
     body, time_ns = _split(line)
-    return Entry(priority_of(line), body, time_ns)
+    return Entry(priority_of(line), body, time_ns, len(line))
 
 
 def migrate(db: sqlite3.Connection, write: Callable[[Callable[[], int]], int]) -> None:

@@ -25,14 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edge_gateway.core import wire
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     from edge_gateway.agent.config import AgentConfig
 
 STATE_DIR_NAME = "remote-config"
@@ -58,6 +57,10 @@ class RemoteConfigSection(BaseModel):
         """`check-config` (and systemd's ExecStartPre) catch a missing or wrong key, not the agent's start."""
         if not self.enabled:
             return self
+        # cryptography (6 MB of RSS) is imported only by a gateway that takes remote configuration.
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
         if self.public_key_file is None or not self.public_key_file.is_file():
             raise ValueError("enabled needs public_key_file, a readable file with the NOC's public key")
         try:
@@ -92,6 +95,9 @@ class Refused:
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
     from edge_gateway.core.config import ConfigError
 
     try:
@@ -145,6 +151,8 @@ class RemoteState:
 
 def _decode(payload: bytes, key: Ed25519PublicKey) -> tuple[dict[str, object] | None, Refused | None]:
     """The verified body, or why not: nothing unverified is parsed beyond the envelope."""
+    from cryptography.exceptions import InvalidSignature
+
     try:
         envelope = json.loads(payload)
         body = base64.b64decode(envelope["body"], validate=True)

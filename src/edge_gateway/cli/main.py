@@ -158,6 +158,9 @@ GATEWAY_COMMANDS = ("agent", "probe", "check-config", "buffer", "config-schema")
 """The gateway's own commands: their parser is built without importing the bridge or the NOC."""
 NOC_COMMANDS = ("bridge", "alerts", "dashboards", "deadletters")
 """The NOC's commands: their parser is built without the agent's probes (a NOC install has no SNMP)."""
+RUNNING_COMMANDS = ("agent",)
+"""Long-running programs: their parser is built without the tools' parsers (top, maintenance, probes),
+which would leave rich and pysnmp in the agent's memory for as long as it runs."""
 NEEDS_DEV = "this command needs the edge-gateway-dev package (make setup, or pip install ./dev)"
 
 
@@ -248,25 +251,25 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     demo.add_argument("--summary-json", type=Path, help="write the summary counted from InfluxDB here")
     demo.set_defaults(func=cmd_demo)
 
-    if command not in NOC_COMMANDS:
+    if command not in (*NOC_COMMANDS, *RUNNING_COMMANDS):
         from edge_gateway.agent.top import add_top_parser
 
         add_top_parser(sub)
-    if command not in NOC_COMMANDS:
+    if command not in (*NOC_COMMANDS, *RUNNING_COMMANDS):
         from edge_gateway.agent.maintenance import add_maintenance_parser
 
         add_maintenance_parser(sub)
     probe = sub.add_parser("probe", help="poll one device once and print its readings")
     probes = probe.add_subparsers(dest="probe_kind", required=True)
-    if command not in NOC_COMMANDS:
+    if command not in (*NOC_COMMANDS, *RUNNING_COMMANDS):
         from edge_gateway.agent.collectors.snmp.probe import add_probe_parser as add_snmp_probe
 
         add_snmp_probe(probes)
-    if command not in NOC_COMMANDS:
+    if command not in (*NOC_COMMANDS, *RUNNING_COMMANDS):
         from edge_gateway.agent.collectors.serial.probe import add_probe_parser as add_serial_probe
 
         add_serial_probe(probes)
-    if command not in NOC_COMMANDS:
+    if command not in (*NOC_COMMANDS, *RUNNING_COMMANDS):
         from edge_gateway.agent.collectors.camera.probe import add_probe_parser as add_camera_probe
 
         add_camera_probe(probes)
