@@ -25,6 +25,7 @@ NS = 1_000_000_000
 SILENT_AP, SILENT_AFTER_STEP = "ap-02-2", STEPS - 21
 FROZEN_CAMERA = "int-01-1-cam-1"
 LATE_AP, LATE_STEPS = "ap-01-2", (10, 20)  # its APLate fires at step 10 and resolves at step 20
+MAINTENANCE = (("device", "ap-01-1", "new PoE injector"), ("site", "int-02-1", "fibre works"))
 DOUBLED_SITE = "int-01-1"  # a loop detector (primary = false) counts lane 1 beside the radar
 
 
@@ -185,6 +186,13 @@ def _city_availability(city: _City) -> None:
     city.add("availability", {"period": "month", "scope": "city"}, figures, 0)
 
 
+def _maintenance(city: _City) -> None:
+    """What `edge dashboards maintenance` copies at the end: one device and one site in maintenance."""
+    for scope, name, reason in MAINTENANCE:
+        fields: dict[str, FieldValue] = {"until": "2099-01-01T00:00:00Z", "reason": reason}
+        city.add("maintenance", {"scope": scope, scope: name}, fields, STEPS - 1)
+
+
 def city_readings(end_ns: int | None = None) -> list[Reading]:
     """An hour of the whole schema, one point per minute, the last one at `end_ns` (default: now)."""
     city = _City(end_ns if end_ns is not None else time.time_ns())
@@ -197,4 +205,5 @@ def city_readings(end_ns: int | None = None) -> list[Reading]:
             city.health(gateway, step)
             city.alerts(gateway, step)
     _city_availability(city)
+    _maintenance(city)
     return city.out

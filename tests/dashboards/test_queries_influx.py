@@ -19,7 +19,7 @@ from edge_gateway.core.model import Reading
 from edge_gateway.noc.build import all_dashboards
 from edge_gateway.noc.provisioning import DATABASE
 from edge_gateway_dev import servers
-from tests.dashboards.fleet_data import DOUBLED_SITE, LATE_AP, city_readings
+from tests.dashboards.fleet_data import DOUBLED_SITE, LATE_AP, MAINTENANCE, city_readings
 from tests.dashboards.queries import Query, panel_queries, substitute, variable_queries
 from tests.integration.helpers import influx_query
 
@@ -270,3 +270,13 @@ def test_outages_are_marked_where_they_started_and_resolved(influx_url: str) -> 
     resolved_ns = marks["Alerts resolved"][0][1]
     assert resolved_ns - fired_ns[LATE_AP] == resolved.time_ns - starts[LATE_AP].time_ns
     assert fired_ns["ap-01-3"] - fired_ns[LATE_AP] == starts["ap-01-3"].time_ns - starts[LATE_AP].time_ns
+
+
+@pytest.mark.integration
+def test_devices_and_sites_in_maintenance_are_listed(influx_url: str) -> None:
+    query = substitute(_panel("In maintenance now")["targets"][0]["query"], {})
+    shown = sorted(
+        (s["tags"]["scope"], s["tags"][s["tags"]["scope"]], s["values"][0][2])
+        for s in influx_query(influx_url, DATABASE, query)
+    )
+    assert shown == sorted(MAINTENANCE)

@@ -31,6 +31,7 @@ PANEL_QUERIES = [q for d in DASHBOARDS for q in panel_queries(d)]
 RUN_S = 35
 # Panels about events the half minute does not hold.
 EVENT_PANELS = {"Reboots", "Availability per site (last day computed)", "City availability, month to date"}
+EVENT_PANELS |= {"In maintenance now"}  # tests/dashboards/test_queries_influx.py checks it
 # Panels of fields only some vendors report: asked of an AP that reports them (UniFi radios' load).
 VENDOR_PANELS = {"Channel utilisation": ("ap_radio", "util_pct")}
 # Panels of quantities undefined without a station (docs/schema.md, "Absent fields"): empty is right

@@ -15,10 +15,15 @@ from aiohttp.test_utils import TestClient, TestServer
 from edge_gateway.agent.buffer import Buffer
 from edge_gateway.agent.config import StatusSection
 from edge_gateway.agent.status import Board, StatusServer
-from edge_gateway.agent.status_maintenance import Maintenance, MaintenanceWatch
+from edge_gateway.agent.status_maintenance import MaintenanceWatch
 from edge_gateway.agent.uplink import UplinkStats
+from edge_gateway.core.maintenance import Maintenance
 from edge_gateway.core.model import Reading
+from edge_gateway.noc.build import all_dashboards
+from edge_gateway.noc.provisioning import DATABASE
 from edge_gateway_dev import servers
+from tests.dashboards.queries import substitute
+from tests.integration.helpers import influx_query
 from tests.integration.test_maintenance import api
 
 pytestmark = pytest.mark.integration
@@ -81,3 +86,23 @@ async def test_an_unreachable_alertmanager_is_counted_and_the_last_answer_kept()
         "scope": "device", "until": "2099-01-01T00:00:00Z", "reason": "new mast"
     }  # fmt: skip
     assert watch.of("ap-x", "K", datetime(2099, 1, 2, tzinfo=UTC)) is None  # it ends by itself
+
+
+def test_the_boards_list_what_is_in_maintenance(tmp_path: Path) -> None:
+    """`edge dashboards maintenance` copies the silences into InfluxDB; the overview's panel lists them."""
+    board = next(d.to_json() for d in all_dashboards() if d.uid == "edge-noc")
+    query = next(p for p in board["panels"] if p["title"] == "In maintenance now")["targets"][0]["query"]
+    with servers.alertmanager(tmp_path / "am") as am, servers.influxdb(tmp_path / "influx") as influx:
+        influx_query(influx.url, DATABASE, f"CREATE DATABASE {DATABASE}")
+        maintenance(am, "ap-alun-alun", "--for", "2h", "--reason", "replacing the PoE injector")
+        maintenance(am, "Kejaksan", "--site", "--for", "30m", "--reason", "fibre works")
+        command = [sys.executable, "-m", "edge_gateway.cli.main", "dashboards", "maintenance"]
+        command += ["--alertmanager-url", am.url, "--influx-url", influx.url, "--database", DATABASE]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        rows = influx_query(influx.url, DATABASE, substitute(query, {}))
+    shown = sorted((s["tags"]["scope"], s["tags"][s["tags"]["scope"]], s["values"][0][2]) for s in rows)
+    assert shown == [
+        ("device", "ap-alun-alun", "replacing the PoE injector"),
+        ("site", "Kejaksan", "fibre works"),
+    ]

@@ -12,61 +12,26 @@ silence still ends at its own `endsAt`), the failure logged once until an answer
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import urllib.request
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+
+from edge_gateway.core.maintenance import Maintenance, fetch
 
 log = logging.getLogger(__name__)
-SCOPES = ("device", "site")
-
-
-@dataclass(frozen=True)
-class Maintenance:
-    """One active maintenance: what it covers, until when (UTC, ISO 8601) and why."""
-
-    scope: str  # device or site
-    name: str
-    ends_at: str
-    reason: str
-
-    def active(self, now: datetime) -> bool:
-        return datetime.fromisoformat(self.ends_at.replace("Z", "+00:00")) > now
-
-
-def from_silences(silences: list[dict[str, Any]]) -> list[Maintenance]:
-    """The active single-matcher `device=` / `site=` silences; anything else is skipped."""
-    found = []
-    for silence in silences:
-        matchers = silence.get("matchers") or []
-        if silence.get("status", {}).get("state") != "active" or len(matchers) != 1:
-            continue
-        matcher = matchers[0]
-        if matcher.get("name") in SCOPES and not matcher.get("isRegex") and matcher.get("isEqual", True):
-            reason = str(silence.get("comment", "")).removeprefix("maintenance: ")
-            found.append(Maintenance(matcher["name"], str(matcher["value"]), str(silence["endsAt"]), reason))
-    return found
 
 
 class MaintenanceWatch:
     """The active maintenances as Alertmanager last said; `of` answers for one device."""
 
     def __init__(self, alertmanager_url: str, refresh_s: float = 30.0) -> None:
-        self.url = alertmanager_url.rstrip("/") + "/api/v2/silences"
+        self.url = alertmanager_url
         self.refresh_s = refresh_s
         self.known: list[Maintenance] = []
         self.failures = 0
 
-    def _fetch(self) -> list[dict[str, Any]]:
-        with urllib.request.urlopen(self.url, timeout=10) as response:
-            answer: list[dict[str, Any]] = json.load(response)
-        return answer
-
     async def refresh(self) -> None:
         try:
-            silences = await asyncio.to_thread(self._fetch)
+            known = await asyncio.to_thread(fetch, self.url)
         except (OSError, ValueError) as exc:
             self.failures += 1
             if self.failures == 1:
@@ -75,7 +40,7 @@ class MaintenanceWatch:
         if self.failures:
             log.info("maintenance: silences readable again after %d failures", self.failures)
         self.failures = 0
-        self.known = from_silences(silences)
+        self.known = known
 
     async def run(self) -> None:
         while True:

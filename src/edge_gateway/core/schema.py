@@ -29,11 +29,12 @@ GATEWAY: Final = "gateway"  # the agent's own health
 INGEST: Final = "ingest"  # the bridge's health, per gateway
 ALERTS: Final = "alerts"  # the alert engine's state
 AVAILABILITY: Final = "availability"  # the availability reports
+MAINTENANCE: Final = "maintenance"  # `edge dashboards maintenance`: the active silences, for the boards
 
 MEASUREMENTS: Final = frozenset(
     {
         AP, MANAGED_AP, AP_RADIO, AP_IFACE, AP_CLIENT, DEVICE_STATUS, CAMERA, AIR_QUALITY, WEATHER,
-        NOISE, TRAFFIC, GPS, GATEWAY, INGEST, ALERTS, AVAILABILITY,
+        NOISE, TRAFFIC, GPS, GATEWAY, INGEST, ALERTS, AVAILABILITY, MAINTENANCE,
     }
 )  # fmt: skip
 SENSOR_MEASUREMENTS: Final = frozenset({AIR_QUALITY, WEATHER, NOISE, TRAFFIC, GPS})  # intersection sensors

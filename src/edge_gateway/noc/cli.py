@@ -63,6 +63,23 @@ def cmd_availability(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_maintenance(args: argparse.Namespace) -> int:
+    import time
+
+    from edge_gateway.core.maintenance import fetch
+    from edge_gateway.noc.availability import Influx
+    from edge_gateway.noc.maintenance import readings
+
+    try:
+        points = readings(fetch(args.alertmanager_url), time.time_ns())
+        Influx(args.influx_url, args.database).write(points)
+    except (OSError, ValueError) as exc:
+        print(f"maintenance not copied: {exc}", file=sys.stderr)
+        return 1
+    print(f"{len(points)} maintenances copied to the boards")
+    return 0
+
+
 def add_dashboards_parser(subparsers: Any) -> None:
     """Register `dashboards build` and `dashboards push` on the `edge` command's subparsers."""
     parser = subparsers.add_parser("dashboards", help="Grafana dashboards: regenerate or upload")
@@ -85,6 +102,11 @@ def add_dashboards_parser(subparsers: Any) -> None:
     sla.add_argument("--day", type=datetime_date, help="YYYY-MM-DD (default: yesterday in --tz)")
     sla.add_argument("--tz", default="Asia/Jakarta", help="the city's time zone (default Asia/Jakarta, WIB)")
     sla.set_defaults(func=cmd_availability)
+    work = actions.add_parser("maintenance", help="copy the active maintenances (silences) for the boards")
+    work.add_argument("--alertmanager-url", default="http://127.0.0.1:9093", help="Alertmanager's base URL")
+    work.add_argument("--influx-url", default="http://127.0.0.1:8086", help="InfluxDB 1.x base URL")
+    work.add_argument("--database", default="edge")
+    work.set_defaults(func=cmd_maintenance)
 
 
 def datetime_date(text: str) -> Any:

@@ -12,7 +12,7 @@ from edge_gateway.noc.intersections import PM25_BREAKPOINTS_UG_M3, ispu_steps
 from edge_gateway.noc.liveness import SEEN_RECENTLY, UP_WINDOW
 from edge_gateway.noc.model import JSON, Dashboard, Panel, Step, Target
 from edge_gateway.noc.panels import UP_DOWN, only_rows, stat, table, timeseries
-from edge_gateway.noc.rollups import OUTAGE_ANNOTATIONS, backhaul, site_rollup
+from edge_gateway.noc.rollups import OUTAGE_ANNOTATIONS, backhaul, in_maintenance, site_rollup
 
 UID = "edge-noc"
 # The AP's uplink carries what its clients send and receive; radios, LAN ports and bridges would count
@@ -282,6 +282,7 @@ def build() -> Dashboard:
             *_worst_and_air(),
             site_rollup(),
             backhaul(),
+            in_maintenance(),
         ],
         variables=[UP_WINDOW],
         tags=("edge", "noc"),

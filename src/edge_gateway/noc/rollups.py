@@ -1,5 +1,5 @@
 """The overview's rollups: what each site has (devices up and down, clients, uplink traffic), how full
-each AP's backhaul is, and the outages marked on every time axis.
+each AP's backhaul is, what is in maintenance, and the outages marked on every time axis.
 
 Backhaul utilisation is the uplink interface's rate over its speed (`speed_mbps`, from ifHighSpeed),
 per direction: a full-duplex link is full when either direction is, so the two are never added.
@@ -11,6 +11,7 @@ range and again where it resolved.
 from __future__ import annotations
 
 from edge_gateway.noc.liveness import SEEN_RECENTLY
+from edge_gateway.noc.maintenance import FRESH
 from edge_gateway.noc.model import Annotation, Panel, Step, Target
 from edge_gateway.noc.panels import table
 
@@ -82,6 +83,20 @@ def backhaul() -> Panel:
     panel.steps = UTILISATION_STEPS
     panel.color_mode = "thresholds"
     return panel
+
+
+def in_maintenance() -> Panel:
+    query = (
+        'SELECT last("until") AS until, last("reason") AS reason FROM "maintenance" '
+        f'WHERE {FRESH} GROUP BY "scope", "device", "site"'
+    )
+    return table(
+        "In maintenance now",
+        Target(query, result_format="table"),
+        width=12,
+        description="Devices and sites under `edge maintenance` (an Alertmanager silence: their alerts page "
+        "nobody), as `edge dashboards maintenance` copied them within the last 2 minutes.",
+    )
 
 
 OUTAGE_ANNOTATIONS = (

@@ -63,5 +63,6 @@ SCHEMA: dict[str, Measurement] = {
     "availability": _m(
         "period scope gateway device site", "up_s down_s unknown_s up_pct down_pct unknown_pct"
     ),
+    "maintenance": _m("scope device site", "until reason"),
     "alerts": _m("alertname severity gateway device sensor radio ifname lane site", "firing unknown summary"),
 }
