@@ -105,12 +105,20 @@ def test_expressions_are_arithmetic_only() -> None:
     [
         (
             '[[scalars]]\nname = "x"\noid = "1.3.6.1.2.1.1.3.0"\nscale = "abc"\n',
-            "scalars[0].scale: 'abc' is not a number",
+            "bad.scalars[0].scale: Input should be a valid number (got 'abc')",
         ),
-        ("[match]\npriority = 1.5\n", "match.priority: 1.5 is not a whole number"),
-        ("[limits]\nmax_rows_per_table = 0\n", "limits.max_rows_per_table: 0 is not a whole number"),
-        ("[limits]\nmax_rows = 10\n", "unknown keys"),
-        ("tables = 5\n", "wrong kind"),
+        ("[match]\npriority = 1.5\n", "bad.match.priority: Input should be a valid integer (got 1.5)"),
+        ("[limits]\nmax_rows_per_table = 0\n", "bad.limits.max_rows_per_table: Input should be greater than"),
+        ("[limits]\nmax_rows = 10\n", "bad.limits.max_rows: unknown key"),
+        ("tables = 5\n", "bad.tables: Input should be a valid tuple (got 5)"),
+        (
+            '[[scalars]]\nname = "x"\noid = "sysUpTime"\n',
+            "bad.scalars[0].oid: not a numeric OID (got 'sysUpTime')",
+        ),
+        (
+            '[[tables]]\nname = "t"\nwhere = {oid = "1.3.6.1.2"}\n',
+            "bad.tables[0].where: a row filter is {oid, equals}",
+        ),
     ],
 )
 def test_a_bad_value_is_an_error_naming_file_and_key(tmp_path: Path, text: str, message: str) -> None:

@@ -96,7 +96,7 @@ def test_a_prefix_names_another_plain_tag_of_the_table() -> None:
     table = {"name": "t", "index": ["mac", "radio"], "tags": {"radio": {"part": "radio", "prefix": "ap"}}}
     with pytest.raises(ProfileError) as caught:
         parse_profile({"tables": [table | {"fields": fields}]}, "p")
-    assert any("p.tables[0].tags.radio.prefix" in problem for problem in caught.value.problems)
+    assert caught.value.problems == ["p.tables[0]: tags.radio.prefix: 'ap' is not another plain tag"]
 
 
 @pytest.mark.parametrize(
