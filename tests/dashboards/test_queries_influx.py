@@ -280,3 +280,21 @@ def test_devices_and_sites_in_maintenance_are_listed(influx_url: str) -> None:
         for s in influx_query(influx_url, DATABASE, query)
     )
     assert shown == sorted(MAINTENANCE)
+
+
+@pytest.mark.integration
+def test_the_ap_board_marks_only_its_own_aps_outages(influx_url: str) -> None:
+    board = next(d for d in DASHBOARDS if d["uid"] == "edge-access-point")
+
+    def marks(device: str) -> dict[str, int]:
+        values = {"gateway": "cbn-gw-01", "device": device}
+        return {
+            a["name"]: sum(
+                len(s["values"]) for s in influx_query(influx_url, DATABASE, substitute(a["query"], values))
+            )
+            for a in board["annotations"]["list"]
+        }
+
+    assert marks(LATE_AP) == {"Alerts firing": 1, "Alerts resolved": 1}
+    assert marks("ap-01-3") == {"Alerts firing": 1, "Alerts resolved": 0}
+    assert marks("ap-01-1") == {"Alerts firing": 0, "Alerts resolved": 0}

@@ -11,7 +11,7 @@ from edge_gateway.alerts.thresholds import THRESHOLDS
 from edge_gateway.noc.liveness import SEEN_RECENTLY, UP_WINDOW
 from edge_gateway.noc.model import Dashboard, Panel, Step, Target, Variable
 from edge_gateway.noc.panels import UP_DOWN, histogram, stat, timeseries
-from edge_gateway.noc.rollups import UPLINK, UTILISATION_STEPS, utilisation
+from edge_gateway.noc.rollups import UPLINK, UTILISATION_STEPS, outage_annotations, utilisation
 
 UID = "edge-access-point"
 AP = '"gateway" =~ /^$gateway$/ AND "device" =~ /^$device$/ AND $timeFilter'
@@ -162,4 +162,5 @@ def build() -> Dashboard:
         panels=[*_status(), *_radio_panels(), _throughput(), _backhaul(), *_box_panels()],
         variables=[*VARIABLES, UP_WINDOW],
         tags=("edge", "ap"),
+        annotations=outage_annotations('AND "gateway" =~ /^$gateway$/ AND "device" =~ /^$device$/ '),
     )

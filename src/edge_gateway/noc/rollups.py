@@ -99,16 +99,22 @@ def in_maintenance() -> Panel:
     )
 
 
-OUTAGE_ANNOTATIONS = (
-    Annotation(
-        "Alerts firing",
-        'SELECT first("summary") AS text FROM "alerts" WHERE "firing" = true AND $timeFilter '
-        'GROUP BY "alertname", "gateway", "site", "device"',
-        "red",
-    ),
-    Annotation(
-        "Alerts resolved",
-        'SELECT "summary" AS text FROM "alerts" WHERE "firing" = false AND $timeFilter',
-        "green",
-    ),
-)
+def outage_annotations(where: str = "") -> tuple[Annotation, ...]:
+    """Red where an alert first fired in the time range, green where it resolved; `where` narrows them
+    to one board's device (`AND "device" =~ /^$device$/`)."""
+    return (
+        Annotation(
+            "Alerts firing",
+            f'SELECT first("summary") AS text FROM "alerts" WHERE "firing" = true {where}AND $timeFilter '
+            'GROUP BY "alertname", "gateway", "site", "device"',
+            "red",
+        ),
+        Annotation(
+            "Alerts resolved",
+            f'SELECT "summary" AS text FROM "alerts" WHERE "firing" = false {where}AND $timeFilter',
+            "green",
+        ),
+    )
+
+
+OUTAGE_ANNOTATIONS = outage_annotations()
