@@ -20,7 +20,6 @@ import contextlib
 import gzip
 import json
 import logging
-import random
 import time
 from collections import deque
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from paho.mqtt.properties import Properties
 from edge_gateway.agent.buffer import Batch, Buffer, DiskFull
 from edge_gateway.agent.config import UplinkSection
 from edge_gateway.core import wire
+from edge_gateway.core.backoff import Backoff
 from edge_gateway.core.mqtt import (
     NO_MATCHING_SUBSCRIBERS,
     QUOTA_EXCEEDED,
@@ -44,7 +44,6 @@ from edge_gateway.core.mqtt import (
 
 log = logging.getLogger(__name__)
 
-BACKOFF_START_S = 0.5
 # A refusal by the broker (ACL, bad topic) lasts until someone changes a configuration: probing more
 # often than this would resend a whole batch over a possibly metered link for nothing.
 REFUSED_RETRY_MAX_S = 60.0
@@ -100,8 +99,8 @@ class Uplink:
         self.buffer = buffer
         self.wakeup = wakeup
         self.stats = UplinkStats()
-        self._reconnect_s = BACKOFF_START_S
-        self._retry_s = BACKOFF_START_S
+        self._reconnect = Backoff(conf.reconnect_max_s)
+        self._retry = Backoff(conf.reconnect_max_s)
         self._status_refusal_logged = False
         self._episode: str | None = None  # what keeps batches from being delivered, logged once
         self._disk_full_logged = False
@@ -151,7 +150,7 @@ class Uplink:
                     await self._publish_status(client, wire.ONLINE)
                     self.stats.connected = True
                     self.stats.connects += 1
-                    self._reconnect_s = BACKOFF_START_S
+                    self._reconnect.reset()
                     log.info("uplink connected to %s", self.conf.url)
                     listener = await self._listen(client)
                     self._connection = client
@@ -175,9 +174,7 @@ class Uplink:
                 if listener is not None:
                     listener.cancel()
                 self.buffer.release_all()
-            delay_s = random.uniform(self._reconnect_s / 2, self._reconnect_s)
-            self._reconnect_s = min(self._reconnect_s * 2, self.conf.reconnect_max_s)
-            await asyncio.sleep(delay_s)
+            await asyncio.sleep(self._reconnect.next_s())
 
     async def _drain(self, client: Client) -> None:
         """Keep up to `max_inflight_batches` publishes on the wire; settle them in order of sending.
@@ -225,9 +222,7 @@ class Uplink:
 
     def _next_retry_s(self) -> float:
         cap_s = self.conf.reconnect_max_s if self._episode != "refused" else REFUSED_RETRY_MAX_S
-        delay_s = random.uniform(self._retry_s / 2, self._retry_s)
-        self._retry_s = min(self._retry_s * 2, cap_s)
-        return delay_s
+        return self._retry.next_s(cap_s)
 
     async def _idle(self, client: Client) -> None:
         """Wait for new readings; raise at once if the connection is lost meanwhile."""
@@ -270,7 +265,7 @@ class Uplink:
         if self._episode:
             log.info("the broker delivers this gateway's batches again (after: %s)", self._episode)
             self._episode = None
-        self._retry_s = BACKOFF_START_S
+        self._retry.reset()
         self.stats.published_batches += 1
         self.stats.published_readings += len(batch.lines)
         return True
