@@ -67,15 +67,8 @@ async def webhook() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
 @pytest.fixture
 def alertmanager(tmp_path: Path, webhook: tuple[str, list[dict[str, Any]]]) -> Iterator[servers.Server]:
     """The deployed routing and inhibition, with fast grouping and every receiver on loopback."""
-    routing = DEPLOYED.read_text().split("\nreceivers:")[0]
-    routing = routing.replace("group_wait: 30s", "group_wait: 1s").replace(
-        "group_interval: 5m", "group_interval: 1s"
-    )
-    receivers = "".join(
-        f"  - name: {name}\n    webhook_configs:\n      - url: {webhook[0]}\n        send_resolved: true\n"
-        for name in RECEIVERS
-    )
-    with servers.alertmanager(tmp_path / "am", routing + "\nreceivers:\n" + receivers) as server:
+    config = servers.shipped_alertmanager_config("1s", group_interval="1s", webhook_url=webhook[0])
+    with servers.alertmanager(tmp_path / "am", config) as server:
         yield server
 
 

@@ -26,7 +26,6 @@ from tests.integration.helpers import influx_query, wait_for
 
 pytestmark = pytest.mark.integration
 
-DEPLOYED = Path(__file__).resolve().parents[2] / "deploy" / "alertmanager" / "alertmanager.yml"
 POLLS = 4
 STATES = {
     "ap-mute": 'up=false,error="NoResponse: no response"',
@@ -71,10 +70,9 @@ def run_bridges(
     """Start `count` bridges, wait until each is subscribed, publish the polls, and return what
     Alertmanager and the `alerts` measurement hold once the verdict is in."""
     work = tmp_path / f"bridges-{count}"
-    routing = DEPLOYED.read_text().split("\nreceivers:")[0]
-    receivers = "\nreceivers:\n  - name: noc-webhook\n  - name: noc-telegram\n"
     database, gateway = f"edge{count}", f"gw-{count}"
-    with servers.alertmanager(work / "am", routing + receivers) as am, contextlib.ExitStack() as stack:
+    config = servers.shipped_alertmanager_config()
+    with servers.alertmanager(work / "am", config) as am, contextlib.ExitStack() as stack:
         logs = []
         for index in range(count):
             conf, log = work / f"bridge-{index}.toml", work / f"bridge-{index}.log"

@@ -18,8 +18,6 @@ from tests.integration.helpers import wait_for
 
 pytestmark = pytest.mark.integration
 
-DEPLOYED = Path(__file__).resolve().parents[2] / "deploy" / "alertmanager" / "alertmanager.yml"
-
 
 def active_alerts(am: servers.Server) -> dict[str, dict[str, Any]]:
     with urllib.request.urlopen(f"{am.url}/api/v2/alerts", timeout=5) as response:
@@ -50,9 +48,7 @@ def agent_config(path: Path, mosquitto: servers.Server, snmpd: servers.Server, p
 def test_removed_device_resolves_and_a_planned_stop_pages_nobody(
     tmp_path: Path, mosquitto: servers.Server, influxdb: servers.Server, snmpd: servers.Server
 ) -> None:
-    routing = DEPLOYED.read_text().split("\nreceivers:")[0].replace("group_wait: 30s", "group_wait: 1s")
-    receivers = "\nreceivers:\n  - name: noc-webhook\n  - name: noc-telegram\n"
-    with servers.alertmanager(tmp_path / "am", routing + receivers) as am:
+    with servers.alertmanager(tmp_path / "am", servers.shipped_alertmanager_config("1s")) as am:
         agent_conf, bridge_conf = tmp_path / "edge.toml", tmp_path / "bridge.toml"
         status_port = servers.free_port()
         agent_config(agent_conf, mosquitto, snmpd, status_port, dead=True)

@@ -23,12 +23,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from edge_gateway_dev import servers
 
 DATABASE = "edge"
-DEPLOYED_ALERTMANAGER = Path(str(files("edge_gateway.alerts") / "alertmanager.yml"))
 DASHBOARDS = Path(str(files("edge_gateway.noc")))
 GATEWAY_ID = "cbn-gw-demo"
 APS = 40
@@ -97,10 +94,7 @@ def _progress(status_url: str, influx_url: str, alertmanager_url: str) -> str:
 def _alertmanager_config() -> str:
     """The deployed routing and inhibition, grouped after 1 s instead of 30 s; receivers without
     endpoints: the demo notifies nobody."""
-    config = yaml.safe_load(DEPLOYED_ALERTMANAGER.read_text())
-    config["route"]["group_wait"] = "1s"
-    config["receivers"] = [{"name": receiver["name"]} for receiver in config["receivers"]]
-    return str(yaml.safe_dump(config, sort_keys=False))
+    return servers.shipped_alertmanager_config(group_wait="1s")
 
 
 def _write_bridge_config(

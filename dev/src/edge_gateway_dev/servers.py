@@ -20,7 +20,11 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT_S = 30.0
@@ -206,6 +210,21 @@ def victoriametrics(workdir: Path, port: int = 0) -> Iterator[Server]:
     ]
     with _run("victoriametrics", argv, workdir, port, lambda: _http_ready(port, "/health")) as server:
         yield server
+
+
+def shipped_alertmanager_config(
+    group_wait: str = "30s", group_interval: str | None = None, webhook_url: str | None = None
+) -> str:
+    """The shipped routing and inhibition (edge_gateway/alerts/alertmanager.yml) with the grouping a
+    test or the demo needs; every receiver keeps its name, its endpoints are replaced by a webhook
+    to `webhook_url` (None: no endpoint, nobody is notified)."""
+    config: dict[str, Any] = yaml.safe_load((files("edge_gateway.alerts") / "alertmanager.yml").read_text())
+    config["route"]["group_wait"] = group_wait
+    if group_interval is not None:
+        config["route"]["group_interval"] = group_interval
+    webhook = {"webhook_configs": [{"url": webhook_url, "send_resolved": True}]} if webhook_url else {}
+    config["receivers"] = [{"name": receiver["name"], **webhook} for receiver in config["receivers"]]
+    return str(yaml.safe_dump(config, sort_keys=False))
 
 
 @contextlib.contextmanager
