@@ -42,3 +42,11 @@ def test_a_stop_says_which_stage_which_gateway_and_what_was_not_pushed() -> None
 def test_a_single_stage_prints_only_the_outcomes() -> None:
     report = Rollout(stages=[{"gw-1": "no answer"}], stopped_at=0, failed=["gw-1"])
     assert describe(report) == ["gw-1: no answer"]
+
+
+def test_a_gateway_restarting_for_the_config_is_healthy_only_from_its_new_start() -> None:
+    before_exit = {"state": "online", "config_version": 7, "time_s": 1000.0, "uptime_s": 500.0}
+    assert health_of(before_exit, 7, started_after_s=990.0).endswith("not restarted yet")
+    again = {"state": "online", "config_version": 7, "time_s": 1010.0, "uptime_s": 5.0}
+    assert health_of(again, 7, started_after_s=990.0) == HEALTHY
+    assert health_of({"state": "online", "config_version": 7, "uptime_s": "x"}, 7, 990.0) != HEALTHY

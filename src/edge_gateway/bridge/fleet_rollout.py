@@ -43,26 +43,41 @@ def stages_of(targets: list[str], canary: int) -> list[list[str]]:
     return [targets[:canary], targets[canary:]]
 
 
-def health_of(status: dict[str, Any], version: int) -> str:
-    """`healthy` when the status is online and running `version`; else what it shows instead."""
+def health_of(status: dict[str, Any], version: int, started_after_s: float | None = None) -> str:
+    """`healthy` when the status is online and running `version` (and, for a gateway that said it
+    restarts for the config, from a start after `started_after_s`: the status it published just before
+    its exit does not count); else what it shows instead."""
     state, running = status.get("state"), status.get("config_version")
-    if state == wire.ONLINE and running == version:
+    try:
+        started_s = float(status.get("time_s", 0)) - float(status.get("uptime_s", 0))
+    except (TypeError, ValueError):
+        started_s = 0.0
+    restarted = started_after_s is None or started_s >= started_after_s
+    if state == wire.ONLINE and running == version and restarted:
         return HEALTHY
-    return f"{state}, running config version {running}, {status.get('config_outcome', 'no outcome')}"
+    said = f"{state}, running config version {running}, {status.get('config_outcome', 'no outcome')}"
+    return said if restarted else f"{said}, not restarted yet"
 
 
 async def wait_healthy(
-    conn: Any, targets: list[str], version: int, settle_s: float, wait_s: float
+    conn: Any,
+    targets: list[str],
+    version: int,
+    settle_s: float,
+    wait_s: float,
+    restarting: dict[str, float] | None = None,
 ) -> dict[str, str]:
-    """Each target's health after `settle_s`, waiting up to `wait_s` more for ones still restarting.
+    """Each target's health after `settle_s`, waiting up to `wait_s` more for ones still restarting
+    (`restarting`: gateway → Unix time after which its new start must be).
 
     The latest retained status counts: a rollback during the settle time replaces the healthy one."""
+    restarting = restarting or {}
     latest: dict[str, dict[str, Any]] = {target: {"state": "no status"} for target in targets}
     loop = asyncio.get_running_loop()
     settled_at, end_at = loop.time() + settle_s, loop.time() + settle_s + wait_s
 
     def verdict() -> dict[str, str]:
-        return {target: health_of(latest[target], version) for target in targets}
+        return {target: health_of(latest[target], version, restarting.get(target)) for target in targets}
 
     async with _client(conn, f"edge-fleet-health-{time.monotonic_ns()}") as client:
         await client.subscribe(wire.ALL_STATUS, qos=1)
@@ -99,7 +114,8 @@ async def staged_push(
         report.stages.append(outcomes)
         failed = sorted(gw for gw, outcome in outcomes.items() if not outcome.startswith("applied"))
         if not failed and index < len(stages) - 1:
-            health = await wait_healthy(conn, stage, version, settle_s, wait_s)
+            restarting = {gw: now_s for gw in stage if "restarting" in outcomes[gw]}
+            health = await wait_healthy(conn, stage, version, settle_s, wait_s, restarting)
             failed = sorted(gw for gw, said in health.items() if said != HEALTHY)
             outcomes.update({gw: f"{outcomes[gw]}, then {health[gw]}" for gw in failed})
         if failed:
