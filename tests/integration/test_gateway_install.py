@@ -27,7 +27,7 @@ def test_gateway_extra_installs_only_the_gateway(tmp_path: Path) -> None:
         check=True,
         cwd=tmp_path,
     )
-    for args in (["agent", "--help"], ["probe", "snmp", "--help"]):
+    for args in (["--help"], ["agent", "--help"], ["probe", "snmp", "--help"]):
         subprocess.run([edge, *args], check=True, capture_output=True, cwd=tmp_path)
     # the example config, with its secret files in place (as in tests/edge/test_example_configs.py)
     config = tmp_path / "edge.toml"

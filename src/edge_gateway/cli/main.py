@@ -155,6 +155,7 @@ def cmd_sim_fleet(args: argparse.Namespace) -> int:
 
 
 GATEWAY_COMMANDS = ("agent", "probe", "check-config", "buffer", "config-schema")
+DEV_COMMANDS = ("sim", "demo")  # need only the development package, which says so when absent
 """The gateway's own commands: their parser is built without importing the bridge or the NOC."""
 NOC_COMMANDS = ("bridge", "alerts", "dashboards", "deadletters")
 """The NOC's commands: their parser is built without the agent's probes (a NOC install has no SNMP)."""
@@ -173,6 +174,20 @@ def _needs_dev(exc: ModuleNotFoundError) -> None:
     """A clear exit when the development package (simulators, demo) is not installed."""
     if (exc.name or "").split(".")[0] == "edge_gateway_dev":
         raise SystemExit(NEEDS_DEV) from exc
+
+
+def _add_noc_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The NOC's board and report commands; a gateway-only install lacks their extra (`[noc]`), and
+    its `edge --help` lists the other commands instead of failing on the missing library."""
+    try:
+        from edge_gateway.noc.cli import add_dashboards_parser
+        from edge_gateway.noc.report import add_report_parser
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith("edge_gateway"):
+            raise
+        return
+    add_dashboards_parser(sub)
+    add_report_parser(sub)
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -273,14 +288,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         from edge_gateway.agent.collectors.camera.probe import add_probe_parser as add_camera_probe
 
         add_camera_probe(probes)
-    if command not in GATEWAY_COMMANDS:
-        from edge_gateway.noc.cli import add_dashboards_parser
-
-        add_dashboards_parser(sub)
-    if command not in GATEWAY_COMMANDS:
-        from edge_gateway.noc.report import add_report_parser
-
-        add_report_parser(sub)
+    if command not in (*GATEWAY_COMMANDS, *DEV_COMMANDS):
+        _add_noc_parsers(sub)
     if command not in GATEWAY_COMMANDS:
         from edge_gateway.bridge.deadletter_cli import add_deadletters_parser
 
