@@ -24,6 +24,7 @@ from edge_gateway.agent.collectors import camera, serial, snmp
 from edge_gateway.agent.config import AgentConfig, load_agent
 from edge_gateway.agent.inventory import Inventory
 from edge_gateway.agent.remote_apply import RemoteControl, startup_config
+from edge_gateway.agent.remote_probe import ProbeDesk
 from edge_gateway.agent.scheduler import Accumulator, SourceHealth, run_periodic
 from edge_gateway.agent.status import Board, StatusServer, addresses_of
 from edge_gateway.agent.status_maintenance import MaintenanceWatch
@@ -270,6 +271,7 @@ async def run_until_signalled(config: AgentConfig, path: Path) -> None:
     if config.remote_config.enabled:
         agent.remote = RemoteControl(agent, path, from_active, task.cancel)
         agent.uplink.on_config = agent.remote.on_message
+        agent.uplink.on_probe = ProbeDesk(agent, agent.remote.key).answer
     loop.add_signal_handler(signal.SIGHUP, agent.reload, path)
     with contextlib.suppress(asyncio.CancelledError):
         await agent.run()

@@ -22,7 +22,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiomqtt
@@ -109,6 +109,9 @@ class Uplink:
         # config topic go
         # to `on_config`; `status_extra` adds the inventory and the last outcome to the retained status.
         self.on_config: Callable[[bytes], None] | None = None
+        # Remote probes (src/edge_gateway/agent/remote_probe.py): a request on the gateway's own probe
+        # topic is answered on its own response topic with the request's correlation data.
+        self.on_probe: Callable[[bytes], Awaitable[bytes]] | None = None
         self.status_extra: Callable[[], dict[str, object]] | None = None
         self._connection: Client | None = None
 
@@ -291,16 +294,39 @@ class Uplink:
             return None
         on_config = self.on_config
         await client.subscribe(wire.config_topic(self.gateway_id), qos=1)
+        if self.on_probe is not None:
+            await client.subscribe(wire.probe_request_topic(self.gateway_id), qos=1)
 
         async def listen() -> None:
             async for message in client.messages:
                 payload = message.payload
+                if str(message.topic) == wire.probe_request_topic(self.gateway_id):
+                    self._answer_probe(client, message)
+                    continue
                 try:
                     on_config(payload if isinstance(payload, bytes) else str(payload).encode())
                 except Exception:  # a bug or a full disk there must not end the listening
                     log.exception("remote config message not handled; the running config stays")
 
         return asyncio.create_task(listen(), name="config-listener")
+
+    def _answer_probe(self, client: Client, message: aiomqtt.Message) -> None:
+        """Run the probe as its own task (the config listener goes on); the answer goes to this
+        gateway's own response topic, whatever the request named: the ACL allows no other."""
+        on_probe, payload = self.on_probe, message.payload
+        if on_probe is None or not isinstance(payload, bytes):
+            return
+        correlation = getattr(message.properties, "CorrelationData", None)
+
+        async def answer() -> None:
+            props = properties(PacketTypes.PUBLISH)
+            if correlation is not None:
+                props.CorrelationData = correlation
+            body = await on_probe(payload)
+            await client.publish(wire.probe_response_topic(self.gateway_id), body, qos=1, properties=props)
+
+        task = asyncio.create_task(answer(), name="probe-answer")
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     def refresh_status(self) -> None:
         """Publish the retained status again now (a remote config outcome), when connected."""

@@ -126,6 +126,36 @@ def cmd_push(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+async def _probe(args: argparse.Namespace) -> dict[str, Any] | None:
+    from edge_gateway.bridge.fleet_probe import EXPIRES_AFTER_S, ask, sign_probe
+
+    config = _load(args.config)
+    if config.fleet.key_file is None:
+        raise SystemExit("[fleet] key_file is not set: the NOC cannot sign")
+    key = load_private_key(config.fleet.key_file)
+    request = sign_probe(key, args.gateway, args.device, time.time() + EXPIRES_AFTER_S)
+    return await ask(noc_connection(config.mqtt, config.fleet), args.gateway, request, args.wait_s)
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    """The gateway's answer: the device's readings of one poll, or why there are none; exit 0 only
+    when the device answered."""
+    answer = asyncio.run(_probe(args))
+    where = f"{args.gateway} {args.device}"
+    if answer is None:
+        print(f"{where}: no answer within {args.wait_s:g} s")
+        return 1
+    if not answer.get("ok"):
+        print(f"{where}: {'refused: ' if 'refused' in answer else ''}{answer.get('error', 'failed')}")
+        return 1
+    up = answer.get("up") is True
+    print(
+        f"{where}: {'up' if up else 'down'}" + (f": {answer['diagnosis']}" if answer.get("diagnosis") else "")
+    )
+    print("\n".join(str(line) for line in answer.get("readings", [])))
+    return 0 if up else 1
+
+
 def add_fleet_parser(sub: Any) -> None:
     fleet = sub.add_parser("fleet", help="the NOC's gateways: inventory, signed remote configuration")
     what = fleet.add_subparsers(dest="fleet_command", required=True)
@@ -158,3 +188,9 @@ def add_fleet_parser(sub: Any) -> None:
         help="the canaries must stay online on the new version this long (their rollback_after_s)",
     )
     send.set_defaults(func=cmd_push)
+    ask = what.add_parser("probe", help="ask a gateway to poll one of its devices once; print its answer")
+    ask.add_argument("gateway", help="the gateway id")
+    ask.add_argument("device", help="a device name in that gateway's config")
+    ask.add_argument("-c", "--config", type=Path, required=True, help="bridge TOML ([mqtt], [fleet])")
+    ask.add_argument("--wait-s", type=float, default=40.0, help="wait this long for the answer")
+    ask.set_defaults(func=cmd_probe)

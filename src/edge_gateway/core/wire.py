@@ -31,6 +31,15 @@ def status_topic(gateway_id: str) -> str:
     return f"{TOPIC_ROOT}/{gateway_id}/{STATUS}"
 
 
+def probe_request_topic(gateway_id: str) -> str:
+    """The NOC's signed probe requests to one gateway (MQTT 5 request/response, docs/fleet.md)."""
+    return f"{TOPIC_ROOT}/{gateway_id}/probe/request"
+
+
+def probe_response_topic(gateway_id: str) -> str:
+    return f"{TOPIC_ROOT}/{gateway_id}/probe/response"
+
+
 def config_topic(gateway_id: str) -> str:
     """Retained, QoS 1: a gateway that was offline during a push gets it when it comes back."""
     return f"{TOPIC_ROOT}/{gateway_id}/{CONFIG}"
