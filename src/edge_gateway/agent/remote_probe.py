@@ -42,7 +42,8 @@ class ProbeDesk:
 
     def _refuse(self, reason: str, detail: str) -> dict[str, Any]:
         self.refused[reason] = self.refused.get(reason, 0) + 1
-        log.warning("probe request refused: %s", detail)
+        if self.refused[reason] == 1:  # once per reason: a flood of bad requests does not flood the log
+            log.warning("probe request refused (%s; further ones counted, not logged): %s", reason, detail)
         return {"ok": False, "refused": reason, "error": detail}
 
     def _check(self, payload: bytes, now_s: float) -> tuple[str | None, dict[str, Any] | None]:
