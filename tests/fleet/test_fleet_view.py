@@ -53,6 +53,7 @@ def test_rows_say_what_is_wrong_and_list_the_never_seen() -> None:
 def test_status_messages_are_bounded_and_checked() -> None:
     assert parse_status("edge/gw-a/status", b"x" * 70_000)[1]["state"] == "unreadable"
     assert parse_status("edge/gw-a/status", b"not json")[1]["state"] == "unreadable"
+    assert parse_status("edge/gw-a/status", b"[" * 60_000)[1]["state"] == "unreadable"  # RecursionError
     assert parse_status("edge/gw-a/status", b'{"state": "online"}') == ("gw-a", {"state": "online"})
     assert parse_status("edge/status", b"{}")[0] is None
 

@@ -69,7 +69,7 @@ def parse_status(topic: str, payload: Any) -> tuple[str | None, dict[str, Any]]:
         return parts[1], {"state": "unreadable", "problem": f"status of {len(payload)} bytes"}
     try:
         status = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than the parser's limit, within the size bound
         return parts[1], {"state": "unreadable", "problem": "status is not JSON"}
     return parts[1], status if isinstance(status, dict) else {"state": "unreadable"}
 
