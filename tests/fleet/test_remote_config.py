@@ -67,6 +67,8 @@ def test_each_bad_message_is_refused_with_its_reason(
         assert result.reason == reason and result.problems, result
     tampered = check(tmp_path, keys, json.dumps(envelope).encode())
     assert isinstance(tampered, Refused) and tampered.reason == "signature"
+    nested = check(tmp_path, keys, b"[" * 60_000)  # deeper than the JSON parser's recursion limit
+    assert isinstance(nested, Refused) and nested.reason == "malformed"
 
 
 def test_a_config_for_another_gateway_inside_is_refused(

@@ -157,7 +157,7 @@ def _decode(payload: bytes, key: Ed25519PublicKey) -> tuple[dict[str, object] | 
         envelope = json.loads(payload)
         body = base64.b64decode(envelope["body"], validate=True)
         signature = base64.b64decode(envelope["sig"], validate=True)
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError, binascii.Error) as exc:
         return None, Refused(None, "malformed", [f"not a config envelope ({type(exc).__name__})"])
     try:
         key.verify(signature, body)
