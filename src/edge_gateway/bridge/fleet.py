@@ -144,12 +144,22 @@ async def push(conn: Any, payloads: dict[str, bytes]) -> None:
 
 
 async def wait_outcomes(
-    conn: Any, targets: list[str], version: int, pushed_s: float, wait_s: float
+    conn: Any,
+    targets: list[str],
+    version: int,
+    pushed_s: float,
+    wait_s: float,
+    subscribed: asyncio.Event | None = None,
 ) -> dict[str, str]:
-    """Each target's outcome for `version` as its status reports it, or `no answer` after `wait_s`."""
+    """Each target's outcome for `version` as its status reports it, or `no answer` after `wait_s`.
+
+    `subscribed` is set once the statuses are subscribed: push after that, or a gateway that answers
+    and exits at once (a restart for `[uplink]`) may have replaced its retained answer with `stopped`."""
     outcomes = dict.fromkeys(targets, "no answer")
     async with _client(conn, f"edge-fleet-{time.monotonic_ns()}") as client:
         await client.subscribe(wire.ALL_STATUS, qos=1)
+        if subscribed is not None:
+            subscribed.set()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait_s):
                 async for message in client.messages:

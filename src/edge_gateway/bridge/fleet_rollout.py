@@ -109,8 +109,12 @@ async def staged_push(
     report = Rollout()
     stages = stages_of(sorted(payloads), canary)
     for index, stage in enumerate(stages):
-        await push(conn, {target: payloads[target] for target in stage})
-        outcomes = await wait_outcomes(conn, stage, version, now_s, wait_s)
+        subscribed = asyncio.Event()
+        async with asyncio.TaskGroup() as tasks:  # listening before pushing: no answer missed
+            waiting = tasks.create_task(wait_outcomes(conn, stage, version, now_s, wait_s, subscribed))
+            await subscribed.wait()
+            await push(conn, {target: payloads[target] for target in stage})
+        outcomes = waiting.result()
         report.stages.append(outcomes)
         failed = sorted(gw for gw, outcome in outcomes.items() if not outcome.startswith("applied"))
         if not failed and index < len(stages) - 1:
