@@ -137,6 +137,8 @@ def test_size_and_bomb_are_refused_as_too_large() -> None:
         ("ap,device=d gateway=1i 10", "reserved name: field 'gateway'"),
         ("ap,device=d clients=1i,site=2.5 10", "reserved name: field 'site'"),
         ("ap,device=d time=1i 10", "reserved name: field 'time'"),
+        ('traffic,lane=1 volume=9i,primary="true" 10', "reserved name: field 'primary'"),
+        ('ap_iface,ifname=e1 in_bps=1.0,role="uplink" 10', "reserved name: field 'role'"),
         ("ap,device=d _field=1i 10", "reserved name: field '_field'"),
         ("ap,bridge=b1 clients=1i 10", "reserved name: tag 'bridge'"),
         ("ap,severity=page clients=1i 10", "reserved name: tag 'severity'"),

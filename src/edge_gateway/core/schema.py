@@ -44,7 +44,7 @@ SENSOR_MEASUREMENTS: Final = frozenset({AIR_QUALITY, WEATHER, NOISE, TRAFFIC, GP
 SCHEMA_TAGS: Final = frozenset(
     {
         "gateway", "device", "site", "vendor", "model", "radio", "ssid", "band", "ifname", "client",
-        "kind", "bus", "sensor", "lane", "bridge", "alertname", "severity",
+        "kind", "bus", "sensor", "lane", "bridge", "alertname", "severity", "ap", "role", "primary",
     }
 )  # fmt: skip
 
