@@ -16,7 +16,6 @@ from typing import Any, Literal
 from pydantic import (
     Field,
     SecretStr,
-    ValidationError,
     field_validator,
 )
 
@@ -30,7 +29,7 @@ from edge_gateway.core.config import (
     EnvFirstSettings,
     MqttConnection,
     Section,
-    problems_of,
+    load_config,
     read_toml,
 )
 from edge_gateway.core.config_checks import (
@@ -84,7 +83,6 @@ def load_agent_checked(path: Path) -> AgentConfig:
     bad, the profiles are checked from the file's own `[snmp]` values (environment overrides of
     `profiles_dir` count only once the rest is valid)."""
     from edge_gateway.agent.collectors import snmp
-    from edge_gateway.core.config import ConfigError, read_toml
 
     config, problems = None, []
     try:
@@ -247,7 +245,4 @@ class AgentConfig(EnvFirstSettings):
 
 
 def load_agent(path: Path) -> AgentConfig:
-    try:
-        return AgentConfig(**read_toml(path))
-    except ValidationError as exc:
-        raise ConfigError(problems_of(exc)) from exc
+    return load_config(AgentConfig, path)

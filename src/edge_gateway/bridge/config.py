@@ -15,7 +15,6 @@ from typing import Any, Literal
 from pydantic import (
     Field,
     SecretStr,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -27,7 +26,7 @@ from edge_gateway.core.config import (
     EnvFirstSettings,
     MqttConnection,
     Section,
-    problems_of,
+    load_config,
     read_toml,
 )
 from edge_gateway.core.config_checks import (
@@ -50,7 +49,6 @@ def influx_api(influx: Any) -> list[str]:
 def load_bridge_checked(path: Path) -> BridgeConfig:
     """The bridge's config with its alert rules file checked too, in one ConfigError."""
     from edge_gateway.alerts.rules import load_rules
-    from edge_gateway.core.config import ConfigError, read_toml
 
     config, problems = None, []
     try:
@@ -165,7 +163,4 @@ class BridgeConfig(EnvFirstSettings):
 
 
 def load_bridge(path: Path) -> BridgeConfig:
-    try:
-        return BridgeConfig(**read_toml(path))
-    except ValidationError as exc:
-        raise ConfigError(problems_of(exc)) from exc
+    return load_config(BridgeConfig, path)

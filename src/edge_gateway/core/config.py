@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -155,6 +155,17 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from exc
+
+
+Config = TypeVar("Config", bound=BaseModel)
+
+
+def load_config(model: type[Config], path: Path) -> Config:
+    """A TOML file read into a program's config model; every problem as one ConfigError."""
+    try:
+        return model(**read_toml(path))
+    except ValidationError as exc:
+        raise ConfigError(problems_of(exc)) from exc
 
 
 def kind_of(data: dict[str, Any]) -> Literal["agent", "bridge"] | None:
