@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from edge_gateway.agent.collectors.snmp import settings_for
 from edge_gateway.agent.collectors.snmp.diagnose import diagnose
@@ -95,7 +95,12 @@ def _section(args: argparse.Namespace) -> SnmpSection:
         configured = load_agent(args.config).snmp
         for known in configured.devices:
             if known.name == args.target:
-                return configured.model_copy(update={"devices": [known]})
+                update: dict[str, Any] = {"devices": [known]}
+                if args.clients and not configured.clients:
+                    update["clients"] = True
+                if args.clients and not (configured.client_hash_key or configured.client_hash_key_file):
+                    update["client_hash_key"] = SecretStr(secrets.token_hex(16))
+                return configured.model_copy(update=update)
         raise ConfigError([f"{args.config}: no SNMP device named {args.target!r}"])
     device: dict[str, Any] = {
         "name": "probe",
