@@ -17,9 +17,10 @@ import pytest
 from edge_gateway.core.lineproto import encode_many
 from edge_gateway.core.model import Reading
 from edge_gateway.noc.build import all_dashboards
+from edge_gateway.noc.city_map import DOWN, UNKNOWN, UP
 from edge_gateway.noc.provisioning import DATABASE
 from edge_gateway_dev import servers
-from tests.dashboards.fleet_data import DOUBLED_SITE, LATE_AP, MAINTENANCE, city_readings
+from tests.dashboards.fleet_data import DOUBLED_SITE, LATE_AP, MAINTENANCE, SILENT_AP, city_readings
 from tests.dashboards.queries import Query, panel_queries, substitute, variable_queries
 from tests.integration.helpers import influx_query
 
@@ -112,19 +113,31 @@ def test_reboots_and_stale_sensors_are_found(influx_url: str) -> None:
     assert [device for device, (_, up, stale, _) in rows.items() if stale or not up] == ["int-01-2-sound"]
 
 
-@pytest.mark.integration
-def test_a_silent_ap_is_grey_on_the_map_not_green(influx_url: str) -> None:
-    """The map colours only what reported within the window; what was seen before is drawn grey."""
+def _map_rows(influx_url: str, ref_id: str, key: tuple[str, ...]) -> dict[tuple[str, ...], tuple[Any, ...]]:
+    """The city map's markers of one layer: (state, lat, lon) by the key tags, one row per marker."""
     panel = next(p for p in DASHBOARDS[0]["panels"] if p["type"] == "geomap")
-    queries = {t["refId"]: t["query"] for t in panel["targets"]}
+    text = substitute(next(t["query"] for t in panel["targets"] if t["refId"] == ref_id), {})
+    rows: dict[tuple[str, ...], tuple[Any, ...]] = {}
+    for series in influx_query(influx_url, DATABASE, text):
+        (row,) = series["values"]  # one row: one marker
+        name = tuple(series["tags"][k] for k in key)
+        assert name not in rows, f"two markers for {name}"
+        rows[name] = tuple(row[1:4])
+    return rows
 
-    def devices(ref_id: str) -> set[str]:
-        text = substitute(queries[ref_id], {})
-        return {s["tags"]["device"] for s in influx_query(influx_url, DATABASE, text)}
 
-    coloured, seen = devices("A"), devices("D")
-    assert "ap-02-2" in seen and "ap-02-2" not in coloured
-    assert coloured == seen - {"ap-02-2"}
+@pytest.mark.integration
+def test_each_ap_is_one_marker_and_a_silent_one_is_grey_not_green(influx_url: str) -> None:
+    """The map colours only what reported within the window; an AP seen earlier but silent now
+    (behind a killed gateway) is one grey marker, not a green one."""
+    expected = {}
+    for status in _last_per(_written_since("device_status", 24 * 60), "gateway", "device").values():
+        if status.tags["kind"] == "snmp":
+            state = UNKNOWN if status.tags["device"] == SILENT_AP else (UP if status.fields["up"] else DOWN)
+            key = (status.tags["gateway"], status.tags["device"])
+            expected[key] = (state, status.fields["lat"], status.fields["lon"])
+    assert _map_rows(influx_url, "A", ("gateway", "device")) == expected
+    assert expected[("cbn-gw-02", SILENT_AP)][0] == UNKNOWN
 
 
 @pytest.mark.integration
@@ -166,21 +179,26 @@ def test_a_lane_seen_by_two_sensors_is_counted_once(influx_url: str) -> None:
 
 
 @pytest.mark.integration
-def test_intersections_stand_on_the_map_where_their_config_places_them(influx_url: str) -> None:
-    """The sensors' status carries their bus's lat/lon: each sensor is drawn at its intersection,
-    green or red by its last status (the stale sound meter red)."""
-    panel = next(p for p in DASHBOARDS[0]["panels"] if p["type"] == "geomap")
-    query = substitute(next(t["query"] for t in panel["targets"] if t["refId"] == "B"), {})
-    drawn = {
-        s["tags"]["device"]: tuple(s["values"][0][1:4]) for s in influx_query(influx_url, DATABASE, query)
+def test_each_intersection_is_one_marker_in_its_worst_state_where_its_config_places_it(
+    influx_url: str,
+) -> None:
+    """Four sensors and a camera per intersection give one marker, at the mean of their configured
+    lat/lon, red where one of them (int-01-2's stale sound meter) is down, green elsewhere."""
+    devices: dict[tuple[str, str], list[Reading]] = {}
+    for status in _last_per(_written_since("device_status", 24 * 60), "gateway", "device").values():
+        if status.tags["kind"] != "snmp":
+            devices.setdefault((status.tags["gateway"], status.tags["site"]), []).append(status)
+    expected = {
+        key: (
+            DOWN if any(not s.fields["up"] for s in statuses) else UP,
+            pytest.approx(sum(float(s.fields["lat"]) for s in statuses) / len(statuses)),
+            pytest.approx(sum(float(s.fields["lon"]) for s in statuses) / len(statuses)),
+        )
+        for key, statuses in devices.items()
     }
-    written: dict[str, tuple[Any, ...]] = {}
-    for reading in city_readings(end_ns=0):
-        if reading.measurement == "device_status" and reading.tags["kind"] not in ("snmp", "camera"):
-            fields = reading.fields
-            written[reading.tags["device"]] = (fields["up"], fields["lat"], fields["lon"])
-    assert drawn == written
-    assert [device for device, (up, _, _) in drawn.items() if not up] == ["int-01-2-sound"]
+    assert {len(statuses) for statuses in devices.values()} == {5}
+    assert _map_rows(influx_url, "B", ("gateway", "site")) == expected
+    assert [key for key, (state, _, _) in expected.items() if state == DOWN] == [("cbn-gw-01", "int-01-2")]
 
 
 def _written_since(measurement: str, minutes: float) -> list[Reading]:

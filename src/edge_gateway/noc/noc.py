@@ -1,5 +1,6 @@
-"""NOC overview: the wall screen. A city map of APs, intersections and cameras coloured up, down or not
-heard from, the totals, the intersections whose sensors went stale and the alerts that are firing.
+"""NOC overview: the wall screen. A city map with one marker per AP and per intersection coloured up,
+down or not heard from (src/edge_gateway/noc/city_map.py), the totals, the intersections whose sensors
+went stale and the alerts that are firing.
 
 Up and down are judged on what devices said within `$up_window` (src/edge_gateway/noc/liveness.py), so a dead
 gateway's APs turn grey instead of staying green. Throughput adds the interfaces the vendor profile
@@ -8,9 +9,10 @@ marks as the uplink (tag `role = uplink`), whatever the vendor calls them (Mikro
 
 from __future__ import annotations
 
+from edge_gateway.noc.city_map import city_map
 from edge_gateway.noc.intersections import PM25_BREAKPOINTS_UG_M3, ispu_steps
 from edge_gateway.noc.liveness import SEEN_RECENTLY, UP_WINDOW
-from edge_gateway.noc.model import JSON, Dashboard, Panel, Step, Target
+from edge_gateway.noc.model import Dashboard, Panel, Step, Target
 from edge_gateway.noc.panels import UP_DOWN, only_rows, stat, table, timeseries
 from edge_gateway.noc.rollups import OUTAGE_ANNOTATIONS, backhaul, in_maintenance, site_rollup
 
@@ -21,93 +23,7 @@ UID = "edge-noc"
 UPLINK = "\"role\" = 'uplink'"
 # "Now" figures read only this recent past, so a device that stopped answering stops counting.
 RECENT = "time > now() - 3m"
-# Fit the view to the markers (at most this zoom); the centre is only used before data arrives.
-MAP_VIEW = {"id": "fit", "lat": -6.7063, "lon": 108.5570, "zoom": 16, "allLayers": True, "lastOnly": False}
-
-
-def _positions(kind: str, when: str) -> str:
-    return (
-        'SELECT last("up") AS up, last("lat") AS lat, last("lon") AS lon FROM "device_status" '
-        f'WHERE {kind} AND {when} GROUP BY "gateway", "device", "site"'
-    )
-
-
-APS = "\"kind\" = 'snmp'"
 SENSORS = "\"kind\" != 'snmp' AND \"kind\" != 'camera'"
-# A camera is at its intersection: the position in its config, which `edge sim fleet` takes from the
-# intersection's (docs/cameras.md).
-CAMERAS = "\"kind\" = 'camera'"
-AP_POSITIONS = _positions(APS, SEEN_RECENTLY)
-SENSOR_POSITIONS = _positions(SENSORS, SEEN_RECENTLY)
-CAMERA_POSITIONS = _positions(CAMERAS, SEEN_RECENTLY)
-AP_SEEN = _positions(APS, "$timeFilter")
-SENSOR_SEEN = _positions(SENSORS, "$timeFilter")
-CAMERA_SEEN = _positions(CAMERAS, "$timeFilter")
-GPS_POSITIONS = (
-    'SELECT last("lat") AS lat, last("lon") AS lon, last("sats") AS sats FROM "gps" '
-    'WHERE $timeFilter GROUP BY "gateway", "site"'
-)
-
-
-def _marker_layer(name: str, ref_id: str, symbol: str, colour_field: str, fixed: str = "blue") -> JSON:
-    return {
-        "type": "markers",
-        "name": name,
-        "config": {
-            "showLegend": True,
-            "style": {
-                "size": {"fixed": 8},
-                "color": {"field": colour_field, "fixed": fixed} if colour_field else {"fixed": fixed},
-                "symbol": {"mode": "fixed", "fixed": f"img/icons/marker/{symbol}.svg"},
-                "opacity": 0.9,
-            },
-        },
-        "location": {"mode": "coords", "latitude": "lat", "longitude": "lon"},
-        "filterData": {"id": "byRefId", "options": ref_id},
-        "tooltip": True,
-    }
-
-
-def city_map() -> Panel:
-    """Geomap: `up` is turned into 0/1 so the red/green thresholds colour each marker. Grey markers,
-    drawn first, are every device seen in the time range: one not heard from lately stays grey."""
-    options: JSON = {
-        "view": MAP_VIEW,
-        "controls": {"showZoom": True, "mouseWheelZoom": True, "showAttribution": True},
-        "basemap": {"type": "default", "name": "Basemap"},
-        "layers": [
-            _marker_layer("Not heard from (access points)", "D", "circle", "", "text"),
-            _marker_layer("Not heard from (intersection sensors)", "E", "square", "", "text"),
-            _marker_layer("Not heard from (cameras)", "G", "star", "", "text"),
-            _marker_layer("Access points", "A", "circle", "up"),
-            _marker_layer("Intersection sensors", "B", "square", "up"),
-            _marker_layer("Cameras", "F", "star", "up"),
-            _marker_layer("Intersection GPS", "C", "triangle", ""),
-        ],
-        "tooltip": {"mode": "details"},
-    }
-    conversions = [{"targetField": "up", "destinationType": "number"}]
-    return Panel(
-        "geomap",
-        "City map: access points, intersections and cameras",
-        [
-            Target(AP_POSITIONS, "A", result_format="table"),
-            Target(SENSOR_POSITIONS, "B", result_format="table"),
-            Target(GPS_POSITIONS, "C", result_format="table"),
-            Target(AP_SEEN, "D", result_format="table"),
-            Target(SENSOR_SEEN, "E", result_format="table"),
-            Target(CAMERA_POSITIONS, "F", result_format="table"),
-            Target(CAMERA_SEEN, "G", result_format="table"),
-        ],
-        width=16,
-        height=18,
-        steps=[Step("red"), Step("green", 1)],
-        color_mode="thresholds",
-        options=options,
-        transformations=[{"id": "convertFieldType", "options": {"conversions": conversions}}],
-        description="Green: up within $up_window; red: down within it; grey: seen in the time range but "
-        "not heard from within $up_window (its gateway is offline or catching up): unknown.",
-    )
 
 
 def _aps(alias: str, outer_where: str) -> Target:
