@@ -20,7 +20,8 @@ async def test_only_the_uplink_carries_the_role() -> None:
 
 def test_the_uplink_pattern_is_inherited_overridden_and_checked() -> None:
     profiles = load_profiles()
-    assert profiles["unifi"].uplink_ifname == profiles["generic"].uplink_ifname
+    assert profiles["airmax"].uplink_ifname == profiles["generic"].uplink_ifname
     assert profiles["mikrotik"].uplink_ifname != profiles["generic"].uplink_ifname
+    assert profiles["unifi"].uplink_ifname != profiles["generic"].uplink_ifname  # its VAP rows
     with pytest.raises(ProfileError, match="uplink_ifname"):
         parse_profile({"uplink_ifname": "(unclosed"}, "bad", profiles["generic"])
