@@ -1,19 +1,22 @@
 """Applying a remote config on the gateway, and taking it back by itself when it breaks things.
 
 A config that changes only devices is applied like a SIGHUP reload: the buffer and the MQTT session stay.
-If, `rollback_after_s` later, more collectors fail than before, the last good config returns the same
-way. A config that changes a section read only at start (`[uplink]`, `[buffer]`, ...) is saved as
-`remote-config/active.toml` and the agent exits cleanly for systemd to restart it (Restart=always); the
-next start runs from it, and if the broker is not reached within `rollback_after_s` the agent drops it
-and exits again, back to the installed file. Every outcome is kept in `remote-config/state.json` and
-published in the retained status (docs/fleet.md).
+If, in any complete poll round of the `rollback_after_s` window after it (remote_watch.py: every device
+polled since the round began; a slow device is waited for), more devices are down than before, the last
+good config returns the same way, at once. A config that changes a section read only at start (`[uplink]`,
+`[buffer]`, ...) is saved as `remote-config/active.toml` and the agent exits cleanly for systemd to
+restart it (Restart=always); the next start runs from it, and if the broker is not reached within
+`rollback_after_s` the agent drops it and exits again, back to the installed file. Every outcome is kept
+in `remote-config/state.json` and published in the retained status (docs/fleet.md).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +31,7 @@ from edge_gateway.agent.remote_config import (
     restart_needed,
     write_atomically,
 )
+from edge_gateway.agent.remote_watch import RoundWatch, device_intervals, down_now
 
 if TYPE_CHECKING:
     from edge_gateway.agent.agent import Agent
@@ -102,6 +106,7 @@ class RemoteControl:
             "config_outcome": self.outcome,
             "config_outcome_version": self.outcome_version,
             "config_refused": dict(self.state.counts),
+            "config_watching": self._watch is not None and not self._watch.done(),
         }
 
     def on_message(self, payload: bytes) -> None:
@@ -135,20 +140,34 @@ class RemoteControl:
             self.stop()
             return
         previous = (self.running_text, self.running_version)
-        failing_before = len(self.agent.health.failing)
+        board = self.agent.board.devices
+        down_before = len(down_now(board, set(device_intervals(self.agent.config))))
+        applied_ns = time.time_ns()
         self.agent.apply(accepted.config)
         self._run(accepted.text, accepted.version)
-        self._report(f"applied version {accepted.version}", accepted.version)
-        log.info("remote config version %d applied", accepted.version)
         if self._watch is not None:
             self._watch.cancel()
-        watch = self._watch_collectors(accepted.version, failing_before, previous)
+        rounds = RoundWatch(
+            device_intervals(accepted.config), down_before, applied_ns, self.section.rollback_after_s
+        )
+        watch = self._watch_collectors(accepted.version, rounds, previous)
         self._watch = asyncio.get_running_loop().create_task(watch, name="remote-config-rollback")
+        self._report(f"applied version {accepted.version}", accepted.version)  # config_watching: true
+        log.info("remote config version %d applied", accepted.version)
 
-    async def _watch_collectors(self, version: int, failing_before: int, previous: tuple[str, int]) -> None:
-        await asyncio.sleep(self.section.rollback_after_s)
-        failing = len(self.agent.health.failing)
-        if failing <= failing_before:
+    async def _watch_collectors(self, version: int, rounds: RoundWatch, previous: tuple[str, int]) -> None:
+        """Judge every complete poll round of the window (remote_watch); roll back at the first bad one."""
+        board = self.agent.board
+        while True:
+            board.polled.clear()
+            now_ns = time.time_ns()
+            if (verdict := rounds.check(board.devices, now_ns)) is not None:
+                break
+            with contextlib.suppress(TimeoutError):  # the next poll, or the end of the window
+                await asyncio.wait_for(board.polled.wait(), rounds.wait_s(now_ns))
+        if not verdict.rollback:
+            log.info("remote config version %d %s", version, verdict.why)
+            self.agent.uplink.refresh_status()  # runs after this task ends: config_watching false
             return
         from edge_gateway.agent.config import load_agent_checked
 
@@ -156,9 +175,8 @@ class RemoteControl:
         write_atomically(self.state.candidate, text)
         self.agent.apply(load_agent_checked(self.state.candidate))
         self._run(text, previous_version)
-        why = f"{failing} collectors failing after the apply, {failing_before} before"
-        log.error("remote config version %d rolled back to %d: %s", version, previous_version, why)
-        self._report(f"rolled back: {why}", version)
+        log.error("remote config version %d rolled back to %d: %s", version, previous_version, verdict.why)
+        self._report(f"rolled back: {verdict.why}", version)
 
     async def watch_uplink(self) -> None:
         """Started from a remote config saved for a restart: no broker in time means back to the file."""

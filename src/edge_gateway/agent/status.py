@@ -111,6 +111,7 @@ class Board:
         self.devices: dict[str, DeviceState] = {}
         self.buses: dict[str, BusState] = {}
         self.addresses: dict[str, str] = {}  # device name -> where it is, from the config (addresses_of)
+        self.polled = asyncio.Event()  # set at each device_status: a remote config's watch awaits it
 
     def record(self, readings: Sequence[Reading]) -> None:
         for reading in readings:
@@ -128,6 +129,8 @@ class Board:
                 name, DeviceState(reading.tags.get("kind", ""), reading.tags.get("site", ""))
             )
             self._take(state, reading)
+            if reading.measurement == schema.DEVICE_STATUS:
+                self.polled.set()
 
     @staticmethod
     def _take(state: DeviceState, reading: Reading) -> None:
