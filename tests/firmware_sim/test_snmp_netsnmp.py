@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from edge_gateway_dev.sim.snmp import ApSpec, V3User, run_fleet
+from edge_gateway_dev.sim.snmp.v3 import UNKNOWN_ENGINE_IDS, UNKNOWN_USER_NAMES
 from tests.firmware_sim.snmp_netsnmp import credentials, run_tool
 
 pytestmark = [
@@ -133,6 +134,18 @@ async def test_v2c_with_wrong_community_times_out_silently() -> None:
         run = await run_tool("snmpget", ap, ["-v2c", "-c", "private"], "1.3.6.1.2.1.1.5.0", timeout_s=0.3)
     assert run.returncode != 0 and "Timeout" in run.stderr
     assert ap.stats.responses == 0 and ap.stats.dropped_silently == 1
+
+
+async def test_a_v2c_only_ap_answers_v3_discovery_like_snmpd() -> None:
+    """snmpd answers engine discovery (RFC 3414 §4) with no v3 user configured, then refuses the user:
+    how a prober tells a wrong community from a silent host."""
+    async with run_fleet([ApSpec("m", "mikrotik", 1)]) as (ap,):
+        args = ["-v3", "-l", "noAuthNoPriv", "-u", "anyone"]
+        run = await run_tool("snmpget", ap, args, "1.3.6.1.2.1.1.5.0")
+        assert ap.agent.v3.usm_counters[UNKNOWN_ENGINE_IDS] == 1
+        assert ap.agent.v3.usm_counters[UNKNOWN_USER_NAMES] == 1
+    assert run.returncode != 0 and "Unknown user name" in run.stderr
+    assert ap.stats.responses == 0 and ap.stats.reports == 2
 
 
 async def test_set_is_refused_as_not_writable() -> None:

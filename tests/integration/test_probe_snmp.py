@@ -1,5 +1,8 @@
 """`edge probe snmp` against a real net-snmp snmpd: rates and utilisation from two polls, a configured
-device by name, secrets from files and the environment, and every failure classified with its hint."""
+device by name, secrets from files and the environment, and every failure classified with its hint.
+The classes no snmpd here can be made to show (tooBig to a one-varbind GET, a notInTimeWindow that
+resynchronising does not cure) and the wrong community are also checked against the project's
+simulated AP, which answers v3 discovery as snmpd does, so the probe reads both alike."""
 
 from __future__ import annotations
 
@@ -13,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from edge_gateway.agent.collectors.snmp.probe import probe
+from edge_gateway.agent.config import SnmpSection
 from edge_gateway_dev import servers
+from edge_gateway_dev.sim.snmp import ApHandle, ApSpec, V3User, run_fleet
 
 pytestmark = pytest.mark.integration
 V3_USER = 'createUser u SHA "authpass123" AES "privpass123"\nrouser u priv\n'
@@ -136,3 +142,40 @@ def test_silence_is_a_timeout() -> None:
 )
 def test_v3_failures_are_told_apart(agent: servers.Server, credentials: list[str], kind: str) -> None:
     assert f"{kind}: " in failure(edge(f"127.0.0.1:{agent.port}", *credentials, *FAST))
+
+
+def sim_section(ap: ApHandle, **credentials: str) -> SnmpSection:
+    device = {"name": "probe", "host": f"{ap.host}:{ap.port}", "timeout_s": 0.5, "retries": 0}
+    return SnmpSection(devices=[device | {"interval_s": 60} | credentials])
+
+
+async def diagnosis_of(ap: ApHandle, **credentials: str) -> str:
+    """The probe's verdict, in this event loop (the simulated AP answers from it meanwhile)."""
+    _, up, why = await probe(sim_section(ap, **credentials), 0)
+    assert not up
+    return why
+
+
+async def test_wrong_community_of_a_simulated_ap_reads_as_with_snmpd() -> None:
+    """A v2c-only simulated AP drops the unknown community but answers v3 discovery, as snmpd does."""
+    async with run_fleet([ApSpec("ap-v2c", "mikrotik", 1)]) as (ap,):
+        why = await diagnosis_of(ap, community="guess")
+    assert why.startswith("wrong-community: ") and "hint: no answer with this community" in why
+
+
+async def test_too_big_even_for_one_varbind_is_told_with_its_hint() -> None:
+    async with run_fleet([ApSpec("ap-tiny", "generic", 2)]) as (ap,):
+        ap.faults.max_reply_bytes = 50  # less than any reply: every answer is error-status tooBig
+        why = await diagnosis_of(ap, community="public")
+        assert ap.stats.responses > 0  # it did answer, with tooBig
+    assert why.startswith("too-big: ") and "hint: the answers do not fit one datagram" in why
+
+
+async def test_a_time_window_resync_does_not_cure_is_told_with_its_hint() -> None:
+    user = V3User("noc", auth_key="auth-key-123", priv_key="priv-key-456")
+    async with run_fleet([ApSpec("ap-clock", "mikrotik", 3, community=None, v3=user)]) as (ap,):
+        ap.faults.clock_skew_s = 1000  # its engine clock checks against another time than it reports
+        credentials = {"version": "3", "user": "noc", "auth_protocol": "sha", "priv_protocol": "aes"}
+        why = await diagnosis_of(ap, **credentials, auth_key="auth-key-123", priv_key="priv-key-456")
+    assert why.startswith("not-in-time-window: usmStatsNotInTimeWindows")
+    assert "hint: the agent's engine clock disagrees" in why

@@ -3,7 +3,9 @@
 Behaviour on bad input mirrors a real agent: a v2c request with an unknown community is dropped without a
 word (so the poller times out), malformed datagrams and v1 are dropped, and v3 problems are answered
 with the RFC 3414 REPORTs (unknown engine ID for discovery, not in time window, unknown user, wrong
-digest, unsupported security level, decryption error) when the request is reportable.
+digest, unsupported security level, decryption error) when the request is reportable. Every AP has a
+v3 engine, as net-snmp's snmpd has: an AP configured for v2c only still answers discovery (and then
+refuses every user), which is how a prober tells "speaks SNMP, wrong community" from "silent".
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ class ApAgent:
         self.model = model
         self.stats = AgentStats()
         spec = model.spec
-        self.v3 = None if spec.v3 is None else V3Engine(model, spec.v3, self.serve, self.stats)
+        self.v3 = V3Engine(model, spec.v3, self.serve, self.stats)
 
     def is_up(self, now_s: float) -> bool:
         faults = self.model.spec.faults
@@ -66,6 +68,8 @@ class ApAgent:
     def serve(self, request: Request, now_s: float, max_bytes: int) -> bytes:
         """The Response-PDU for a request already authenticated (community or USM)."""
         view = self.model.view(now_s)
+        if self.model.spec.faults.max_reply_bytes is not None:
+            max_bytes = min(max_bytes, self.model.spec.faults.max_reply_bytes)
         name = {GET: "get", GET_NEXT: "getnext", GET_BULK: "getbulk"}.get(request.tag, "set")
         self.stats.by_pdu[name] = self.stats.by_pdu.get(name, 0) + 1
         self.stats.responses += 1
@@ -89,7 +93,7 @@ class ApAgent:
         try:
             start, stop = expect(data, 0, len(data), SEQUENCE)
             version, pos = read_int(data, start, stop)
-            if version == 3 and self.v3 is not None:
+            if version == 3:
                 return self.v3.handle(data, pos, stop, now_s)
             if version == 1:
                 return self._community(data, pos, stop, now_s)

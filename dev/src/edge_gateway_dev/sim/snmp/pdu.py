@@ -2,7 +2,8 @@
 
 Semantics follow RFC 3416: GET answers noSuchObject when no object has that name and noSuchInstance
 when the object exists but not that instance; GETNEXT past the last OID answers endOfMibView; GETBULK
-stops early once every repeater reached endOfMibView, and trims repetitions to fit the size limit.
+stops early once every repeater reached endOfMibView, and trims repetitions to fit the size limit; a
+reply that cannot hold even one row is tooBig, as net-snmp answers (an empty one would end a walk).
 """
 
 from __future__ import annotations
@@ -187,4 +188,6 @@ def _bulk(
         size += row_bytes
         if all(oid is None for oid in cursor):
             break
+    if repeaters and max_repetitions and len(varbinds) == non_repeaters:
+        return response_pdu(request_id, TOO_BIG, 0, [])
     return response_pdu(request_id, 0, 0, varbinds)

@@ -27,6 +27,8 @@ class Faults:
     non_increasing: bool = False  # GETNEXT/GETBULK inside the fault table return an OID <= the one asked
     flap_period_s: float | None = None  # up one period, down (silent) the next, by the clock
     wrong_community: bool = False  # the AP's community was changed: the configured one is ignored silently
+    max_reply_bytes: int | None = None  # a small agent buffer: a reply larger than this is tooBig
+    clock_skew_s: int = 0  # v3 requests are checked against a clock this far off the engine time it reports
 
     def update(self, text: str) -> None:
         """Apply 'name' or 'name=value' items separated by commas; 'clear' resets every fault."""
@@ -67,7 +69,8 @@ def parse_faults(text: str) -> Faults:
 class ApSpec:
     """One simulated AP: its vendor profile, the seed of its behaviour, its credentials and faults.
 
-    An AP answers v2c when `community` is set and v3 when `v3` is set (both may be).
+    An AP answers v2c when `community` is set and v3 when `v3` is set (both may be). Like a real agent,
+    every AP answers SNMPv3 engine discovery, even one with no v3 user (which then refuses any user).
     """
 
     name: str

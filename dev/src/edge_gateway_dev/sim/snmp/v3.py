@@ -1,8 +1,12 @@
-"""SNMPv3 message processing with USM (RFC 3412 and 3414), for one AP with one user.
+"""SNMPv3 message processing with USM (RFC 3412 and 3414), for one AP with one user or none.
 
 The order of checks is the RFC's, because pollers rely on the REPORT they get back: an empty or foreign
-engine ID -> usmStatsUnknownEngineIDs (that is how discovery works), then the user name, the security
-level, the digest, the time window (boots must match, time within 150 s) and finally decryption.
+engine ID -> usmStatsUnknownEngineIDs with this engine's ID, boots and time (discovery, RFC 3414 §4;
+answered with no v3 user configured too, as snmpd does), then the user name, the security level, the
+digest, the time window (boots must match, time within 150 s; RFC 3414 §3.2 step 7) and finally
+decryption. The `clock_skew_s` fault is a broken engine clock: requests are checked against a time that
+differs from the one the REPORTs advertise, so a poller that resynchronises from the REPORT is still
+out of the window, a usmStatsNotInTimeWindows that no resynchronisation cures.
 """
 
 from __future__ import annotations
@@ -49,9 +53,9 @@ Serve = Callable[[Request, float, int], bytes]
 
 
 class V3Engine:
-    def __init__(self, model: ApModel, user: usm.V3User, serve: Serve, stats: AgentStats) -> None:
+    def __init__(self, model: ApModel, user: usm.V3User | None, serve: Serve, stats: AgentStats) -> None:
         self.model = model
-        self.user = usm.LocalizedUser.from_user(user, model.engine_id)
+        self.user = None if user is None else usm.LocalizedUser.from_user(user, model.engine_id)
         self.serve = serve
         self.stats = stats
         self.usm_counters = dict.fromkeys(range(1, 7), 0)
@@ -87,8 +91,8 @@ class V3Engine:
 
         if engine_id != self.model.engine_id:
             return report(UNKNOWN_ENGINE_IDS, request_id=self._plain_request_id(data, flags, body))
-        if user_name != user.name:
-            return report(UNKNOWN_USER_NAMES)
+        if user is None or user_name != user.name:
+            return report(UNKNOWN_USER_NAMES, request_id=self._plain_request_id(data, flags, body))
         wants_auth, wants_priv = bool(flags & _AUTH), bool(flags & _PRIV)
         if wants_auth != (user.auth_key is not None) or wants_priv != (user.priv_key is not None):
             return report(UNSUPPORTED_SEC_LEVELS)
@@ -98,7 +102,7 @@ class V3Engine:
             zeroed = data[:auth_start] + _ZERO_DIGEST + data[auth_stop:]
             if usm.auth_digest(user.auth_key, zeroed, user.auth_protocol) != data[auth_start:auth_stop]:
                 return report(WRONG_DIGESTS)
-            our_time = self.model.engine_time_s(now_s)
+            our_time = self.model.engine_time_s(now_s) + self.model.spec.faults.clock_skew_s
             if boots != self.model.engine_boots or abs(engine_time - our_time) > TIME_WINDOW_S:
                 return report(NOT_IN_TIME_WINDOWS, level=_AUTH)
         scoped, start, end = data, body[0], body[1]
@@ -152,7 +156,7 @@ class V3Engine:
         boots, engine_time = self.model.engine_boots, self.model.engine_time_s(now_s)
         salt = b""
         msg_data = scoped
-        if level & _PRIV and user.priv_key is not None:
+        if level & _PRIV and user is not None and user.priv_key is not None:
             self._salt = (self._salt + 1) % 2**64
             salt = self._salt.to_bytes(8, "big")
             msg_data = tlv(OCTET_STRING, usm.aes_encrypt(user.priv_key, boots, engine_time, salt, scoped))
@@ -175,7 +179,7 @@ class V3Engine:
             + encode_int(3),
         )
         message = tlv(SEQUENCE, encode_int(3) + header + tlv(OCTET_STRING, security) + msg_data)
-        if level & _AUTH and user.auth_key is not None:
+        if level & _AUTH and user is not None and user.auth_key is not None:
             offset = len(message) - len(msg_data) - len(salt_tlv) - usm.AUTH_PARAM_BYTES
             digest = usm.auth_digest(user.auth_key, message, user.auth_protocol)
             message = message[:offset] + digest + message[offset + usm.AUTH_PARAM_BYTES :]

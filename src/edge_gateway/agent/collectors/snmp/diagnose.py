@@ -7,7 +7,9 @@ usmStatsNotInTimeWindows). What no report says is inferred from a second questio
 - a v2c timeout, then a v3 discovery that is answered: the agent speaks SNMP, the community is wrong;
 - a v3 authPriv timeout, then an authNoPriv request with the same user and auth key that is answered:
   the auth key is right, so the privacy key is wrong (net-snmp drops such requests without a report);
-- an ICMP port unreachable on a connected UDP socket: nothing listens on that port.
+- an ICMP port unreachable on a connected UDP socket: nothing listens on that port;
+- error-status tooBig to pysnmp's one-varbind GET: the agent cannot answer even that (gufo reads a
+  tooBig response as an empty one, so the poll's own error does not always say it).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from edge_gateway.agent.collectors.snmp.backend import Credentials, resolve
 from edge_gateway.agent.collectors.snmp.backend_pysnmp import _AUTH, _PRIV
 
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
+TOO_BIG = 1  # error-status tooBig (RFC 3416)
 DISCOVERY_USER = "edge-probe-discovery"  # an unknown user: any agent answers it with a report
 
 
@@ -154,4 +157,6 @@ async def diagnose(credentials: Credentials, error: str) -> Diagnosis:
                 return _diagnosis("wrong-community", f"{where} speaks SNMP but not with this community")
     if isinstance(indication, errind.RequestTimedOut):
         return _diagnosis("timeout", f"{where}: no SNMP answer within {credentials.timeout_s} s")
+    if not indication and status is not None and int(status) == TOO_BIG:
+        return _diagnosis("too-big", f"{where}: error-status tooBig to a GET of one varbind")
     return _diagnosis("timeout", f"{where}: {error or indication or status}")
