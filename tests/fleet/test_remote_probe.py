@@ -12,17 +12,23 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edge_gateway.agent.remote_probe import MAX_AHEAD_S, MAX_REQUEST_BYTES, ProbeDesk
-from edge_gateway.bridge.fleet_probe import sign_probe
+from edge_gateway.agent.status import Board
+from edge_gateway.bridge.fleet_probe import not_listening, sign_probe
+from edge_gateway.core.model import Reading
 
 pytestmark = pytest.mark.fleet
 KEY = Ed25519PrivateKey.generate()
 
 
 def desk() -> ProbeDesk:
+    sensor = SimpleNamespace(name="int01-weather")
     config = SimpleNamespace(
-        gateway=SimpleNamespace(id="gw-1"), snmp=SimpleNamespace(devices=[SimpleNamespace(name="ap-1")])
+        gateway=SimpleNamespace(id="gw-1"),
+        snmp=SimpleNamespace(devices=[SimpleNamespace(name="ap-1")]),
+        camera=SimpleNamespace(devices=[]),
+        serial=SimpleNamespace(buses=[SimpleNamespace(name="int01-rs485", sensors=[sensor])]),
     )
-    agent: Any = SimpleNamespace(config=config)
+    agent: Any = SimpleNamespace(config=config, board=Board())
     return ProbeDesk(agent, KEY.public_key())
 
 
@@ -54,3 +60,48 @@ def test_busy_while_a_probe_runs() -> None:
     probes.busy = True
     said = answer(probes, sign_probe(KEY, "gw-1", "ap-1", time.time() + 60))
     assert said == {"ok": False, "refused": "busy", "error": "a probe is already running on this gateway"}
+
+
+def serial_cycle(time_ns: int, up: bool) -> list[Reading]:
+    """One cycle of the bus owner as the sink hands it to the board: the sensor, its status, the bus."""
+    sensor = {"site": "s", "sensor": "int01-weather", "bus": "int01-rs485"}
+    status = {"device": "int01-weather", "site": "s", "kind": "modbus-rtu", "bus": "int01-rs485"}
+    return [
+        Reading("weather", sensor, {"temp_c": 21.5}, time_ns),
+        Reading("device_status", status, {"up": up, "error": "" if up else "NoAnswer"}, time_ns),
+        Reading("serial_bus", {"site": "s", "bus": "int01-rs485"}, {"util_pct": 3.0}, time_ns),
+    ]
+
+
+async def test_a_serial_sensor_is_answered_from_its_collectors_next_cycle_never_polled_again() -> None:
+    probes = desk()
+    board = probes.agent.board
+    board.record(serial_cycle(time.time_ns() - 5_000_000_000, up=False))
+    asking = asyncio.create_task(probes.answer(sign_probe(KEY, "gw-1", "int01-weather", time.time() + 60)))
+    while not asking.done() and not probes.busy:  # the desk is waiting for the collector
+        await asyncio.sleep(0)
+    board.record(serial_cycle(time.time_ns(), up=True))  # the collector's next cycle
+    said = json.loads(await asking)
+    assert said["ok"] is True and said["up"] is True, said
+    assert said["diagnosis"] == "the collector's next cycle"
+    assert [line.split(",")[0] for line in said["readings"]] == ["weather", "device_status", "serial_bus"]
+
+
+async def test_a_serial_sensor_not_polled_again_in_time_is_answered_with_its_last_cycle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("edge_gateway.agent.remote_probe.SERIAL_WAIT_S", 0.01)
+    probes = desk()
+    probes.agent.board.record(serial_cycle(time.time_ns() - 5_000_000_000, up=False))
+    said = json.loads(await probes.answer(sign_probe(KEY, "gw-1", "int01-weather", time.time() + 60)))
+    assert said["ok"] is True and said["up"] is False
+    assert said["diagnosis"].startswith("the collector's last cycle, ")
+    assert said["diagnosis"].endswith(" s before the request: NoAnswer")
+
+
+def test_the_noc_says_when_a_gateway_takes_no_probes() -> None:
+    assert not_listening("gw-1", None) is None  # never reported: ask anyway
+    assert not_listening("gw-1", {"state": "offline"}) is None
+    assert not_listening("gw-1", {"state": "online", "config_version": 0, "config_refused": {}}) is None
+    said = not_listening("gw-1", {"state": "online", "config_version": 0})
+    assert said is not None and said.startswith("gw-1 takes no remote probes: [remote_config] is not enabled")

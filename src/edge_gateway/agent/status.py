@@ -112,6 +112,10 @@ class Board:
         self.buses: dict[str, BusState] = {}
         self.addresses: dict[str, str] = {}  # device name -> where it is, from the config (addresses_of)
         self.polled = asyncio.Event()  # set at each device_status: a remote config's watch awaits it
+        # The last cycle of each serial sensor (its readings, then its device_status): what a remote
+        # probe answers, since the bus belongs to its collector (agent/remote_probe.py).
+        self.serial_cycles: dict[str, list[Reading]] = {}
+        self._serial_pending: dict[str, list[Reading]] = {}
 
     def record(self, readings: Sequence[Reading]) -> None:
         for reading in readings:
@@ -129,8 +133,16 @@ class Board:
                 name, DeviceState(reading.tags.get("kind", ""), reading.tags.get("site", ""))
             )
             self._take(state, reading)
+            if "bus" in reading.tags:
+                self._serial_cycle(name, reading)
             if reading.measurement == schema.DEVICE_STATUS:
                 self.polled.set()
+
+    def _serial_cycle(self, name: str, reading: Reading) -> None:
+        if reading.measurement == schema.DEVICE_STATUS:
+            self.serial_cycles[name] = [*self._serial_pending.pop(name, []), reading]
+        else:
+            self._serial_pending.setdefault(name, []).append(reading)
 
     @staticmethod
     def _take(state: DeviceState, reading: Reading) -> None:

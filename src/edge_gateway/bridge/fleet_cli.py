@@ -127,14 +127,24 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 
 async def _probe(args: argparse.Namespace) -> dict[str, Any] | None:
-    from edge_gateway.bridge.fleet_probe import EXPIRES_AFTER_S, ask, sign_probe
+    from edge_gateway.bridge.fleet_probe import (
+        EXPIRES_AFTER_S,
+        ask,
+        not_listening,
+        retained_status,
+        sign_probe,
+    )
 
     config = _load(args.config)
     if config.fleet.key_file is None:
         raise SystemExit("[fleet] key_file is not set: the NOC cannot sign")
     key = load_private_key(config.fleet.key_file)
+    conn = noc_connection(config.mqtt, config.fleet)
+    why = not_listening(args.gateway, await retained_status(conn, args.gateway))
+    if why is not None:
+        return {"ok": False, "refused": "remote_config", "error": why}
     request = sign_probe(key, args.gateway, args.device, time.time() + EXPIRES_AFTER_S)
-    return await ask(noc_connection(config.mqtt, config.fleet), args.gateway, request, args.wait_s)
+    return await ask(conn, args.gateway, request, args.wait_s)
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
@@ -188,7 +198,9 @@ def add_fleet_parser(sub: Any) -> None:
         help="the canaries must stay online on the new version this long (their rollback_after_s)",
     )
     send.set_defaults(func=cmd_push)
-    ask = what.add_parser("probe", help="ask a gateway to poll one of its devices once; print its answer")
+    ask = what.add_parser(
+        "probe", help="ask a gateway to probe one of its devices (SNMP, camera, serial); print its answer"
+    )
     ask.add_argument("gateway", help="the gateway id")
     ask.add_argument("device", help="a device name in that gateway's config")
     ask.add_argument("-c", "--config", type=Path, required=True, help="bridge TOML ([mqtt], [fleet])")

@@ -1,8 +1,13 @@
-"""`edge fleet probe GATEWAY DEVICE`: ask a gateway to poll one of its devices once, and wait for its
-answer ("is it the AP or the link?" without a site visit). MQTT 5 request/response: the request, signed
-with the NOC's key, goes to `edge/{id}/probe/request` with a response topic and correlation data; the
-answer comes on `edge/{id}/probe/response` with the same correlation data. src/edge_gateway/agent/
-remote_probe.py is the gateway's end; docs/fleet.md the format.
+"""`edge fleet probe GATEWAY DEVICE`: ask a gateway to probe one of its devices (SNMP, camera, serial), and
+wait for its answer ("is it the AP or the link?" without a site visit). MQTT 5 request/response: the
+request, signed with the NOC's key, goes to `edge/{id}/probe/request` with a response topic and
+correlation data; the answer comes on `edge/{id}/probe/response` with the same correlation data.
+src/edge_gateway/agent/remote_probe.py is the gateway's end; docs/fleet.md the format.
+
+A gateway verifies requests with the NOC's public key of its `[remote_config]` section and, without
+that section enabled, does not listen for them at all; its retained `online` status then lacks the
+remote-config fields (`config_refused`, ...), so the NOC says that at once instead of waiting for
+an answer that cannot come.
 """
 
 from __future__ import annotations
@@ -18,11 +23,33 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paho.mqtt.packettypes import PacketTypes
 
-from edge_gateway.bridge.fleet import _client
+from edge_gateway.bridge.fleet import _client, parse_status
 from edge_gateway.core import wire
 from edge_gateway.core.mqtt import properties
 
 EXPIRES_AFTER_S = 60.0
+STATUS_WAIT_S = 3.0  # the broker sends a retained status right after the subscription
+
+
+def not_listening(gateway: str, status: dict[str, Any] | None) -> str | None:
+    """Why `gateway` cannot take probes, from its retained status; None when it can (or is unknown)."""
+    if status is None or status.get("state") != wire.ONLINE or "config_refused" in status:
+        return None  # only an online status carries the inventory; config_refused: remote config on
+    return (
+        f"{gateway} takes no remote probes: [remote_config] is not enabled in its config "
+        "(the section holds the NOC's public key that requests are checked with; docs/fleet.md)"
+    )
+
+
+async def retained_status(conn: Any, gateway: str) -> dict[str, Any] | None:
+    """`gateway`'s retained status, or None when the broker holds none."""
+    async with _client(conn, f"edge-fleet-probe-status-{time.monotonic_ns()}") as client:
+        await client.subscribe(wire.status_topic(gateway), qos=1)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(STATUS_WAIT_S):
+                async for message in client.messages:
+                    return parse_status(str(message.topic), message.payload)[1]
+    return None
 
 
 def sign_probe(key: Ed25519PrivateKey, target: str, device: str, expires_s: float) -> bytes:
