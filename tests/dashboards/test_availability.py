@@ -13,7 +13,14 @@ import pytest
 from edge_gateway.cli.main import main
 from edge_gateway.core.lineproto import encode_many
 from edge_gateway.core.model import Reading
-from edge_gateway.noc.availability import Influx, device_seconds
+from edge_gateway.noc.availability import (
+    MAX_CATCH_UP_DAYS,
+    Influx,
+    days_due,
+    device_seconds,
+    last_stored_day,
+    store,
+)
 from edge_gateway_dev import servers
 
 WIB = zoneinfo.ZoneInfo("Asia/Jakarta")
@@ -100,3 +107,65 @@ def test_the_day_and_month_are_stored_per_device_site_and_city(tmp_path: Path) -
     assert city == [pytest.approx(((100 + 75 + 100 - off_unknown) / 3, 25 / 3, off_unknown / 3), abs=1e-3)]
     stored_day_start = [s["values"][0][0] for s in stored if s["tags"]["period"] == "day"]
     assert set(stored_day_start) == {int(START_S) * 10**9}  # the city's midnight, WIB
+
+
+def test_a_run_computes_from_the_last_stored_day_through_yesterday() -> None:
+    """The timer's run on DAY + 3 after DAY was stored: DAY again (a late backlog), then the missed
+    days; nothing stored yet: yesterday alone; a long gap: the latest MAX_CATCH_UP_DAYS days."""
+    today = DAY + datetime.timedelta(days=3)
+    assert days_due(DAY, today) == [DAY + datetime.timedelta(days=n) for n in range(3)]
+    assert days_due(None, today) == [today - datetime.timedelta(days=1)]
+    assert days_due(today, today) == [today - datetime.timedelta(days=1)]  # `--day` of today, by hand
+    long_gap = days_due(DAY - datetime.timedelta(days=400), today)
+    assert (len(long_gap), long_gap[-1]) == (MAX_CATCH_UP_DAYS, today - datetime.timedelta(days=1))
+
+
+def _day_points(influx: Influx) -> dict[tuple[str, str], list[tuple[int, float]]]:
+    """Every stored point of each period and device: (time, up_s)."""
+    series = influx.query(
+        'SELECT "up_s" FROM "availability" WHERE "scope" = \'device\' GROUP BY "period", "device"'
+    )
+    return {
+        (s["tags"]["period"], s["tags"]["device"]): [(row[0], row[1]) for row in s["values"]] for s in series
+    }
+
+
+@pytest.mark.integration
+def test_missed_days_are_caught_up_and_a_day_computed_again_is_overwritten(tmp_path: Path) -> None:
+    """Three days of polls (ap-2 down six hours on the third); the first stored by hand, then the run
+    of the fourth catches up the two missed days. Running it again, or `--day` again, changes nothing: one
+    point per device and day, and the month is the sum of the three days, not more."""
+    days = [datetime.date(2026, 11, 2) + datetime.timedelta(days=n) for n in range(3)]
+    lines = []
+    for index, day in enumerate(days):
+        shift_s = (day - DAY).days * DAY_S
+        for device, points in (("ap-1", polls()), ("ap-2", polls(down=(6, 12) if index == 2 else (0, 0)))):
+            tags = {"gateway": "gw", "device": device, "site": "Kejaksan", "kind": "snmp"}
+            lines += encode_many(
+                Reading("device_status", tags, {"up": up}, int((t + shift_s) * 1e9)) for t, up in points
+            )
+    with servers.influxdb(tmp_path / "influx") as server:
+        influx = Influx(server.url, "edge")
+        urllib.request.urlopen(
+            f"{server.url}/query?" + urllib.parse.urlencode({"q": "CREATE DATABASE edge"}), data=b""
+        )
+        request = urllib.request.Request(
+            f"{server.url}/write?db=edge&precision=ns", "\n".join(lines).encode(), method="POST"
+        )
+        urllib.request.urlopen(request, timeout=30)
+        command = ["dashboards", "availability", "--influx-url", server.url, "--day", days[0].isoformat()]
+        assert main(command) == 0
+        assert last_stored_day(influx, WIB) == days[0]
+        today = days[-1] + datetime.timedelta(days=1)
+        due = days_due(last_stored_day(influx, WIB), today)
+        assert due == days
+        store(influx, due, WIB)
+        first = _day_points(influx)
+        store(influx, days_due(last_stored_day(influx, WIB), today), WIB)
+        assert main(command) == 0
+        again = _day_points(influx)
+    day_starts = [int(datetime.datetime.combine(d, datetime.time(), WIB).timestamp()) * 10**9 for d in days]
+    assert [t for t, _ in first[("day", "ap-2")]] == day_starts
+    assert [up_s for _, up_s in first[("day", "ap-2")]] == [DAY_S, DAY_S, DAY_S - 6 * HOUR_S]
+    assert first[("month", "ap-2")] == [(day_starts[0] - int(DAY_S) * 10**9, 3 * DAY_S - 6 * HOUR_S)]
+    assert again == first

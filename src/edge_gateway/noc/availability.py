@@ -4,8 +4,11 @@ Each status a device's poll wrote stands for the time until its next poll, but f
 its poll intervals (the same rule as "up" on the boards, src/edge_gateway/noc/liveness.py); a longer silence
 is *unknown*: the gateway was off, or its data never arrived. "We could not see it" is never counted
 as the device's fault. A backhaul outage is usually not unknown: the gateway kept polling into its
-buffer and the backlog arrives later, so a day is best computed once its data is in (run
-`edge dashboards availability` from cron or a systemd timer at 01:30; it takes the day before). The
+buffer and the backlog arrives later, so a day is best computed once its data is in: the shipped
+timer (deploy/systemd/edge-availability.timer) runs `edge dashboards availability` at 01:30. Each
+run computes every day from the last one stored (again: a backlog may have arrived since) through
+yesterday, so days missed while the NOC was down are caught up, at most `MAX_CATCH_UP_DAYS`. A day's
+points have fixed tags and time, so computing it again overwrites them: re-running is harmless. The
 poll interval of a device is the median gap between its polls that day.
 
 Stored as the measurement `availability` (docs/schema.md): tags `period` (`day`, `month`), `scope`
@@ -31,6 +34,7 @@ from edge_gateway.core.lineproto import encode_many
 from edge_gateway.core.model import Reading
 
 DEFAULT_INTERVAL_S = 30.0  # a device with a single poll that day
+MAX_CATCH_UP_DAYS = 31  # a longer gap is filled with `--day`, one day at a time
 Key = tuple[str, str, str]  # gateway, device, site
 
 
@@ -94,14 +98,17 @@ def readings(period: str, figures: Mapping[tuple[str, Key], Seconds], time_ns: i
 
 
 class Influx:
-    """The few InfluxDB 1.x calls this needs (InfluxQL and /write)."""
+    """The few InfluxDB 1.x calls this needs (InfluxQL and /write); `authorization` is the header
+    value for an InfluxDB with authentication (the bridge config's user and password)."""
 
-    def __init__(self, url: str, database: str) -> None:
+    def __init__(self, url: str, database: str, authorization: str | None = None) -> None:
         self.url, self.database = url.rstrip("/"), database
+        self.headers = {"Authorization": authorization} if authorization else {}
 
     def query(self, text: str) -> list[dict[str, Any]]:
         params = urllib.parse.urlencode({"db": self.database, "q": text, "epoch": "ns"})
-        with urllib.request.urlopen(f"{self.url}/query?{params}", timeout=60) as response:
+        request = urllib.request.Request(f"{self.url}/query?{params}", headers=self.headers)
+        with urllib.request.urlopen(request, timeout=60) as response:
             body = json.load(response)
         series: list[dict[str, Any]] = []
         for result in body.get("results", []):
@@ -112,8 +119,10 @@ class Influx:
 
     def write(self, points: Iterable[Reading]) -> None:
         body = "\n".join(encode_many(points)).encode()
+        if not body:  # a day nothing reported: nothing to store
+            return
         params = urllib.parse.urlencode({"db": self.database, "precision": "ns"})
-        request = urllib.request.Request(f"{self.url}/write?{params}", body, method="POST")
+        request = urllib.request.Request(f"{self.url}/write?{params}", body, self.headers, method="POST")
         with urllib.request.urlopen(request, timeout=60):
             pass
 
@@ -153,5 +162,34 @@ def compute_month(influx: Influx, day: datetime.date, zone: datetime.tzinfo) -> 
         tags = series.get("tags", {})
         _, up_s, down_s, unknown_s = series["values"][0]
         key = (tags.get("gateway", ""), tags.get("device", ""), tags.get("site", ""))
-        figures[(tags["scope"], key)] = Seconds(up_s, down_s, unknown_s)
+        # InfluxDB's JSON gives a whole sum as an integer: written back as one, it would clash with
+        # the float fields of the days stored in the same shard, and the write would be refused.
+        figures[(tags["scope"], key)] = Seconds(float(up_s), float(down_s), float(unknown_s))
     return readings("month", figures, _ns(start))
+
+
+def last_stored_day(influx: Influx, zone: datetime.tzinfo) -> datetime.date | None:
+    """The latest day whose city figure is stored (day points are stamped at the day's start)."""
+    series = influx.query(
+        'SELECT last("up_s") FROM "availability" WHERE "period" = \'day\' AND "scope" = \'city\''
+    )
+    if not series:
+        return None
+    return datetime.datetime.fromtimestamp(series[0]["values"][0][0] / 1e9, zone).date()
+
+
+def days_due(last: datetime.date | None, today: datetime.date) -> list[datetime.date]:
+    """The days a run on `today` computes: from the last one stored through yesterday, at most
+    MAX_CATCH_UP_DAYS (the latest ones); yesterday alone when nothing is stored yet."""
+    yesterday = today - datetime.timedelta(days=1)
+    first = min(last or yesterday, yesterday)
+    first = max(first, yesterday - datetime.timedelta(days=MAX_CATCH_UP_DAYS - 1))
+    return [first + datetime.timedelta(days=n) for n in range((yesterday - first).days + 1)]
+
+
+def store(influx: Influx, days: Sequence[datetime.date], zone: datetime.tzinfo) -> None:
+    """Compute and store each day, then the month to date of every month they fall in."""
+    for day in days:
+        influx.write(compute_day(influx, day, zone))
+    for month in sorted({day.replace(day=1) for day in days}):
+        influx.write(compute_month(influx, month, zone))

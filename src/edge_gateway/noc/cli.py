@@ -44,22 +44,53 @@ def cmd_push(args: argparse.Namespace) -> int:
     return 0
 
 
+def _from_bridge_config(args: argparse.Namespace) -> str | None:
+    """With `-c`, take InfluxDB's URL and database and Alertmanager's URL from the bridge's config
+    (and its EDGE_* environment), so the timers need no addresses of their own; a problem, or None."""
+    if args.config is None:
+        return None
+    from edge_gateway.bridge.config import load_bridge
+    from edge_gateway.core.config import ConfigError
+
+    try:
+        config = load_bridge(args.config)
+    except ConfigError as exc:
+        return f"{args.config}: {exc}"
+    if config.influxdb.api != "v1" or config.influxdb.database is None:
+        return f"{args.config}: the boards read InfluxDB 1.x (InfluxQL), the config names a v2 bucket"
+    args.influx_url, args.database = config.influxdb.url, config.influxdb.database
+    if config.influxdb.username:
+        from edge_gateway.bridge.influx import basic_auth
+
+        password = config.influxdb.password
+        args.authorization = basic_auth(
+            config.influxdb.username, password.get_secret_value() if password else ""
+        )
+    if "alertmanager_url" in args and config.alerts.alertmanager_url is not None:
+        args.alertmanager_url = config.alerts.alertmanager_url
+    return None
+
+
 def cmd_availability(args: argparse.Namespace) -> int:
     import datetime
     import zoneinfo
 
-    from edge_gateway.noc.availability import Influx, compute_day, compute_month
+    from edge_gateway.noc.availability import Influx, days_due, last_stored_day, store
 
+    problem = _from_bridge_config(args)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     zone = zoneinfo.ZoneInfo(args.tz)
-    day = args.day or datetime.datetime.now(zone).date() - datetime.timedelta(days=1)
-    influx = Influx(args.influx_url, args.database)
+    influx = Influx(args.influx_url, args.database, args.authorization)
     try:
-        influx.write(compute_day(influx, day, zone))
-        influx.write(compute_month(influx, day, zone))
+        today = datetime.datetime.now(zone).date()
+        days = [args.day] if args.day else days_due(last_stored_day(influx, zone), today)
+        store(influx, days, zone)
     except (OSError, RuntimeError) as exc:
-        print(f"availability of {day} not computed: {exc}", file=sys.stderr)
+        print(f"availability not computed: {exc}", file=sys.stderr)
         return 1
-    print(f"availability of {day} and its month to date stored")
+    print(f"availability of {', '.join(map(str, days))} and their month to date stored")
     return 0
 
 
@@ -70,9 +101,13 @@ def cmd_maintenance(args: argparse.Namespace) -> int:
     from edge_gateway.noc.availability import Influx
     from edge_gateway.noc.maintenance import readings
 
+    problem = _from_bridge_config(args)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     try:
         points = readings(fetch(args.alertmanager_url), time.time_ns())
-        Influx(args.influx_url, args.database).write(points)
+        Influx(args.influx_url, args.database, args.authorization).write(points)
     except (OSError, ValueError) as exc:
         print(f"maintenance not copied: {exc}", file=sys.stderr)
         return 1
@@ -96,17 +131,28 @@ def add_dashboards_parser(subparsers: Any) -> None:
     secret.add_argument("--token-file", type=Path, help="file holding the token")
     push.add_argument("--folder", default=DEFAULT_FOLDER, help=f"folder title (default {DEFAULT_FOLDER!r})")
     push.set_defaults(func=cmd_push)
-    sla = actions.add_parser("availability", help="store a day's availability (and its month to date)")
-    sla.add_argument("--influx-url", default="http://127.0.0.1:8086", help="InfluxDB 1.x base URL")
-    sla.add_argument("--database", default="edge")
-    sla.add_argument("--day", type=datetime_date, help="YYYY-MM-DD (default: yesterday in --tz)")
+    sla = actions.add_parser("availability", help="store the days' availability (and their month to date)")
+    _add_store_options(sla)
+    sla.add_argument(
+        "--day",
+        type=datetime_date,
+        help="YYYY-MM-DD (default: every day from the last one stored through yesterday in --tz)",
+    )
     sla.add_argument("--tz", default="Asia/Jakarta", help="the city's time zone (default Asia/Jakarta, WIB)")
     sla.set_defaults(func=cmd_availability)
     work = actions.add_parser("maintenance", help="copy the active maintenances (silences) for the boards")
     work.add_argument("--alertmanager-url", default="http://127.0.0.1:9093", help="Alertmanager's base URL")
-    work.add_argument("--influx-url", default="http://127.0.0.1:8086", help="InfluxDB 1.x base URL")
-    work.add_argument("--database", default="edge")
+    _add_store_options(work)
     work.set_defaults(func=cmd_maintenance)
+
+
+def _add_store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-c", "--config", type=Path, help="take the URLs and database from this bridge config instead"
+    )
+    parser.add_argument("--influx-url", default="http://127.0.0.1:8086", help="InfluxDB 1.x base URL")
+    parser.add_argument("--database", default="edge")
+    parser.set_defaults(authorization=None)
 
 
 def datetime_date(text: str) -> Any:
