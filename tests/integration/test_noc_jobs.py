@@ -6,6 +6,7 @@ here; tests/deploy/test_systemd_security.py checks the unit files and timers wit
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -18,6 +19,12 @@ from edge_gateway.core.model import Reading
 from edge_gateway.noc.availability import Influx
 from edge_gateway_dev import servers
 from tests.integration.helpers import influx_query
+from tests.integration.test_sandbox_syscalls import (
+    AS_ROOT_ONLY,
+    PROC_ALLOWED,
+    calls_and_proc_files,
+    unit_filter,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -26,8 +33,8 @@ NS = 1_000_000_000
 POLL_S = 300
 
 
-def run_unit(unit: str, bridge_toml: Path) -> subprocess.CompletedProcess[str]:
-    """The unit's ExecStart, as the job it starts."""
+def run_unit(unit: str, bridge_toml: Path, trace: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The unit's ExecStart, as the job it starts (under `strace -f` into `trace` if given)."""
     line = next(x for x in (UNITS / unit).read_text().splitlines() if x.startswith("ExecStart="))
     argv = line.removeprefix("ExecStart=").split()
     assert argv[0] == "/opt/edge/.venv/bin/edge" and "/etc/edge/bridge.toml" in argv
@@ -37,7 +44,8 @@ def run_unit(unit: str, bridge_toml: Path) -> subprocess.CompletedProcess[str]:
         "edge_gateway",
         *(str(bridge_toml) if a.startswith("/etc/edge/") else a for a in argv[1:]),
     ]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    tracer = ["strace", "-f", "-qq", "-s", "128", "-o", str(trace)] if trace else []
+    return subprocess.run([*tracer, *argv], capture_output=True, text=True, timeout=120, check=False)
 
 
 def bridge_config(
@@ -120,3 +128,27 @@ def test_the_jobs_log_in_to_influxdb_as_the_bridge_does(
         refused = run_unit("edge-availability.service", bridge_config(tmp_path, influx.url))
     assert stored[0]["values"][0][1] > 0
     assert refused.returncode == 1 and "401" in refused.stderr
+
+
+@pytest.mark.skipif(
+    shutil.which("strace") is None or shutil.which("systemd-analyze") is None,
+    reason="needs strace and systemd-analyze (Debian packages strace, systemd)",
+)
+def test_the_jobs_make_only_the_system_calls_their_units_allow(tmp_path: Path) -> None:
+    """As tests/integration/test_sandbox_syscalls.py does for the agent and the bridge: each job, run
+    to its end under strace, stays inside its unit's SystemCallFilter= and ProcSubset=pid."""
+    with (
+        servers.alertmanager(tmp_path / "am") as alertmanager,
+        servers.influxdb(tmp_path / "influx") as influx,
+    ):
+        influx_query(influx.url, "edge", "CREATE DATABASE edge")
+        Influx(influx.url, "edge").write(two_days_up(time.time_ns()))
+        config = bridge_config(tmp_path, influx.url, alertmanager.url)
+        for unit in ("edge-availability.service", "edge-maintenance.service"):
+            done = run_unit(unit, config, tmp_path / f"{unit}.trace")
+            assert done.returncode == 0, done.stderr
+    for unit in ("edge-availability.service", "edge-maintenance.service"):
+        calls, proc_files = calls_and_proc_files(tmp_path / f"{unit}.trace")
+        assert len(calls) > 30, f"{unit}: strace saw too little ({sorted(calls)})"
+        assert sorted(calls - AS_ROOT_ONLY - unit_filter(UNITS / unit)) == [], unit
+        assert sorted(p for p in proc_files if not PROC_ALLOWED.match(p)) == [], unit
