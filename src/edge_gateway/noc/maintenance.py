@@ -1,8 +1,8 @@
 """`edge dashboards maintenance`: copy the maintenances Alertmanager holds into InfluxDB for the boards.
 
 Grafana's boards read InfluxDB, and the one record of a maintenance is its Alertmanager silence
-(src/edge_gateway/core/maintenance.py). Run every minute (a timer beside `edge dashboards
-availability`), this writes one `maintenance` point per active maintenance: tags `scope` and `device`
+(src/edge_gateway/core/maintenance.py). Run every minute (deploy/systemd/edge-maintenance.timer),
+this writes one `maintenance` point per active maintenance: tags `scope` and `device`
 or `site`, fields `until` (UTC, ISO 8601) and `reason`. The overview's *In maintenance now* reads
 what the last two minutes hold, so a lifted or ended silence leaves the board within two runs, and a
 stopped timer empties the panel rather than showing stale maintenance.
