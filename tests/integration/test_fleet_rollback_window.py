@@ -77,3 +77,36 @@ async def test_the_watch_waits_for_a_slow_device_and_catches_a_late_failure(
             assert status["config_version"] == 2 and status["config_hash"] == config_hash(good)
             assert agent.poll() is None
         assert log.read_text().count("uplink connected") == 1  # the MQTT session was never dropped
+
+
+async def test_a_config_applied_by_a_restart_is_judged_by_its_poll_rounds_too(
+    tmp_path: Path, broker: ShippedBroker
+) -> None:
+    keygen(tmp_path / "noc.key", tmp_path / "noc.pub")
+    key, noc = load_private_key(tmp_path / "noc.key"), login(broker, "noc")
+    specs = [ApSpec("ap-a", "mikrotik", 1), ApSpec("ap-late", "mikrotik", 3, faults=Faults(no_reply=True))]
+    async with run_fleet(specs) as aps:
+        where = {ap.name: f"{ap.host}:{ap.port}" for ap in aps}
+        installed = agent_config(tmp_path, broker, {"ap-a": where["ap-a"]})
+        config = tmp_path / "edge.toml"
+        config.write_text(installed)
+        moved = installed.replace('id = "gw-1"\n', 'id = "gw-1"\nsite = "Moved"\n', 1)  # read at start only
+        broken = with_slow_device(moved, "ap-late", where["ap-late"])
+        run = ["agent", "-c", str(config)]
+        with servers.edge_process(run, tmp_path / "agent.log") as agent:
+            pushed_s = time.time()
+            await push(noc, {"gw-1": sign_config(key, "gw-1", 2, broken)})
+            said = (await wait_outcomes(noc, ["gw-1"], 2, pushed_s, 30))["gw-1"]
+            assert said == "applied version 2: restarting for [gateway]"
+            assert await asyncio.to_thread(agent.wait, 30) == 0  # a clean exit, for systemd to restart it
+        # What systemd does: start it again. It runs version 2, connects, and its rounds show ap-late
+        # down (none was before): it takes the config back and exits; the next start runs the file.
+        with servers.edge_process(run, tmp_path / "agent.2.log") as again:
+            assert await asyncio.to_thread(again.wait, 60) == 0
+        with servers.edge_process(run, tmp_path / "agent.3.log"):
+            async with asyncio.timeout(60):
+                while (status := (await read_statuses(noc, idle_s=0.3))["gw-1"]).get("uptime_s") is None:
+                    pass
+    said = status["config_outcome"]
+    assert said.startswith("rolled back: 1 devices down after the apply (ap-late), 0 before"), status
+    assert status["config_version"] == 0 and status["config_hash"] == config_hash(installed)

@@ -3,11 +3,12 @@
 A config that changes only devices is applied like a SIGHUP reload: the buffer and the MQTT session stay.
 If, in any complete poll round of the `rollback_after_s` window after it (remote_watch.py: every device
 polled since the round began; a slow device is waited for), more devices are down than before, the last
-good config returns the same way, at once. A config that changes a section read only at start (`[uplink]`,
-`[buffer]`, ...) is saved as `remote-config/active.toml` and the agent exits cleanly for systemd to
-restart it (Restart=always); the next start runs from it, and if the broker is not reached within
-`rollback_after_s` the agent drops it and exits again, back to the installed file. Every outcome is kept
-in `remote-config/state.json` and published in the retained status (docs/fleet.md).
+good config returns the same way, at once. A config that changes a section read only at start
+(`[uplink]`, `[buffer]`, ...) is saved as `remote-config/active.toml` and the agent exits cleanly for
+systemd to restart it (Restart=always); the next start runs from it, and its poll rounds are judged the
+same way (against the devices down before the restart); those, or a broker not reached within
+`rollback_after_s`, make the agent drop it and exit again, back to the installed file. Every outcome is
+kept in `remote-config/state.json` and published in the retained status (docs/fleet.md).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from edge_gateway.agent.remote_config import (
     restart_needed,
     write_atomically,
 )
-from edge_gateway.agent.remote_watch import RoundWatch, device_intervals, down_now
+from edge_gateway.agent.remote_watch import RoundWatch, Verdict, device_intervals, down_now
 
 if TYPE_CHECKING:
     from edge_gateway.agent.agent import Agent
@@ -76,9 +77,10 @@ class RemoteControl:
         self.outcome = str(saved.get("outcome", "none"))
         self.outcome_version = saved.get("outcome_version")
         self.running_version = int(saved.get("running_version", 0)) if from_active else 0
+        self.down_before = int(saved.get("down_before", 0))  # devices down when a restart was applied
         self.running_text = (self.active if from_active else installed).read_text()
         self.from_active = from_active
-        self._watch: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[Any] | None = None
 
     @property
     def active(self) -> Path:
@@ -94,6 +96,7 @@ class RemoteControl:
     def _report(self, outcome: str, version: int | None, refresh: bool = True) -> None:
         self.outcome, self.outcome_version = outcome, version
         saved = {"outcome": outcome, "outcome_version": version, "running_version": self.running_version}
+        saved["down_before"] = self.down_before
         write_atomically(self.state.folder / "outcome.json", json.dumps(saved))
         if refresh:
             self.agent.uplink.refresh_status()
@@ -134,6 +137,9 @@ class RemoteControl:
         restart = restart_needed(self.agent.config, accepted.config)
         if restart:
             self._run(accepted.text, accepted.version)
+            self.down_before = len(
+                down_now(self.agent.board.devices, set(device_intervals(self.agent.config)))
+            )
             sections = "], [".join(restart)
             self._report(f"applied version {accepted.version}: restarting for [{sections}]", accepted.version)
             log.warning("remote config %d changes [%s]: exiting for a restart", accepted.version, sections)
@@ -157,14 +163,7 @@ class RemoteControl:
 
     async def _watch_collectors(self, version: int, rounds: RoundWatch, previous: tuple[str, int]) -> None:
         """Judge every complete poll round of the window (remote_watch); roll back at the first bad one."""
-        board = self.agent.board
-        while True:
-            board.polled.clear()
-            now_ns = time.time_ns()
-            if (verdict := rounds.check(board.devices, now_ns)) is not None:
-                break
-            with contextlib.suppress(TimeoutError):  # the next poll, or the end of the window
-                await asyncio.wait_for(board.polled.wait(), rounds.wait_s(now_ns))
+        verdict = await self._judge(rounds)
         if not verdict.rollback:
             log.info("remote config version %d %s", version, verdict.why)
             self.agent.uplink.refresh_status()  # runs after this task ends: config_watching false
@@ -178,16 +177,40 @@ class RemoteControl:
         log.error("remote config version %d rolled back to %d: %s", version, previous_version, verdict.why)
         self._report(f"rolled back: {verdict.why}", version)
 
+    async def _judge(self, rounds: RoundWatch, uplink_by_ns: int | None = None) -> Verdict:
+        """The verdict on the poll rounds, woken at each poll; with `uplink_by_ns`, also a rollback when
+        the broker has not been reached by then."""
+        board, stats = self.agent.board, self.agent.uplink.stats
+        while True:
+            board.polled.clear()
+            now_ns = time.time_ns()
+            if uplink_by_ns is not None and now_ns >= uplink_by_ns and not stats.connects:
+                return Verdict(True, f"broker not reached within {self.section.rollback_after_s:g} s")
+            if (verdict := rounds.check(board.devices, now_ns)) is not None:
+                return verdict
+            wait_s = rounds.wait_s(now_ns)
+            if uplink_by_ns is not None and now_ns < uplink_by_ns:
+                wait_s = min(wait_s, (uplink_by_ns - now_ns) / 1e9)
+            with contextlib.suppress(TimeoutError):  # the next poll, or the next instant a verdict is due
+                await asyncio.wait_for(board.polled.wait(), wait_s)
+
     async def watch_uplink(self) -> None:
-        """Started from a remote config saved for a restart: no broker in time means back to the file."""
+        """Started from a remote config saved for a restart: judged like a live apply (its poll rounds
+        against the devices down before the restart), and no broker within `rollback_after_s` rolls it
+        back too; a rollback deletes it and exits, for systemd to start the installed file."""
         if not self.from_active:
             return
-        await asyncio.sleep(self.section.rollback_after_s)
-        if self.agent.uplink.stats.connects > 0:
+        self._watch = asyncio.current_task()  # config_watching; a newer apply cancels this judgement
+        started_ns = time.time_ns()
+        window_s = self.section.rollback_after_s
+        rounds = RoundWatch(device_intervals(self.agent.config), self.down_before, started_ns, window_s)
+        verdict = await self._judge(rounds, started_ns + int(window_s * 1e9))
+        if not verdict.rollback:
+            log.info("remote config version %d %s after the restart", self.running_version, verdict.why)
+            self.agent.uplink.refresh_status()
             return
         self.active.unlink(missing_ok=True)
-        why = f"broker not reached within {self.section.rollback_after_s:g} s"
-        log.error("remote config rolled back: %s; exiting to restart from the installed file", why)
+        log.error("remote config rolled back: %s; exiting to restart from the installed file", verdict.why)
         version, self.running_version = self.running_version, 0
-        self._report(f"rolled back: {why}", version, refresh=False)
+        self._report(f"rolled back: {verdict.why}", version, refresh=False)
         self.stop()
