@@ -181,3 +181,11 @@ def test_the_city_throughput_counts_unifi_aps_at_their_served_rate(run: Run) -> 
         ]
         shown = (sum(v[1] for v in vaps), sum(v[2] for v in vaps))
         assert _near(shown[0], served[name][0]) and _near(shown[1], served[name][1]), (shown, served[name])
+
+
+def test_backhaul_utilisation_leaves_out_the_unifi_vaps(run: Run) -> None:
+    """Utilisation is rate over speed: the UniFi AP's VAP rows have no speed, so no row (not an empty one)."""
+    shown = influx_query(run.influx_url, "edge", _noc_query("Backhaul utilisation per AP"))
+    specs = make_fleet_specs(APS, SEED)
+    assert {s["tags"]["device"] for s in shown} == {s.name for s in specs if s.vendor != "unifi"}
+    assert all(v is not None for s in shown for v in s["values"][0][1:]), shown

@@ -70,7 +70,7 @@ def _totals() -> list[Panel]:
             unit="bps",
             width=2,
             description="In + out on the uplink interface (profile role `uplink`) of the APs heard from "
-            "in the last 3 minutes. APs without interface counters (UniFi) add nothing.",
+            "in the last 3 minutes; a UniFi AP (no IF-MIB) by its VAPs' traffic, all bridged to its uplink.",
         ),
     ]
 

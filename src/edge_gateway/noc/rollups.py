@@ -68,7 +68,8 @@ def site_rollup() -> Panel:
 
 def backhaul() -> Panel:
     query = (
-        f'SELECT {utilisation("last")} FROM "ap_iface" WHERE {UPLINK} AND {RECENT} '
+        # Only uplinks of known speed: a UniFi AP's uplink rows are its VAPs, which have none.
+        f'SELECT {utilisation("last")} FROM "ap_iface" WHERE {UPLINK} AND "speed_mbps" > 0 AND {RECENT} '
         'GROUP BY "gateway", "site", "device"'
     )
     panel = table(
@@ -77,7 +78,7 @@ def backhaul() -> Panel:
         width=12,
         description="Uplink rate over the interface's speed, in and out apart (full duplex: the link is "
         "full when either is); the APs heard from in the last 3 minutes. Sort by a column to see the "
-        "busiest. APs without interface counters (UniFi) are absent.",
+        "busiest. APs whose uplink speed is not known (UniFi: its VAPs' traffic) are absent.",
     )
     panel.unit = "percent"
     panel.steps = UTILISATION_STEPS
