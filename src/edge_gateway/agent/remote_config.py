@@ -49,7 +49,7 @@ class RemoteConfigSection(BaseModel):
     public_key_file: Path | None = Field(None, description="the NOC's Ed25519 public key (PEM)")
     max_bytes: int = Field(256 * 1024, ge=1024, le=16 * 2**20, description="bigger messages: refused unread")
     rollback_after_s: float = Field(
-        120.0, gt=0, le=86_400, description="the broker must be reached within this after an apply"
+        120.0, gt=0, le=86_400, description="the watch window after an apply (poll rounds, the broker)"
     )
 
     @model_validator(mode="after")
