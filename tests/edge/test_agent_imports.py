@@ -1,5 +1,6 @@
 """A running agent imports only what it runs: no terminal UI, no pysnmp beside gufo, no cryptography
-without remote configuration, no camera client without cameras, nothing of the bridge or the NOC.
+without remote configuration, no camera client without cameras, no web framework for its page (on, as
+by default), nothing of the bridge or the NOC.
 
 The real `edge agent` process, polling an SNMP device that does not answer, is run under
 `python -X importtime`, which lists every module the process imported, also after start.
@@ -18,7 +19,7 @@ from pathlib import Path
 from edge_gateway.agent.buffer_schema import SCHEMA_VERSION
 from tests.integration.helpers import wait_for
 
-NOT_RUN = ("rich", "pysnmp", "pysmi", "cryptography", "pymodbus", "pynmea2", "edge_gateway_dev")
+NOT_RUN = ("rich", "pysnmp", "pysmi", "cryptography", "pymodbus", "pynmea2", "aiohttp", "edge_gateway_dev")
 NOT_RUN_PROJECT = (
     "edge_gateway.agent.top",
     "edge_gateway.agent.collectors.snmp.probe",
@@ -31,6 +32,12 @@ NOT_RUN_PROJECT = (
 
 def _free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _free_tcp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
@@ -61,7 +68,7 @@ url = "mqtt://127.0.0.1:{_free_udp_port()}"
 [buffer]
 path = "{tmp_path / "buffer.db"}"
 [status]
-enabled = false
+listen = "127.0.0.1:{_free_tcp_port()}"
 [[snmp.devices]]
 name = "ap-silent"
 host = "127.0.0.1:{_free_udp_port()}"
@@ -90,6 +97,7 @@ interval_s = 5
     }
     assert "gufo.snmp" in imported, "the SNMP backend the agent runs is imported"
     assert "aiomqtt" in imported
+    assert "edge_gateway.agent.status_http" in imported, "the page is served"
     loaded = sorted(
         name
         for name in imported

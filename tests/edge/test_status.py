@@ -4,9 +4,8 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 
 from edge_gateway.agent.buffer import Buffer
 from edge_gateway.agent.config import StatusSection, load_agent
@@ -14,8 +13,9 @@ from edge_gateway.agent.status import Board, StatusServer
 from edge_gateway.agent.uplink import UplinkStats
 from edge_gateway.core.config import ConfigError
 from edge_gateway.core.model import Reading
+from tests.edge.test_status_http import serving
 
-Parts = tuple[TestClient[web.Request, web.Application], Board, UplinkStats, Buffer]
+Parts = tuple[aiohttp.ClientSession, Board, UplinkStats, Buffer]
 
 
 def status(device: str, up: bool, error: str = "") -> Reading:
@@ -28,7 +28,7 @@ async def parts(tmp_path: Path) -> AsyncIterator[Parts]:
     board, uplink = Board(), UplinkStats()
     buffer = Buffer(tmp_path / "b.db", 1 << 20)
     server = StatusServer(StatusSection(token="s3cret"), "gw-1", board, buffer, uplink)
-    async with TestClient(TestServer(server.app)) as client:
+    async with serving(server.http) as port, aiohttp.ClientSession(f"http://127.0.0.1:{port}") as client:
         yield client, board, uplink, buffer
     buffer.close()
 

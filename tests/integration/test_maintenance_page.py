@@ -9,8 +9,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from edge_gateway.agent.buffer import Buffer
 from edge_gateway.agent.config import StatusSection
@@ -23,6 +23,7 @@ from edge_gateway.noc.build import all_dashboards
 from edge_gateway.noc.provisioning import DATABASE
 from edge_gateway_dev import servers
 from tests.dashboards.queries import substitute
+from tests.edge.test_status_http import serving
 from tests.integration.helpers import influx_query
 from tests.integration.test_maintenance import api
 
@@ -61,7 +62,7 @@ async def test_the_page_shows_devices_and_sites_in_maintenance(tmp_path: Path) -
     )
     buffer = Buffer(tmp_path / "b.db", 1 << 20)
     server = StatusServer(StatusSection(), "gw-1", board, buffer, UplinkStats(), watch)
-    async with TestClient(TestServer(server.app)) as client:
+    async with serving(server.http) as port, aiohttp.ClientSession(f"http://127.0.0.1:{port}") as client:
         devices = (await (await client.get("/api/status")).json())["devices"]
         page = await (await client.get("/")).text()
     buffer.close()

@@ -17,16 +17,15 @@ import hmac
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import web
-
 from edge_gateway.agent.buffer import Buffer
 from edge_gateway.agent.config import AgentConfig, StatusSection
+from edge_gateway.agent.status_http import HttpServer, Request, Response
 from edge_gateway.agent.status_maintenance import MaintenanceWatch
 from edge_gateway.agent.status_page import render_page
 from edge_gateway.agent.uplink import UplinkStats
@@ -230,28 +229,19 @@ class StatusServer:
             buffer,
             uplink,
         )
-        self.app = web.Application(middlewares=[self._auth])
-        self.app.add_routes(
-            [
-                web.get("/", self.page),
-                web.get("/metrics", self.metrics),
-                web.get("/healthz", self.healthz),
-                web.get("/api/status", self.api),
-            ]
-        )
+        routes = {"/": self.page, "/metrics": self.metrics, "/healthz": self.healthz, "/api/status": self.api}
+        self.http = HttpServer(routes, self._auth)
 
-    @web.middleware
-    async def _auth(
-        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
+    def _auth(self, request: Request) -> Response | None:
+        """A 401 unless the token is given (`?token=` or a Bearer header), when one is configured."""
         if self.conf.token is not None:
             expected = self.conf.token.get_secret_value()
-            given = request.query.get("token") or request.headers.get("Authorization", "").removeprefix(
+            given = request.query.get("token") or request.headers.get("authorization", "").removeprefix(
                 "Bearer "
             )
             if not hmac.compare_digest(given.encode(), expected.encode()):
-                raise web.HTTPUnauthorized(text="token required\n")
-        return await handler(request)
+                return Response.text(401, "token required\n")
+        return None
 
     def health(self) -> tuple[bool, str]:
         """Healthy or not, and why; an uplink that is down but not yet for long is said too."""
@@ -266,9 +256,9 @@ class StatusServer:
             return True, f"ok, but {waiting} (unhealthy after {self.conf.unhealthy_after_s:g} s)"
         return True, "ok"
 
-    async def healthz(self, request: web.Request) -> web.Response:
+    async def healthz(self, request: Request) -> Response:
         healthy, why = self.health()
-        return web.Response(status=200 if healthy else 503, text=why + "\n")
+        return Response.text(200 if healthy else 503, why + "\n")
 
     def snapshot(self) -> dict[str, Any]:
         stats = self.buffer.stats()
@@ -301,10 +291,10 @@ class StatusServer:
             return None
         return self.maintenance.of(device, site, datetime.now(UTC))
 
-    async def api(self, request: web.Request) -> web.Response:
-        return web.json_response(self.snapshot())
+    async def api(self, request: Request) -> Response:
+        return Response.json(self.snapshot())
 
-    async def metrics(self, request: web.Request) -> web.Response:
+    async def metrics(self, request: Request) -> Response:
         stats = self.buffer.stats()
         oldest_s = (time.time_ns() - stats.oldest_time_ns) / 1e9 if stats.oldest_time_ns else 0.0
         devices = [(name, d) for name, d in sorted(self.board.devices.items()) if d.last_poll_ns]
@@ -374,25 +364,23 @@ class StatusServer:
                 ),
             ]
         )
-        return web.Response(text=text, content_type="text/plain", charset="utf-8")
+        return Response.text(200, text)
 
-    async def page(self, request: web.Request) -> web.Response:
+    async def page(self, request: Request) -> Response:
         body = render_page(self.snapshot(), REFRESH_S)
-        return web.Response(text=body, content_type="text/html", charset="utf-8")
+        return Response.text(200, body, "text/html; charset=utf-8")
 
     async def serve(self) -> None:
         """Serve until cancelled."""
-        runner = web.AppRunner(self.app, access_log=None)
-        await runner.setup()
         host, port = self.conf.address
         try:
-            await web.TCPSite(runner, host, port).start()
+            server = await self.http.start(host, port)
         except OSError as exc:  # the page is for people: without it, collecting and forwarding go on
             log.error("status page not served on %s:%d: %s", host, port, exc)
-            await runner.cleanup()
             return
         log.info("status page on http://%s:%d/", host, port)
         try:
             await asyncio.Event().wait()
         finally:
-            await runner.cleanup()
+            server.close()
+            self.http.close_connections()
