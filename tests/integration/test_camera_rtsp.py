@@ -1,4 +1,5 @@
-"""The camera collector against a real RTSP server (GStreamer's gst-rtsp-server), judged by ffprobe."""
+"""The camera collector against a real RTSP server (GStreamer's gst-rtsp-server), judged by ffprobe:
+Motion JPEG and H.264 (openh264enc), live, frozen, and still but noisy."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import contextlib
 import shutil
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -53,9 +54,12 @@ def ffprobe_fps(url: str, seconds: float = 2.0) -> float:
     return (len(times) - 1) / (times[-1] - times[0])
 
 
-@pytest.mark.parametrize("fps", [25, 5])
-async def test_fps_agrees_with_ffprobe(tmp_path: Path, fps: int) -> None:
-    with harness.rtsp_camera(tmp_path / "camera", fps=fps) as server:
+H264 = ("--encoding", "h264")
+
+
+@pytest.mark.parametrize(("fps", "encoding"), [(25, ()), (5, ()), (25, H264)], ids=["25", "5", "h264-25"])
+async def test_fps_agrees_with_ffprobe(tmp_path: Path, fps: int, encoding: tuple[str, ...]) -> None:
+    with harness.rtsp_camera(tmp_path / "camera", fps=fps, extra_args=encoding) as server:
         camera, status = await check(CameraCollector(device(server), "Kejaksan", 300))
         judged = await asyncio.to_thread(ffprobe_fps, harness.url(server))
     assert status.fields["up"] is True, status.fields
@@ -66,10 +70,10 @@ async def test_fps_agrees_with_ffprobe(tmp_path: Path, fps: int) -> None:
     assert camera.fields["frozen"] is False
 
 
-async def test_frozen_picture_detected_within_two_intervals(camera: servers.Server) -> None:
-    """The collector runs on its own interval grid (the agent's scheduler); after the freeze, at most
-    two of its checks pass before one says frozen, and the first check after the thaw says moving."""
-    collector = CameraCollector(device(camera, interval_s=1, pull_s=0.5, frozen_after_s=1), "K", 300)
+@contextlib.asynccontextmanager
+async def verdicts(collector: CameraCollector) -> AsyncIterator[Callable[[], Awaitable[object]]]:
+    """The collector on its own interval grid (the agent's scheduler); yields the next check's
+    `frozen` field, awaited."""
     readings: asyncio.Queue[Reading] = asyncio.Queue()
 
     async def sink(batch: Sequence[Reading]) -> None:
@@ -82,20 +86,41 @@ async def test_frozen_picture_detected_within_two_intervals(camera: servers.Serv
 
     task = asyncio.create_task(run_periodic(collector, sink, SourceHealth()))
     try:
-        assert await verdict() is False
-        harness.freeze(camera)
-        while not readings.empty():
-            readings.get_nowait()  # checks that may have started before the freeze
-        await verdict()  # the check under way when the freeze happened, if any
-        after_freeze = [await verdict() for _ in range(2)]
-        assert True in after_freeze, after_freeze
-        harness.freeze(camera, frozen=False)
-        await verdict()  # the check under way at the thaw
-        assert await verdict() is False
+        yield verdict
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+@pytest.mark.parametrize("encoding", [(), H264], ids=["jpeg", "h264"])
+async def test_frozen_picture_detected_within_two_intervals(
+    tmp_path: Path, encoding: tuple[str, ...]
+) -> None:
+    """After the freeze, at most two checks pass before one says frozen (H.264: by the size of its
+    pictures of skipped macroblocks), and the first check after the thaw says moving."""
+    with harness.rtsp_camera(tmp_path / "camera", extra_args=encoding) as camera:
+        collector = CameraCollector(device(camera, interval_s=1, pull_s=0.5, frozen_after_s=1), "K", 300)
+        async with verdicts(collector) as verdict:
+            assert await verdict() is False
+            harness.freeze(camera)
+            await verdict()  # the check under way when the freeze happened, if any
+            after_freeze = [await verdict() for _ in range(2)]
+            assert True in after_freeze, after_freeze
+            harness.freeze(camera, frozen=False)
+            await verdict()  # the check under way at the thaw
+            assert await verdict() is False
+
+
+async def test_still_but_noisy_h264_scene_is_not_frozen(tmp_path: Path) -> None:
+    """The same still picture with sensor noise over it (8 % snow): the encoder codes the noise, so
+    the picture is live, for more checks than frozen_after_s spans."""
+    with harness.rtsp_camera(tmp_path / "camera", extra_args=(*H264, "--noise-pct", "8")) as camera:
+        harness.freeze(camera)
+        collector = CameraCollector(device(camera, interval_s=1, pull_s=0.5, frozen_after_s=1), "K", 300)
+        async with verdicts(collector) as verdict:
+            seen = [await verdict() for _ in range(4)]
+    assert seen == [False] * 4, seen
 
 
 async def test_password_protected_stream(tmp_path: Path) -> None:

@@ -7,8 +7,10 @@ installable into the venv):
     --password-file F]
 
 It serves `rtsp://127.0.0.1:PORT/cam` as Motion JPEG over RTP (a moving ball, so every picture
-differs) and prints `ready PORT` once it listens. SIGUSR1 freezes the picture (a solid colour:
-frames keep coming, the picture no longer changes), SIGUSR2 moves it again, SIGTERM stops it.
+differs), or with `--encoding h264` as H.264 (RFC 6184), and prints `ready PORT` once it listens;
+`--noise-pct P` blends P % of snow over the picture, a still scene with sensor noise once frozen.
+SIGUSR1 freezes the picture (a solid colour: frames keep coming, the picture no longer changes),
+SIGUSR2 moves it again, SIGTERM stops it.
 dev/src/edge_gateway_dev/sim/camera/harness.py starts it for the tests.
 """
 
@@ -30,11 +32,21 @@ from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 PATH = "/cam"
 
 
-def launch_line(fps: int, width: int, height: int) -> str:
-    return (
-        "( videotestsrc name=src is-live=true pattern=ball ! video/x-raw,format=I420,"
-        f"width={width},height={height},framerate={fps}/1 ! jpegenc quality=50 ! rtpjpegpay name=pay0 pt=26 )"
-    )
+def launch_line(fps: int, width: int, height: int, encoding: str = "jpeg", noise_pct: float = 0) -> str:
+    """The pipeline of one mount: the switchable source `src`, with `noise_pct` % of snow blended
+    over it (sensor noise: the picture keeps changing when `src` is still), encoded as Motion JPEG or
+    H.264 (openh264enc, Debian's gstreamer1.0-plugins-bad; one IDR a second like many cameras)."""
+    caps = f"video/x-raw,format=I420,width={width},height={height},framerate={fps}/1"
+    source = f"videotestsrc name=src is-live=true pattern=ball ! {caps}"
+    if encoding == "h264":
+        encode = f"openh264enc gop-size={fps} ! rtph264pay name=pay0 pt=96 config-interval=-1"
+    else:
+        encode = "jpegenc quality=50 ! rtpjpegpay name=pay0 pt=26"
+    if not noise_pct:
+        return f"( {source} ! {encode} )"
+    snow = f"videotestsrc is-live=true pattern=snow ! {caps}"
+    mix = f"compositor name=mix sink_1::alpha={noise_pct / 100:g} ! {caps}"
+    return f"( {mix} ! {encode} {source} ! mix. {snow} ! mix. )"
 
 
 def mount_numbers(text: str) -> set[int]:
@@ -51,6 +63,7 @@ class Camera:
     def __init__(self, args: argparse.Namespace) -> None:
         self.sources: list[tuple[Any, bool]] = []  # (test source, frozen from the start)
         self.frozen = False
+        self.encoding = args.encoding
         self.server = GstRtspServer.RTSPServer()
         self.server.set_address("127.0.0.1")
         self.server.set_service(str(args.port))
@@ -66,7 +79,7 @@ class Camera:
         for path, number in paths:
             factory = GstRtspServer.RTSPMediaFactory()
             fps = args.slow_fps if number in slow else args.fps
-            factory.set_launch(launch_line(fps, args.width, args.height))
+            factory.set_launch(launch_line(fps, args.width, args.height, args.encoding, args.noise_pct))
             factory.set_shared(True)
             factory.connect("media-configure", self._configured, number in frozen)
             if args.user:
@@ -81,6 +94,16 @@ class Camera:
         source = media.get_element().get_by_name("src")
         self.sources.append((source, stuck))
         self._apply(source, stuck)
+        if self.encoding == "h264":
+            media.connect("prepared", self._keep_running)
+
+    @staticmethod
+    def _keep_running(media: Any) -> None:
+        """One more prepare of the shared media, never undone: its encoder keeps running between
+        clients like a camera's. H.264 rate control has a start-up transient (a few larger pictures
+        of an unchanged scene) that a fresh encoder per client would show at every check."""
+        media.disconnect_by_func(Camera._keep_running)
+        media.prepare(None)
 
     def _apply(self, source: Any, stuck: bool) -> None:
         source.set_property("pattern", "solid-color" if self.frozen or stuck else "ball")
@@ -105,6 +128,8 @@ def main() -> int:
     parser.add_argument("--frozen-mounts", default="", help="mount numbers frozen from the start, 2,5")
     parser.add_argument("--slow-mounts", default="", help="mount numbers sending --slow-fps")
     parser.add_argument("--slow-fps", type=int, default=5)
+    parser.add_argument("--encoding", choices=["jpeg", "h264"], default="jpeg")
+    parser.add_argument("--noise-pct", type=float, default=0, help="snow blended over the picture, %%")
     args = parser.parse_args()
     args.password = ""
     if args.password_file:

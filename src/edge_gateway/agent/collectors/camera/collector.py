@@ -5,7 +5,7 @@ The agent runs one `CameraCollector` per camera in its own task (`camera[cbn-int
 dead or slow camera never delays another. The whole check has one deadline (`deadline_s`, default
 0.9 x interval_s); a camera that keeps failing is checked every 2nd, 4th, ... cycle up to
 `camera.down_backoff_max_s`, and a `device_status` reading is written every cycle, backed-off ones
-included. Frames are read, counted and hashed, never kept (see picture.py).
+included. Frames are read, counted and hashed or measured, never kept (see picture.py, h264.py).
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from edge_gateway.agent.collectors.camera import onvif
+from edge_gateway.agent.collectors.camera import h264, onvif
 from edge_gateway.agent.collectors.camera.config import CameraDevice
+from edge_gateway.agent.collectors.camera.h264 import H264Judge, H264Units
 from edge_gateway.agent.collectors.camera.picture import PictureWatch
 from edge_gateway.agent.collectors.camera.rtsp import RtspError, RtspSession, StreamStats
 from edge_gateway.agent.collectors.camera.snapshot import SnapshotError, check_snapshot
@@ -54,10 +55,11 @@ class CheckResult:
 
 
 async def check_stream(
-    device: CameraDevice, watch: PictureWatch, result: CheckResult, now_s: float
+    device: CameraDevice, watch: PictureWatch, judge: H264Judge, result: CheckResult, now_s: float
 ) -> StreamStats | None:
     """Connect, handshake and pull; fills `up`, `latency_ms`, `rtsp_ok`, `fps`, `bitrate_kbps`,
-    `frozen` as far as the camera gets. Socket and RTSP errors are raised to the caller."""
+    `frozen` as far as the camera gets (Motion JPEG by picture hashes, H.264 by access unit sizes).
+    Socket and RTSP errors are raised to the caller."""
     started_s = time.monotonic()
     result.fields |= {"up": False, "rtsp_ok": False}
     async with asyncio.timeout(device.timeout_s):
@@ -70,6 +72,10 @@ async def check_stream(
             await session.play(track)
         stats = StreamStats(track.clock_rate)
         hashable = track.encoding in HASHABLE_ENCODINGS
+        if track.encoding == "H264":
+            stats.h264 = H264Units()
+            for nal in h264.parameter_sets(track.fmtp):
+                judge.learn(nal)
         try:
             async with asyncio.timeout(device.pull_s):
                 await session.pull(stats, hashable)
@@ -83,10 +89,13 @@ async def check_stream(
     result.fields["frames"] = stats.frames
     if stats.fps is not None and stats.bitrate_kbps is not None:
         result.fields |= {"fps": round(stats.fps, 2), "bitrate_kbps": round(stats.bitrate_kbps, 1)}
+    frozen: bool | None = None
     if hashable:
         frozen = watch.update(stats.picture_hashes, now_s)
-        if frozen is not None:
-            result.fields["frozen"] = frozen
+    elif stats.h264 is not None and (changed := judge.changed(stats.h264)) is not None:
+        frozen = watch.judge(changed, now_s)
+    if frozen is not None:
+        result.fields["frozen"] = frozen
     return stats
 
 
@@ -99,6 +108,7 @@ class CameraCollector:
         self.down_backoff_max_s = down_backoff_max_s
         self.tags = {"device": device.name, "site": device.site or site}
         self.watch = PictureWatch(device.frozen_after_s)
+        self.h264 = H264Judge(device.h264_unchanged_max_bits_per_mb)
         self.snapshot_watch = PictureWatch(device.frozen_after_s)
         self.failures = 0
         self.skip_cycles = 0
@@ -144,7 +154,7 @@ class CameraCollector:
         stream failed, and never make a camera count as down."""
         stream_error: BaseException | None = None
         try:
-            await check_stream(self.device, self.watch, result, time.monotonic())
+            await check_stream(self.device, self.watch, self.h264, result, time.monotonic())
         except STREAM_ERRORS as exc:
             stream_error = exc
         if self.device.onvif or self.device.snapshot_url:

@@ -14,6 +14,7 @@ snapshot_url = "http://10.20.3.21/snap.jpg"  # optional: HTTP JPEG snapshot
 interval_s = 60
 pull_s = 2.0                                 # seconds of stream read per check
 frozen_after_s = 60                          # picture unchanged this long: frozen
+h264_unchanged_max_bits_per_mb = 0.25        # H.264: a picture this small is all skipped macroblocks
 ```
 
 Defaults live here and nowhere else; see docs/cameras.md.
@@ -63,6 +64,9 @@ class CameraDevice(_Section):
     timeout_s: float = Field(5.0, gt=0, le=60, description="each connect and handshake")
     pull_s: float = Field(2.0, ge=0.2, le=60)
     frozen_after_s: float = Field(60.0, ge=0, le=86_400)
+    h264_unchanged_max_bits_per_mb: float = Field(
+        0.25, gt=0, le=16, description="an H.264 P/B picture this small per macroblock is all skipped"
+    )
     max_clock_drift_s: float = Field(2.0, gt=0, description="documented alert threshold, for the probe")
 
     _checks = checked_model(secrets=("password",))

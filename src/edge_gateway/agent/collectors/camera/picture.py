@@ -5,8 +5,9 @@ picture is "unchanged" when its hash equals the previous one. This is sound for 
 payload type 26, RFC 2435) and for JPEG snapshots: a JPEG encoder is deterministic, so the same
 picture gives the same bytes, and any change of even a few pixels (a clock overlay, noise, traffic)
 changes them. It is NOT sound for H.264/H.265: an encoder produces new bytes for an unchanged
-picture (frame numbers and picture order counts in every slice header), so on those streams the
-`frozen` field comes from the snapshot when one is configured and is otherwise absent.
+picture (frame numbers and picture order counts in every slice header), so H.264 streams are judged
+by the size of their access units instead (h264.py says why that works) and feed `judge`; for
+H.265 the `frozen` field comes from the snapshot when one is configured and is otherwise absent.
 
 Limits: a camera whose sensor noise is encoded (night, high gain) never looks frozen by this test
 even if the scene is static, which is the right answer; a frozen camera whose firmware re-encodes
@@ -37,6 +38,11 @@ class PictureWatch:
             if picture != self.last_hash:
                 changed = True
                 self.last_hash = picture
+        return self.judge(changed, now_s)
+
+    def judge(self, changed: bool, now_s: float) -> bool:
+        """Feed whether the picture changed during one check (by hash here, by the size of H.264
+        access units in h264.py); the first check counts as a change."""
         if changed or self.changed_s is None:
             self.changed_s = now_s
             return False

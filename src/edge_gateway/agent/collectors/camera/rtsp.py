@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
+from edge_gateway.agent.collectors.camera.h264 import H264Units
+
 MAX_HEADER_BYTES = 16_384
 MAX_BODY_BYTES = 65_536
 
@@ -44,6 +46,7 @@ class Track:
     payload_type: int
     encoding: str
     clock_rate: int
+    fmtp: str = ""  # the format parameters (H.264: sprop-parameter-sets, the picture size among them)
 
 
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
@@ -78,7 +81,7 @@ def authorization(challenge: str, user: str, password: str, method: str, uri: st
 
 def video_track(sdp: str, base_url: str) -> Track:
     """The first video track of an SDP description (RFC 4566), with its control URL made absolute."""
-    in_video, control, payload_type, encoding, clock_rate = False, "", -1, "", 90_000
+    in_video, control, payload_type, encoding, clock_rate, fmtp = False, "", -1, "", 90_000, ""
     for line in sdp.splitlines():
         if line.startswith("m="):
             if in_video:
@@ -92,12 +95,14 @@ def video_track(sdp: str, base_url: str) -> Track:
         elif in_video and line.startswith(f"a=rtpmap:{payload_type} "):
             name, _, rate = line.split(" ", 1)[1].partition("/")
             encoding, clock_rate = name.upper(), int(rate.split("/")[0] or 90_000)
+        elif in_video and line.startswith(f"a=fmtp:{payload_type} "):
+            fmtp = line.split(" ", 1)[1].strip()
     if payload_type < 0:
         raise RtspError("the description has no video track")
     if payload_type == 26 and not encoding:
         encoding = "JPEG"  # static payload type of RFC 3551
     url = base_url if control in ("", "*") else urljoin(base_url.rstrip("/") + "/", control)
-    return Track(url, payload_type, encoding, clock_rate)
+    return Track(url, payload_type, encoding, clock_rate, fmtp)
 
 
 @dataclass(slots=True)
@@ -111,6 +116,7 @@ class StreamStats:
     span_ticks: int = 0  # RTP clock ticks from the first frame to the last, wrap-safe
     last_ts: int = 0
     picture_hashes: list[bytes] = field(default_factory=list)  # one per complete frame, in order
+    h264: H264Units | None = None  # H.264 access unit sizes, when the stream is judged by them
     _hash: hashlib.blake2b | None = None
 
     def add(self, packet: bytes, hash_pictures: bool) -> None:
@@ -131,6 +137,8 @@ class StreamStats:
             self.frames += 1
             self._hash = None  # a frame whose marker was lost is not hashed
         self.payload_bytes += len(payload)
+        if self.h264 is not None:
+            self.h264.add(payload, ts, marker)
         if hash_pictures:
             if self._hash is None:
                 self._hash = hashlib.blake2b(digest_size=16)
