@@ -241,7 +241,7 @@ def test_check_config_reports_every_problem_in_one_run(
         "snmp: client readings need client_hash_key",
         "serial.buses[0].sensors[2].options: slave",
         "serial.buses[0]: sensor names must be unique: s",
-        f"{tmp_path}/profiles/mine.toml: mine.scalars[0].scale: Input should be a valid number (got 'abc')",
+        f"{tmp_path}/profiles/mine.toml:5: mine.scalars[0].scale: Input should be a valid number (got 'abc')",
         "snmp device ap-3: unknown profile 'cisco'",
     ]
     missing = [line for line in expected if line not in err]

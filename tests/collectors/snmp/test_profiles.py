@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from edge_gateway.agent.collectors.snmp.expr import evaluate, names_in
 from edge_gateway.agent.collectors.snmp.profile import (
+    BUILTIN_DIR,
     MAX_REQUESTS_PER_POLL,
     MAX_ROWS_PER_TABLE,
     ProfileError,
     candidates,
     load_profiles,
 )
+from edge_gateway.agent.collectors.snmp.profile_lines import key_lines
 from edge_gateway.agent.collectors.snmp.snapshot import fetch
 from edge_gateway.agent.collectors.snmp.walk import Link
 from tests.collectors.snmp.fakes import FakeBackend, FakeDevice
@@ -100,33 +104,90 @@ def test_expressions_are_arithmetic_only() -> None:
         names_in("open('x')")
 
 
+TWO_TABLES = (
+    '[[tables]]\nname = "t"\nfields = [{name="a", oid="1.3.6.1.2"}]\n\n'
+    '[[tables]]   # the second\nname = "u"\nfields = [\n  {name = "a", oid = "1.3.6.1.2"},\n'
+    '  {name = "b", oid = "1.3.6.1.3", scale = "%s"},\n]\n'
+)
+
+
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "line", "message"),
     [
         (
             '[[scalars]]\nname = "x"\noid = "1.3.6.1.2.1.1.3.0"\nscale = "abc"\n',
+            4,
             "bad.scalars[0].scale: Input should be a valid number (got 'abc')",
         ),
-        ("[match]\npriority = 1.5\n", "bad.match.priority: Input should be a valid integer (got 1.5)"),
-        ("[limits]\nmax_rows_per_table = 0\n", "bad.limits.max_rows_per_table: Input should be greater than"),
-        ("[limits]\nmax_rows = 10\n", "bad.limits.max_rows: unknown key"),
-        ("tables = 5\n", "bad.tables: Input should be a valid tuple (got 5)"),
+        ("[match]\npriority = 1.5\n", 2, "bad.match.priority: Input should be a valid integer (got 1.5)"),
+        (
+            "[limits]\nmax_rows_per_table = 0\n",
+            2,
+            "bad.limits.max_rows_per_table: Input should be greater than",
+        ),
+        ("# limits\n[limits]\nmax_rows = 10\n", 3, "bad.limits.max_rows: unknown key"),
+        ("tables = 5\n", 1, "bad.tables: Input should be a valid tuple (got 5)"),
         (
             '[[scalars]]\nname = "x"\noid = "sysUpTime"\n',
+            3,
             "bad.scalars[0].oid: not a numeric OID (got 'sysUpTime')",
         ),
         (
             '[[tables]]\nname = "t"\nwhere = {oid = "1.3.6.1.2"}\n',
+            3,
             "bad.tables[0].where: a row filter is {oid, equals}",
         ),
+        (TWO_TABLES % "ten", 9, "bad.tables[1].fields[1].scale: Input should be a valid number (got 'ten')"),
+        (
+            (TWO_TABLES % "1").replace("scale =", "scael ="),
+            9,
+            "bad.tables[1].fields[1].scael: unknown key",
+        ),
+        ('vendor = "v"\n\n[derived]\nx = "100 * nothing"\n', 4, "bad.derived.x: unknown names"),
+        ('vendor = "v"\nextends = "nowhere"\n', 2, "bad.extends: extends unknown profile 'nowhere'"),
+    ],
+    ids=[
+        "bad-scale",
+        "float-priority",
+        "zero-limit",
+        "unknown-key",
+        "wrong-shape",
+        "bad-oid",
+        "bad-filter",
+        "bad-scale-inline",
+        "unknown-key-inline",
+        "unknown-name",
+        "unknown-parent",
     ],
 )
-def test_a_bad_value_is_an_error_naming_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+def test_a_bad_value_is_an_error_naming_file_line_and_key(
+    tmp_path: Path, text: str, line: int, message: str
+) -> None:
     (tmp_path / "bad.toml").write_text(text)
     with pytest.raises(ProfileError) as caught:
         load_profiles([tmp_path])
     (problem,) = caught.value.problems
-    assert problem.startswith(f"{tmp_path / 'bad.toml'}: ") and message in problem
+    assert problem.startswith(f"{tmp_path / 'bad.toml'}:{line}: ") and message in problem
+
+
+def key_paths(data: object, at: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    """Every key path of parsed TOML, the way the line scanner names them."""
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        yield (*at, key)
+        yield from key_paths(value, (*at, key))
+
+
+def test_every_key_of_the_built_in_profiles_is_placed_on_its_line() -> None:
+    """The line scanner finds every key path tomllib reads, on a line that names the key."""
+    for path in sorted(BUILTIN_DIR.glob("*.toml")):
+        text = path.read_text()
+        lines, source = key_lines(text), text.splitlines()
+        found = set(key_paths(tomllib.loads(text)))
+        assert found == set(lines), path.name
+        for key_path, line in lines.items():
+            name = key_path[-1]
+            assert not isinstance(name, str) or name in source[line - 1], (path.name, key_path, line)
 
 
 def test_every_bad_profile_is_reported_at_once(tmp_path: Path) -> None:

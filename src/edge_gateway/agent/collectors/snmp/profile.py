@@ -8,8 +8,8 @@ each table feeds (`ap_radio`, `ap_iface`, `ap_client`) and the `ap` totals it ad
 how far a poll of such a device may go (`max_rows_per_table`, `max_requests_per_poll`; a device's
 config may override both), so a firmware whose table never ends costs a bounded number of requests.
 Files are parsed and validated once, at start, by the pydantic models below (`ProfileFile` and its
-parts); every bad file is reported with its path and the key at fault the way a bad config is
-(`core.config.problems_of`), never as a traceback.
+parts); every bad file is reported as `file:line: key: problem`, the key at fault worded the way a
+bad config's is (`core.config.problems_of`) and its line found by `profile_lines`, never as a traceback.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from pydantic import (
 )
 
 from edge_gateway.agent.collectors.snmp.expr import names_in
+from edge_gateway.agent.collectors.snmp.profile_lines import Path as KeyPath
+from edge_gateway.agent.collectors.snmp.profile_lines import key_lines, line_of
 from edge_gateway.core import schema
 from edge_gateway.core.config import ConfigError, problems_of
 
@@ -255,12 +257,25 @@ class Profile:
     sys_descr: str = ""
 
 
-def parse_profile(data: Mapping[str, Any], name: str, parent: Profile | None = None) -> Profile:
-    """A validated profile from parsed TOML; `parent` is the profile named by `extends`."""
+def parse_profile(
+    data: Mapping[str, Any],
+    name: str,
+    parent: Profile | None = None,
+    source: str = "",
+    lines: dict[KeyPath, int] | None = None,
+) -> Profile:
+    """A validated profile from parsed TOML; `parent` is the profile named by `extends`. Problems
+    start with `source:line: ` when the file (`source`) and its key lines (`lines`) are given."""
+
+    def at(loc: Iterable[str | int]) -> str:
+        line = line_of(lines or {}, tuple(loc))
+        return f"{source}:{line}: " if source and line else (f"{source}: " if source else "")
+
     try:
         file = ProfileFile.model_validate(data)
     except ValidationError as exc:
-        raise ProfileError(*problems_of(exc, name)) from exc
+        problems = problems_of(exc, name)  # in the order of exc.errors()
+        raise ProfileError(*(at(e["loc"]) + p for e, p in zip(exc.errors(), problems, strict=True))) from exc
     model_given = file.model.get is not None or file.model.column is not None
     limits = file.limits
     profile = Profile(
@@ -288,9 +303,11 @@ def parse_profile(data: Mapping[str, Any], name: str, parent: Profile | None = N
         try:
             missing = names_in(expression) - known
         except ValueError as exc:
-            raise ProfileError(f"{name}.derived.{target}: {exc}") from exc
+            raise ProfileError(f"{at(('derived', target))}{name}.derived.{target}: {exc}") from exc
         if missing:
-            raise ProfileError(f"{name}.derived.{target}: unknown names {sorted(missing)}")
+            raise ProfileError(
+                f"{at(('derived', target))}{name}.derived.{target}: unknown names {sorted(missing)}"
+            )
     return profile
 
 
@@ -300,30 +317,34 @@ def load_profiles(extra_dirs: Iterable[Path] = ()) -> dict[str, Profile]:
     Every bad file is reported, each by its path and the key at fault (one ProfileError)."""
     raw: dict[str, dict[str, Any]] = {}
     paths: dict[str, Path] = {}
+    texts: dict[str, str] = {}
     problems: list[str] = []
     for directory in (BUILTIN_DIR, *extra_dirs):
         if not directory.is_dir():
             raise ProfileError(f"{directory}: profile directory not found")
         for path in sorted(directory.glob("*.toml")):
             try:
-                raw[path.stem], paths[path.stem] = tomllib.loads(path.read_text()), path
+                text = path.read_text()
+                raw[path.stem] = tomllib.loads(text)
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
                 problems.append(f"{path}: {exc}")
+                continue
+            paths[path.stem], texts[path.stem] = path, text
     profiles: dict[str, Profile] = {}
+    lines = {name: key_lines(text) for name, text in texts.items()}
 
     def build(name: str, chain: tuple[str, ...]) -> Profile:
         if name in profiles:
             return profiles[name]
-        if name in chain:
-            raise ProfileError(f"{name}: extends itself through {' -> '.join(chain)}")
-        if name not in raw:
-            raise ProfileError(f"{chain[-1] if chain else name}: extends unknown profile {name!r}")
+        if name in chain or name not in raw:
+            child = chain[-1]  # the file whose `extends` names `name`
+            where = f"{paths[child]}:{lines[child].get(('extends',), 1)}: {child}.extends"
+            if name in chain:
+                raise ProfileError(f"{where}: extends itself through {' -> '.join((*chain, name))}")
+            raise ProfileError(f"{where}: extends unknown profile {name!r}")
         parent_name = raw[name].get("extends")
         parent = build(str(parent_name), (*chain, name)) if parent_name else None
-        try:
-            profiles[name] = parse_profile(raw[name], name, parent)
-        except ProfileError as exc:
-            raise ProfileError(*(f"{paths[name]}: {problem}" for problem in exc.problems)) from exc
+        profiles[name] = parse_profile(raw[name], name, parent, str(paths[name]), lines[name])
         return profiles[name]
 
     for name in raw:
