@@ -105,6 +105,22 @@ async def test_health_says_why_while_the_uplink_is_down_but_not_yet_for_long(par
     assert "unhealthy after 300 s" in await (await client.get("/?token=s3cret")).text()
 
 
+async def test_a_backlog_the_broker_does_not_take_is_unhealthy_with_its_reason(parts: Parts) -> None:
+    """Connected is not delivering: with no subscriber at the broker (PUBACK 0x10) the backlog only
+    grows, and the page must say so rather than "ok"."""
+    client, _, uplink, buffer = parts
+    uplink.connected = True
+    old_ns = time.time_ns() - 400 * 1_000_000_000
+    buffer.put([f"ap up=true {old_ns}", f"ap up=true {old_ns + 1}"])
+    response = await client.get("/healthz?token=s3cret")
+    assert response.status == 503 and "the uplink is catching up" in await response.text()
+    uplink.delivery_problem = "the broker has no subscriber for edge/gw-1/data (PUBACK 0x10)"
+    snap = await (await client.get("/api/status?token=s3cret")).json()
+    assert snap["healthy"] is False
+    assert snap["health_reason"].startswith("2 readings waiting, the oldest 40")
+    assert snap["health_reason"].endswith("no subscriber for edge/gw-1/data (PUBACK 0x10)")
+
+
 async def test_key_figures_lanes_since_and_buses(parts: Parts) -> None:
     client, board, _, _ = parts
     now_ns = time.time_ns()
@@ -115,9 +131,12 @@ async def test_key_figures_lanes_since_and_buses(parts: Parts) -> None:
             Reading("ap", ap, {"clients": 12}, now_ns),
             Reading(
                 "ap_iface",
-                {**ap, "ifname": "ether1"},
+                {**ap, "ifname": "ether1", "role": "uplink"},
                 {"in_bps": 9e6, "out_bps": 1e6, "speed_mbps": 10},
                 now_ns,
+            ),
+            Reading(  # the same packets again on the radio side: not the backhaul, not added
+                "ap_iface", {**ap, "ifname": "wlan1"}, {"in_bps": 1e6, "out_bps": 8e6, "speed_mbps": 10}, now_ns
             ),
             Reading(
                 "ap_iface", {**ap, "ifname": "lo"}, {"in_bps": 5e6, "out_bps": 5e6, "speed_mbps": 10}, now_ns

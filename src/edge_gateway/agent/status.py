@@ -54,6 +54,7 @@ class DeviceState:
     values: dict[str, FieldValue] = field(default_factory=dict)
     values_time_ns: int = 0
     ifaces: dict[str, dict[str, float]] = field(default_factory=dict)  # in_bps, out_bps, util_pct
+    uplinks: set[str] = field(default_factory=set)  # the ifnames the profile tags `role = uplink`
     history: deque[tuple[int, bool]] = field(default_factory=deque)  # (time_ns, up) of each poll
 
     def polled(self, up: bool, time_ns: int) -> None:
@@ -65,17 +66,19 @@ class DeviceState:
             self.history.popleft()
 
     def figures(self) -> dict[str, FieldValue]:
-        """The key figures of its kind: an AP's clients, signal, traffic and the busiest interface's
-        utilisation; a sensor's last values (each lane labelled)."""
+        """The key figures of its kind: an AP's clients, signal, and its backhaul: the traffic and the
+        utilisation of its uplink interfaces (summing every interface would count a packet on the radio,
+        the bridge, the PPPoE session and the WAN port four times); a sensor's last values (each lane
+        labelled). An AP whose profile names no uplink shows its interfaces one by one only."""
         figures = dict(self.values)
+        uplinks = [rates for name, rates in self.ifaces.items() if name in self.uplinks]
         for key in ("in_bps", "out_bps"):
-            rates = [i[key] for i in self.ifaces.values() if key in i]
+            rates = [i[key] for i in uplinks if key in i]
             if rates:
                 figures[key] = round(sum(rates))
-        if self.ifaces:
-            utils = [i["util_pct"] for i in self.ifaces.values() if "util_pct" in i]
-            if utils:
-                figures["util_pct"] = max(utils)
+        utils = [i["util_pct"] for i in uplinks if "util_pct" in i]
+        if utils:
+            figures["util_pct"] = max(utils)
         return figures
 
 
@@ -157,6 +160,8 @@ class Board:
             state.values_time_ns = reading.time_ns
         elif reading.measurement == schema.AP_IFACE and reading.tags.get("ifname", "lo") != "lo":
             state.ifaces[reading.tags["ifname"]] = _iface(reading)
+            if reading.tags.get("role") == "uplink":
+                state.uplinks.add(reading.tags["ifname"])
         elif reading.measurement in (schema.AP_RADIO, schema.AP_CLIENT) and "signal_dbm" in fields:
             state.values["signal_dbm"] = fields["signal_dbm"]
         elif reading.measurement in schema.SENSOR_MEASUREMENTS:
@@ -244,7 +249,9 @@ class StatusServer:
         return None
 
     def health(self) -> tuple[bool, str]:
-        """Healthy or not, and why; an uplink that is down but not yet for long is said too."""
+        """Healthy or not, and why; an uplink that is down but not yet for long is said too. Connected is
+        not enough: a backlog older than `unhealthy_after_s` (no subscriber at the broker, a refusal, a
+        link too slow for the catch-up) is unhealthy, with the broker's reason when it gave one."""
         stats = self.buffer.stats()
         if stats.dropped and stats.bytes >= self.buffer.max_bytes:
             return False, f"buffer full: {stats.dropped} readings dropped"
@@ -254,6 +261,10 @@ class StatusServer:
             if down_s > self.conf.unhealthy_after_s:
                 return False, waiting
             return True, f"ok, but {waiting} (unhealthy after {self.conf.unhealthy_after_s:g} s)"
+        oldest_s = (time.time_ns() - stats.oldest_time_ns) / 1e9 if stats.oldest_time_ns else 0.0
+        if oldest_s > self.conf.unhealthy_after_s:  # connected, yet the backlog is not delivered
+            why = self.uplink.delivery_problem or "the uplink is catching up"
+            return False, f"{stats.readings} readings waiting, the oldest {oldest_s:.0f} s old: {why}"
         return True, "ok"
 
     async def healthz(self, request: Request) -> Response:

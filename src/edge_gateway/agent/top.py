@@ -42,9 +42,9 @@ class Row:
     state: str
     since_s: float
     clients: Any
-    in_bps: float
-    out_bps: float
-    util_pct: float
+    in_bps: float | None  # None: no uplink figures (a sensor, an AP whose profile names no uplink)
+    out_bps: float | None
+    util_pct: float | None
     signal: Any
     error: str
 
@@ -55,10 +55,20 @@ class Row:
             "kind": self.kind,
             "state": self.state,
             "since": self.since_s,
-            "in": self.in_bps,
-            "out": self.out_bps,
-            "util": self.util_pct,
+            "in": _number(self.in_bps),
+            "out": _number(self.out_bps),
+            "util": _number(self.util_pct),
         }[column]
+
+
+def _number(value: float | None) -> float:
+    """A figure to sort by: absent ones below every measured one."""
+    return -1.0 if value is None else value
+
+
+def _figure(figures: dict[str, Any], key: str) -> float | None:
+    value = figures.get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def rows_of(snapshot: dict[str, Any]) -> list[Row]:
@@ -74,9 +84,9 @@ def rows_of(snapshot: dict[str, Any]) -> list[Row]:
                 state,
                 float(d.get("since_s") or 0.0),
                 figures.get("clients", ""),
-                float(figures.get("in_bps", 0.0)),
-                float(figures.get("out_bps", 0.0)),
-                float(figures.get("util_pct", 0.0)),
+                _figure(figures, "in_bps"),
+                _figure(figures, "out_bps"),
+                _figure(figures, "util_pct"),
                 figures.get("signal_dbm", ""),
                 d.get("error", ""),
             )
@@ -171,9 +181,9 @@ def table(snapshot: dict[str, Any], view: View) -> Table:
             f"[{style}]{r.state}[/]",
             duration(r.since_s),
             str(r.clients),
-            bits_per_s(r.in_bps),
-            bits_per_s(r.out_bps),
-            f"{r.util_pct:g} %",
+            "" if r.in_bps is None else bits_per_s(r.in_bps),
+            "" if r.out_bps is None else bits_per_s(r.out_bps),
+            "" if r.util_pct is None else f"{r.util_pct:g} %",
             f"{r.signal} dBm" if r.signal != "" else "",
             r.error,
         )

@@ -77,6 +77,8 @@ class UplinkStats:
     undelivered_batches: int = 0  # PUBACK 0x10, nobody subscribed: kept and retried
     connects: int = 0
     connect_failures: int = 0
+    # Why the connected broker does not take the batches now (PUBACK 0x10, a refusal); "" while it does.
+    delivery_problem: str = ""
 
     @property
     def connected(self) -> bool:
@@ -247,14 +249,11 @@ class Uplink:
         except PublishRefused as exc:
             self.stats.refused_batches += 1
             kind = "quota" if exc.reason.value == QUOTA_EXCEEDED else "refused"
-            return self._keep(batch, kind, f"{exc}; keeping the batch (seq {batch.seq}) and retrying")
+            return self._keep(batch, kind, str(exc), "retrying")
         if reason == NO_MATCHING_SUBSCRIBERS and not self.conf.accept_no_subscribers:
             self.stats.undelivered_batches += 1
-            why = (
-                f"the broker has no subscriber for {wire.data_topic(self.gateway_id)} (PUBACK 0x10): "
-                f"keeping the batch (seq {batch.seq}) and retrying until the bridge subscribes"
-            )
-            return self._keep(batch, "no-subscribers", why)
+            problem = f"the broker has no subscriber for {wire.data_topic(self.gateway_id)} (PUBACK 0x10)"
+            return self._keep(batch, "no-subscribers", problem, "retrying until the bridge subscribes")
         try:
             self.buffer.ack(batch.seq)
         except DiskFull as exc:
@@ -268,6 +267,7 @@ class Uplink:
         if self._episode:
             log.info("the broker delivers this gateway's batches again (after: %s)", self._episode)
             self._episode = None
+        self.stats.delivery_problem = ""
         self._retry.reset()
         self.stats.published_batches += 1
         self.stats.published_readings += len(batch.lines)
@@ -279,9 +279,11 @@ class Uplink:
             log.error("%s: the uplink cannot record or delete batches; retrying", exc)
             self._disk_full_logged = True
 
-    def _keep(self, batch: Batch, kind: str, why: str) -> bool:
+    def _keep(self, batch: Batch, kind: str, problem: str, then: str) -> bool:
         self.buffer.release(batch.seq)
+        self.stats.delivery_problem = problem
         if self._episode != kind:
+            why = f"{problem}: keeping the batch (seq {batch.seq}) and {then}"
             log.log(logging.WARNING if kind == "no-subscribers" else logging.ERROR, "%s", why)
             self._episode = kind
         return False
