@@ -168,7 +168,7 @@ async def test_too_big_even_for_one_varbind_is_told_with_its_hint() -> None:
         ap.faults.max_reply_bytes = 50  # less than any reply: every answer is error-status tooBig
         why = await diagnosis_of(ap, community="public")
         assert ap.stats.responses > 0  # it did answer, with tooBig
-    assert why.startswith("too-big: ") and "hint: the answers do not fit one datagram" in why
+    assert why.startswith("too-big: ") and "hint: the answers do not fit the agent's message size" in why
 
 
 async def test_a_time_window_resync_does_not_cure_is_told_with_its_hint() -> None:

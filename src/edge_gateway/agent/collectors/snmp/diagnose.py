@@ -59,7 +59,8 @@ HINTS = {
     "wrong-priv-key": "the auth key is right; the privacy key or protocol (aes/des) does not match",
     "not-in-time-window": "the agent's engine clock disagrees: retry; if it persists the agent's boots "
     "counter or clock is stuck",
-    "too-big": "the answers do not fit one datagram: lower max_repetitions or check the path MTU",
+    "too-big": "the answers do not fit the agent's message size: lower max_repetitions; if even one "
+    "value does not fit, check the agent's buffer and the path MTU",
     "timeout": "no answer in time: the device is down, filtered, or slow (raise --timeout-s)",
 }
 
