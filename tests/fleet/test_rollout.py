@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge_gateway.bridge.fleet_rollout import HEALTHY, Rollout, describe, health_of, stages_of
+from edge_gateway.bridge.fleet_rollout import HEALTHY, JUDGING, Rollout, describe, health_of, stages_of
 
 pytestmark = pytest.mark.fleet
 TARGETS = ["gw-1", "gw-2", "gw-3", "gw-4"]
@@ -21,6 +21,13 @@ def test_healthy_only_online_and_running_the_pushed_version() -> None:
     rolled = {"state": "online", "config_version": 6, "config_outcome": "rolled back: 1 collectors failing"}
     assert health_of(rolled, 7) == "online, running config version 6, rolled back: 1 collectors failing"
     assert health_of({"state": "offline", "config_version": 7}, 7).startswith("offline")
+
+
+def test_a_canary_still_watching_the_config_is_not_healthy_yet() -> None:
+    """It may still roll back: the next stage waits until it has kept the config."""
+    watching = {"state": "online", "config_version": 7, "config_watching": True}
+    assert health_of(watching, 7) == JUDGING
+    assert health_of({**watching, "config_watching": False}, 7) == HEALTHY
 
 
 def test_a_stop_says_which_stage_which_gateway_and_what_was_not_pushed() -> None:

@@ -117,7 +117,13 @@ async def _push(args: argparse.Namespace) -> Rollout:
     texts = {target: text.replace(PLACEHOLDER, target) for target in targets}
     payloads = {target: sign_config(key, target, version, texts[target]) for target in targets}
     print(f"pushing version {version} to {len(targets)} gateways", file=sys.stderr)
-    return await staged_push(conn, payloads, version, args.canary, args.wait_s, args.settle_s, pushed_s)
+    return await staged_push(
+        conn, payloads, version, args.canary, args.wait_s, args.settle_s, pushed_s, _progress
+    )
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -195,7 +201,7 @@ def add_fleet_parser(sub: Any) -> None:
         "--settle-s",
         type=float,
         default=0.0,
-        help="the canaries must stay online on the new version this long (their rollback_after_s)",
+        help="the canaries, once they have kept the new version, must stay online on it this long",
     )
     send.set_defaults(func=cmd_push)
     ask = what.add_parser(

@@ -2,10 +2,11 @@
 
 A gateway that is refused a config keeps running the old one; one that applies it and then breaks
 (its uplink, its collectors) rolls back by itself, but only after `rollback_after_s`. So a canary stage
-is judged twice: each canary's outcome for the version must be `applied ...`, then, for `settle_s`, its
-retained status must stay online and running that version (a restart for `[uplink]` included: it has
-to come back). The first stage that fails stops the rollout; the report says which gateway and what it
-said, and which gateways were never sent anything. docs/fleet.md has the command.
+is judged twice: each canary's outcome for the version must be `applied ...`, then its retained status
+must be online, running that version (a restart for `[uplink]` included: it has to come back) and done
+judging it (`config_watching` false: the gateway kept the config after its own watch window), and stay
+so for `settle_s`. The first stage that fails stops the rollout; the report says which gateway and what
+it said, and which gateways were never sent anything. docs/fleet.md has the command.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,10 @@ from edge_gateway.bridge.fleet import _client, parse_status, push, wait_outcomes
 from edge_gateway.core import wire
 
 HEALTHY = "healthy"
+JUDGING = "still judging the config"
+# How long past settle_s + wait_s a canary still judging the config is waited for: its watch window
+# (rollback_after_s, default 120 s) plus the up to 15 min it waits for a slow device's round.
+WATCH_MAX_S = 1200.0
 
 
 @dataclass
@@ -54,7 +60,7 @@ def health_of(status: dict[str, Any], version: int, started_after_s: float | Non
         started_s = 0.0
     restarted = started_after_s is None or started_s >= started_after_s
     if state == wire.ONLINE and running == version and restarted:
-        return HEALTHY
+        return JUDGING if status.get("config_watching") is True else HEALTHY
     said = f"{state}, running config version {running}, {status.get('config_outcome', 'no outcome')}"
     return said if restarted else f"{said}, not restarted yet"
 
@@ -75,6 +81,7 @@ async def wait_healthy(
     latest: dict[str, dict[str, Any]] = {target: {"state": "no status"} for target in targets}
     loop = asyncio.get_running_loop()
     settled_at, end_at = loop.time() + settle_s, loop.time() + settle_s + wait_s
+    judging_end_at = end_at + WATCH_MAX_S
 
     def verdict() -> dict[str, str]:
         return {target: health_of(latest[target], version, restarting.get(target)) for target in targets}
@@ -82,7 +89,7 @@ async def wait_healthy(
     async with _client(conn, f"edge-fleet-health-{time.monotonic_ns()}") as client:
         await client.subscribe(wire.ALL_STATUS, qos=1)
         messages = aiter(client.messages)
-        while loop.time() < end_at:
+        while loop.time() < end_at or (loop.time() < judging_end_at and JUDGING in verdict().values()):
             if loop.time() >= settled_at and all(v == HEALTHY for v in verdict().values()):
                 break
             with contextlib.suppress(TimeoutError):
@@ -102,13 +109,17 @@ async def staged_push(
     wait_s: float,
     settle_s: float,
     now_s: float,
+    say: Callable[[str], None] = lambda _: None,
 ) -> Rollout:
     """Push `payloads` (signed, one per gateway) stage by stage; stop at the first unhealthy stage.
 
-    `now_s` is the Unix time of the first push: a refusal of an unreadable message counts from then."""
+    `now_s` is the Unix time of the first push: a refusal of an unreadable message counts from then.
+    `say` hears the progress as it happens (the CLI prints it to stderr; stdout keeps the outcomes)."""
     report = Rollout()
     stages = stages_of(sorted(payloads), canary)
     for index, stage in enumerate(stages):
+        name = stage_name(index, len(stages))
+        say(f"stage {index + 1} of {len(stages)} ({name}): {_listed(stage)}")
         subscribed = asyncio.Event()
         async with asyncio.TaskGroup() as tasks:  # listening before pushing: no answer missed
             waiting = tasks.create_task(wait_outcomes(conn, stage, version, now_s, wait_s, subscribed))
@@ -118,15 +129,27 @@ async def staged_push(
         report.stages.append(outcomes)
         failed = sorted(gw for gw, outcome in outcomes.items() if not outcome.startswith("applied"))
         if not failed and index < len(stages) - 1:
+            say(f"stage {index + 1}: applied by all {len(stage)}; waiting until each has kept it")
             restarting = {gw: now_s for gw in stage if "restarting" in outcomes[gw]}
             health = await wait_healthy(conn, stage, version, settle_s, wait_s, restarting)
             failed = sorted(gw for gw, said in health.items() if said != HEALTHY)
             outcomes.update({gw: f"{outcomes[gw]}, then {health[gw]}" for gw in failed})
+            if not failed:
+                say(f"stage {index + 1}: healthy on version {version}; going on")
         if failed:
             report.stopped_at, report.failed = index, failed
             report.not_pushed = [target for later in stages[index + 1 :] for target in later]
             return report
     return report
+
+
+def stage_name(index: int, count: int) -> str:
+    return "canary" if index == 0 and count > 1 else "rest" if count > 1 else "all"
+
+
+def _listed(gateways: list[str], shown: int = 6) -> str:
+    names = ", ".join(gateways[:shown])
+    return f"{names} and {len(gateways) - shown} more" if len(gateways) > shown else names
 
 
 def describe(report: Rollout) -> list[str]:
