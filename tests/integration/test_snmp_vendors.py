@@ -103,6 +103,21 @@ async def test_a_controller_without_radio_tables_reports_each_ap(
     assert per_ap == handle.truth().summary.clients_per_radio
 
 
+async def test_ruijie_reports_the_channel_of_each_ap_radio(devices: dict[str, ApHandle]) -> None:
+    """RUIJIE-AC-MGMT-MIB ruijieApCfgRadioTable (AP MAC, radio id): ruijieApCurChan per AP radio."""
+    handle = devices["ruijie-ac"]
+    column = "1.3.6.1.4.1.4881.1.1.10.2.56.2.1.2.1.11."
+    served = sorted(
+        value
+        for oid, (_, value) in handle.truth().values.items()
+        if oid.startswith(column) and isinstance(value, int)
+    )
+    points = [r for r in await probe(handle) if r.measurement == "ap_radio"]
+    assert all(r.tags["radio"].startswith(r.tags["ap"] + "/") for r in points)  # one series per AP radio
+    assert len({r.tags["ap"] for r in points}) == 3
+    assert sorted(r.fields["channel"] for r in points) == served and len(served) == 6
+
+
 async def test_openwrt_without_sysuptime_is_up_with_the_host_uptime(devices: dict[str, ApHandle]) -> None:
     handle = devices["openwrt"]
     assert "1.3.6.1.2.1.1.3.0" not in handle.truth().values

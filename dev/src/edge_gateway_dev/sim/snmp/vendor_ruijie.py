@@ -1,8 +1,11 @@
 """Ruijie wireless controller (RG-WS6008 class), modelled on RUIJIE-AC-MGMT-MIB (no recorded walk).
 
 ruijieApgCfgTable (…4881.1.1.10.2.56.2.1.1) has a row per managed AP, indexed by the AP's MAC (6 sub-ids):
-ruijieApMacAddr (.1), the AP's name (.2), its IP (.33) and the stations attached to it (.34). The
-controller manages 3 simulated APs; ground truth `clients_per_radio` is keyed by AP name (per AP).
+ruijieApMacAddr (.1), the AP's name (.2), its IP (.33) and the stations attached to it (.34).
+ruijieApCfgRadioTable (…56.2.1.2.1) has a row per AP radio, indexed by the AP's MAC then
+ruijieApCfgRadioId: the radio id (.1), ruijieApRadioEn (.2, 1 enabled), ruijieApCurChan (.11, the channel
+in use) and ruijieApCurTxPower (.17). The MIB counts stations per AP, not per radio. The controller
+manages 3 simulated APs; ground truth `clients_per_radio` is keyed by AP name (per AP).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from edge_gateway_dev.sim.snmp.vendor_controllers import managed_aps
 from edge_gateway_dev.sim.snmp.view import Entry
 
 APG_CFG_ENTRY = (1, 3, 6, 1, 4, 1, 4881, 1, 1, 10, 2, 56, 2, 1, 1, 1)
+AP_CFG_RADIO_ENTRY = (1, 3, 6, 1, 4, 1, 4881, 1, 1, 10, 2, 56, 2, 1, 2, 1)
 WS6008_OID = (1, 3, 6, 1, 4, 1, 4881, 1, 1, 10, 1, 215)  # illustrative: the profile needs only 4881
 _MB = 1_000_000.0
 
@@ -54,5 +58,13 @@ class RuijieAcProfile:
                 ((*APG_CFG_ENTRY, 33, *m), IP_ADDRESS, bytes((10, 40, 0, 10 + number))),
                 ((*APG_CFG_ENTRY, 34, *m), INTEGER, stations),
             ]
+            for radio, channel in ap.channels.items():
+                index = (*m, radio)
+                entries += [
+                    ((*AP_CFG_RADIO_ENTRY, 1, *index), INTEGER, radio),  # ruijieApCfgRadioId
+                    ((*AP_CFG_RADIO_ENTRY, 2, *index), INTEGER, 1),  # ruijieApRadioEn
+                    ((*AP_CFG_RADIO_ENTRY, 11, *index), INTEGER, channel),  # ruijieApCurChan
+                    ((*AP_CFG_RADIO_ENTRY, 17, *index), INTEGER, 20),  # ruijieApCurTxPower
+                ]
             summary.clients_per_radio[ap.name] = stations
         return entries, summary

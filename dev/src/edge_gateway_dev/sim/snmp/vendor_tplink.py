@@ -1,8 +1,8 @@
-"""TP-Link EAP access point (EAP245 class), modelled on what public tools read from EAPs.
+"""TP-Link EAP access point (EAP245 class), modelled on TP-Link's EAP-CLIENT-MIB (201610170000Z).
 
-Enterprise 11863; the AP's associated-client count is the scalar 1.3.6.1.4.1.11863.10.1.1.1.0 (the object
-LibreNMS's tplink-eap support reads; no per-radio table is known). IF-MIB: eth0, the two radios (wifi0 2.4
-GHz, wifi1 5 GHz) and br0, as the EAP's Linux serves them; ground truth per radio, the scalar sums them.
+Enterprise 11863; the AP's client count is clientCount, the scalar 1.3.6.1.4.1.11863.10.1.1.1.0 (the EAP
+MIBs have no radio objects). IF-MIB: eth0, the two radios (wifi0 2.4 GHz, wifi1 5 GHz) and br0, as the
+EAP's Linux serves them; ground truth per radio, the scalar sums them.
 """
 
 from __future__ import annotations
