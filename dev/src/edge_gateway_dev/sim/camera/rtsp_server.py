@@ -35,11 +35,13 @@ PATH = "/cam"
 def launch_line(fps: int, width: int, height: int, encoding: str = "jpeg", noise_pct: float = 0) -> str:
     """The pipeline of one mount: the switchable source `src`, with `noise_pct` % of snow blended
     over it (sensor noise: the picture keeps changing when `src` is still), encoded as Motion JPEG or
-    H.264 (openh264enc, Debian's gstreamer1.0-plugins-bad; one IDR a second like many cameras)."""
+    H.264 (openh264enc, Debian's gstreamer1.0-plugins-bad). Two IDR pictures a second: the SDP's
+    `sprop-parameter-sets` is sometimes missing when a client races the first picture, and a test's
+    short pulls must still meet the parameter sets in the stream, whatever their phase."""
     caps = f"video/x-raw,format=I420,width={width},height={height},framerate={fps}/1"
     source = f"videotestsrc name=src is-live=true pattern=ball ! {caps}"
     if encoding == "h264":
-        encode = f"openh264enc gop-size={fps} ! rtph264pay name=pay0 pt=96 config-interval=-1"
+        encode = f"openh264enc gop-size={max(fps // 2, 1)} ! rtph264pay name=pay0 pt=96 config-interval=-1"
     else:
         encode = "jpegenc quality=50 ! rtpjpegpay name=pay0 pt=26"
     if not noise_pct:
