@@ -18,6 +18,7 @@ from edge_gateway.agent.collectors.snmp.profile import (
     load_profiles,
 )
 from edge_gateway.agent.collectors.snmp.profile_lines import key_lines
+from edge_gateway.agent.collectors.snmp.readings import number_in
 from edge_gateway.agent.collectors.snmp.snapshot import fetch
 from edge_gateway.agent.collectors.snmp.walk import Link
 from tests.collectors.snmp.fakes import FakeBackend, FakeDevice
@@ -33,10 +34,19 @@ def test_builtin_profiles_load_and_extend_generic() -> None:
 
 
 def test_sys_object_id_picks_vendor_profiles_first() -> None:
+    """Then the profiles chosen by their probe alone (hikvision: HIK-DEVICE-MIB answering), then generic."""
     profiles = load_profiles()
-    assert [p.name for p in candidates(profiles, "1.3.6.1.4.1.14988.1")] == ["mikrotik", "generic"]
+    after_vendor = ["hikvision", "generic"]
+    assert [p.name for p in candidates(profiles, "1.3.6.1.4.1.14988.1")] == ["mikrotik", *after_vendor]
     assert [p.name for p in candidates(profiles, ".1.3.6.1.4.1.10002.1")][:2] == ["unifi", "airmax"]
-    assert [p.name for p in candidates(profiles, "1.3.6.1.4.1.8072.3.2.10")] == ["generic"]
+    assert [p.name for p in candidates(profiles, "1.3.6.1.4.1.8072.3.2.10")] == after_vendor
+
+
+def test_text_objects_give_their_number_with_or_without_a_unit() -> None:
+    """HIK-DEVICE-MIB writes `15 PERCENT`, `512 MB`; extend scripts print bare numbers."""
+    texts = ("15 PERCENT", "512 MB", "45%", "-95", "5180.0")
+    assert [number_in(t) for t in texts] == [15, 512, 45, -95, 5180]
+    assert [number_in(t) for t in ("", "PERCENT", "12 34", "nan", "n/a")] == [None] * 5
 
 
 async def test_client_tables_are_not_walked_unless_asked() -> None:

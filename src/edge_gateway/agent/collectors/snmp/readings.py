@@ -33,6 +33,9 @@ class Context:
     state: CounterState = field(default_factory=dict)
 
 
+_NUMBER_WITH_UNIT = re.compile(r"(\S+?)(?:\s*(?:%|[A-Za-z]+))?")
+
+
 def convert(spec: OidField, raw: Value) -> FieldValue | None:
     """One SNMP value as a field value, per the field's kind; None when absent or meaningless.
 
@@ -57,9 +60,13 @@ def convert(spec: OidField, raw: Value) -> FieldValue | None:
 
 
 def number_in(text: str) -> float | None:
-    """The number a script printed (`7`, `-95`, `5180.0`), None for anything else."""
+    """The number a script or a text object holds (`7`, `-95`, `5180.0`), also before one unit word as
+    Hikvision's HIK-DEVICE-MIB writes them (`15 PERCENT`, `512 MB`); None for anything else."""
+    found = _NUMBER_WITH_UNIT.fullmatch(text.strip())
+    if found is None:
+        return None
     try:
-        value = float(text)
+        value = float(found[1])
     except ValueError:
         return None
     return value if math.isfinite(value) else None
