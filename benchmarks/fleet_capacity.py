@@ -24,9 +24,9 @@ created by a bulk load of one cycle of theirs, a day old, as in a fleet that has
 (InfluxDB creates series far more slowly than it appends to them; that rate is reported too).
 
 The peer, measured in the same run on the same InfluxDB: a plain bulk load of the same lines (the last
-step's gateways, as many cycles as a step lasts, into their existing series; POSTs of 5000 lines one
-after another, benchmarks/bridge.py's loader). The machine's load average and CPU pressure are
-reported: the two cores are shared with whatever else runs.
+step's gateways, as many cycles as a step lasts, at most PEER_MAX_LINES, into their existing series;
+POSTs of 5000 lines one after another, benchmarks/bridge.py's loader). The machine's load average and
+CPU pressure are reported: the two cores are shared with whatever else runs.
 
 `EDGE_BENCH_FLEET_STEPS=100,200,400,800,1600` and `EDGE_BENCH_FLEET_STEP_S=120` give a longer sweep.
 """
@@ -69,6 +69,7 @@ WARMUP_S = 5.0  # the start of a step (at most half) not counted in its stored r
 DRAIN_TIMEOUT_S = 60.0
 SCRAPE_EVERY_S = 1.0
 STEPS = (25, 50, 100, 200, 400)
+PEER_MAX_LINES = 100_000  # enough for a steady rate, few enough for the time budget
 PREFIX = "gw-"  # the simulated gateways: gw-0000, gw-0001, ... the same names in every step
 
 
@@ -352,7 +353,8 @@ def sweep(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 break
         cycles = range(1, max(2, round(args.step_s / template.poll_interval_s) + 1))
         times_ns = [day_ago_ns + int(k * template.poll_interval_s * 1e9) for k in cycles]
-        peer = asyncio.run(bulk_load(influx.url, "edge", fleet_lines(template, names(seeded), times_ns)))
+        lines = fleet_lines(template, names(seeded), times_ns)[:PEER_MAX_LINES]
+        peer = asyncio.run(bulk_load(influx.url, "edge", lines))
     kept = [step for step in steps if not step["bound"]]
     readings_per_gateway_s = template.readings_per_cycle / template.poll_interval_s
     largest = kept[-1] if kept else None
@@ -383,7 +385,10 @@ def sweep(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         # Extrapolated, not measured: the readings one bridge would store at one core, at the CPU per
         # reading of the largest step it kept up with, in gateways like the recorded one.
         "one_core_bridge_gateways_estimate": round(
-            largest["sent_readings_per_s"] / largest["bridge_cpu_cores"] / readings_per_gateway_s
+            largest["sent_readings_per_s"]
+            / args.bridges
+            / largest["bridge_cpu_cores"]
+            / readings_per_gateway_s
         )
         if largest and largest["bridge_cpu_cores"]
         else None,
