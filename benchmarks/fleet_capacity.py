@@ -94,8 +94,9 @@ def _status(template: Template, gateway: str, state: str) -> bytes:
 
 
 async def _publish(client: Client, topic: str, payload: bytes, sent: Sent, **options: Any) -> bool:
+    """Delivered: PUBACK 0x00. A retained status nobody reads yet (0x10) is fine, as for the agent."""
     reason = await client.publish_checked(topic, payload, qos=1, **options)
-    sent.refused += reason != 0
+    sent.refused += reason != 0 and not options.get("retain")
     return reason == 0
 
 
