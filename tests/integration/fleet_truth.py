@@ -123,11 +123,14 @@ class FleetTruth:
         its truth needs the second each poll read the counters at. The AP's uptime says it to within
         one (a poll that crosses a second boundary reads the uptime and the counters in different
         seconds), so each poll's second is the one of the three, chained from poll to poll, that best
-        explains the rates the agent stored; any other value than such a difference of served
-        counters fails the checks."""
+        explains the rates (in and out) the agent stored; any other value than such a difference of
+        served counters fails the checks."""
         polls = self.polls(ap)
-        query = f'SELECT "in_bps" FROM "ap_iface" WHERE "device" = \'{ap}\' AND "ifname" = \'{ifname}\''
-        stored = {t: v for one in influx_query(self.run.influx_url, "edge", query) for t, v in one["values"]}
+        where = f"\"device\" = '{ap}' AND \"ifname\" = '{ifname}'"
+        query = f'SELECT "in_bps", "out_bps" FROM "ap_iface" WHERE {where}'
+        stored = {
+            t: (i, o) for one in influx_query(self.run.influx_url, "edge", query) for t, i, o in one["values"]
+        }
         # cost[s] of the best chain of seconds ending with `s` for the current poll, and its seconds
         chains: dict[int, tuple[float, list[int]]] = {
             polls[0][1] + d: (0.0, [polls[0][1] + d]) for d in (-1, 0, 1)
@@ -137,8 +140,8 @@ class FleetTruth:
             for s2 in (u2 - 1, u2, u2 + 1):
                 options = []
                 for s1, (cost, seconds) in chains.items():
-                    bps = self._bps(ap, ifname, s1, s2, over_s)[0]
-                    miss = abs(bps - stored[t2]) if stored.get(t2) is not None else 0.0
+                    bps, shown = self._bps(ap, ifname, s1, s2, over_s), stored.get(t2, (None, None))
+                    miss = sum(abs(b - x) for b, x in zip(bps, shown, strict=True) if x is not None)
                     options.append((cost + miss, [*seconds, s2]))
                 step[s2] = min(options, key=lambda option: option[0])
             chains = step
