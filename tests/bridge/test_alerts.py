@@ -153,8 +153,10 @@ def test_late_and_silent_are_different_alerts(engine: Engine) -> None:
     late = "deadline exceeded"
     engine.observe("gw-1", [status("ap-slow", False, NOW_S - 20 + i * 10, error=late) for i in range(3)])
     engine.observe("gw-1", [status("ap-mute", False, NOW_S - 20 + i * 10) for i in range(3)])
+    cut = "no answer within the deadline"  # silent, and the deadline came before the SNMP timeout
+    engine.observe("gw-1", [status("ap-cut", False, NOW_S - 20 + i * 10, error=cut) for i in range(3)])
     fired = {a.label_map["device"]: a for a in engine.tick().fired}
-    assert names(list(fired.values())) == ["APDown:ap-mute", "APLate:ap-slow"]
+    assert names(list(fired.values())) == ["APDown:ap-cut", "APDown:ap-mute", "APLate:ap-slow"]
     assert "not answered" in fired["ap-mute"].summary and "not answered" not in fired["ap-slow"].summary
     assert "too slowly" in fired["ap-slow"].summary and fired["ap-slow"].label_map["severity"] == "warning"
     engine.observe("gw-1", [status("ap-slow", False, NOW_S + 10)])  # now it does not answer at all

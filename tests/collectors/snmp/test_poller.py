@@ -88,7 +88,7 @@ async def test_dead_device_backs_off_logs_once_and_recovers_once(
 async def test_a_slow_device_misses_its_deadline_without_delaying_another(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    fleet(monkeypatch, {1: FakeDevice(load_walk(MIKROTIK), delay_s=5.0), 2: FakeDevice(load_walk(MIKROTIK))})
+    fleet(monkeypatch, {1: FakeDevice(load_walk(MIKROTIK), delay_s=0.3), 2: FakeDevice(load_walk(MIKROTIK))})
     slow, fast = pollers({"devices": [device(1, deadline_s=1.0), device(2)]})
     finished: list[str] = []
 
@@ -102,10 +102,20 @@ async def test_a_slow_device_misses_its_deadline_without_delaying_another(
     assert status(slow_acc) == {
         "up": False,
         "latency_ms": status(slow_acc)["latency_ms"],
-        "error": "deadline exceeded",
-        "requests": 1,
+        "error": "deadline exceeded",  # it answered, too slowly to finish: late (APLate)
+        "requests": status(slow_acc)["requests"],
     }
+    assert status(slow_acc)["requests"] > 1
     assert status(fast_acc)["up"] is True
+
+
+async def test_a_device_silent_until_its_deadline_is_not_called_late(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deadline shorter than the SNMP timeout cuts a silent device's poll too: with no reply at all
+    it is down (APDown), not "answers, but too slowly" (APLate)."""
+    fleet(monkeypatch, {1: FakeDevice(load_walk(MIKROTIK), delay_s=5.0)})
+    (poller,) = pollers({"devices": [device(1, deadline_s=0.5)]})
+    acc = await cycle(poller, SourceHealth())
+    assert status(acc)["up"] is False and status(acc)["error"] == "no answer within the deadline"
 
 
 async def test_no_raw_mac_in_readings_or_logs(

@@ -73,9 +73,11 @@ def credentials_of(device: SnmpDevice) -> Credentials:
     )
 
 
-def error_text(error: BaseException) -> str:
+def error_text(error: BaseException, answered: bool) -> str:
+    """The poll's failure as `device_status.error`. A poll its deadline cut is "deadline exceeded" only
+    when the device answered some of it (late: APLate); with no answer at all it was silent (APDown)."""
     if isinstance(error, TimeoutError):
-        return "deadline exceeded"
+        return "deadline exceeded" if answered else "no answer within the deadline"
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
@@ -157,9 +159,10 @@ class SnmpPoller:
 
     async def _failed(self, acc: Accumulator, exc: BaseException, started_s: float, time_ns: int) -> None:
         requests = self.link.requests if self.link else 0
+        answered = self.link.answers > 0 if self.link else False
         await self.close()
         self.failures += 1
-        self.last_error = error_text(exc)
+        self.last_error = error_text(exc, answered)
         self.skip_cycles = cycles_to_skip(
             self.failures, self.interval_s, self.settings.section.down_backoff_max_s
         )

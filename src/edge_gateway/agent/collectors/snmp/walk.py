@@ -57,6 +57,7 @@ class Link:
         self.retries = retries
         self.max_requests = max_requests
         self.requests = 0  # requests sent this poll
+        self.answers = 0  # GETs and walks answered this poll: a poll its deadline cut was late, not silent
         self.capped: list[str] = []  # columns cut at max_rows this poll
         self.requests_varbinds = 0  # varbinds received, for the benchmark's per-varbind figures
         self.rows_seen: dict[str, int] = {}  # rows of each column at its last walk
@@ -64,7 +65,7 @@ class Link:
     def begin_poll(self, max_rows: int, max_requests: int) -> None:
         """A new poll, with this device's limits: the request count and the capped columns restart."""
         self.max_rows, self.max_requests = max_rows, max_requests
-        self.requests, self.capped = 0, []
+        self.requests, self.answers, self.capped = 0, 0, []
 
     def _spend(self) -> None:
         """Count one request about to be sent; refuse it past the budget."""
@@ -93,6 +94,7 @@ class Link:
                     raise
                 retries_left -= 1
                 continue
+            self.answers += 1
             values.update({oid: value for oid, value in answer.items() if value is not None})
             self.requests_varbinds += len(answer)
             start += size
@@ -136,6 +138,8 @@ class Link:
         async with contextlib.aclosing(self.backend.bulk_walk(column, repetitions)) as varbinds:
             async for oid, value in varbinds:
                 received += 1
+                if received == 1:
+                    self.answers += 1  # the walk's first reply: the device answers
                 if not oid.startswith(prefix):
                     break
                 key = tuple(map(int, oid[start:].split(".")))  # the row index: compared within the column
