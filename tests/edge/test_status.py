@@ -136,7 +136,10 @@ async def test_key_figures_lanes_since_and_buses(parts: Parts) -> None:
                 now_ns,
             ),
             Reading(  # the same packets again on the radio side: not the backhaul, not added
-                "ap_iface", {**ap, "ifname": "wlan1"}, {"in_bps": 1e6, "out_bps": 8e6, "speed_mbps": 10}, now_ns
+                "ap_iface",
+                {**ap, "ifname": "wlan1"},
+                {"in_bps": 1e6, "out_bps": 8e6, "speed_mbps": 10},
+                now_ns,
             ),
             Reading(
                 "ap_iface", {**ap, "ifname": "lo"}, {"in_bps": 5e6, "out_bps": 5e6, "speed_mbps": 10}, now_ns
