@@ -48,7 +48,10 @@ def test_demo_runs_the_pipeline_and_counts_from_influxdb(tmp_path: Path) -> None
 
 
 def test_ctrl_c_stops_everything_the_demo_started() -> None:
-    command = [sys.executable, "-m", "edge_gateway", "demo", "--duration", "600"]
+    """Started as a background job of a script starts it (`cmd &` without job control): with SIGINT
+    ignored, which Python keeps unless the program installs its own handler; the demo must stop anyway."""
+    demo_argv = [sys.executable, "-m", "edge_gateway", "demo", "--duration", "600"]
+    command = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *demo_argv]  # exec: the demo keeps this PID
     demo = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert demo.stdout is not None
     workdir = demo.stdout.readline().split("working in ")[1].split(" ")[0]

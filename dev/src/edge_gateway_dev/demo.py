@@ -2,8 +2,8 @@
 
 Starts Mosquitto and InfluxDB 1.x, the simulated fleet (`edge sim fleet`: access points of mixed
 vendors answering real SNMP, a few faults switched on), then the agent and the bridge as separate
-processes, exactly as they run in production. Prints progress while it runs; Ctrl-C or `--duration`
-ends it, and every process it started is stopped.
+processes, exactly as they run in production. Prints progress while it runs; Ctrl-C (SIGINT), SIGTERM
+or `--duration` ends it, and every process it started is stopped.
 """
 
 from __future__ import annotations
@@ -158,7 +158,17 @@ def _write_report(influx_url: str, workdir: Path, started_at_s: float) -> Path |
     return path
 
 
+def _stop_on_signals() -> None:
+    """SIGINT and SIGTERM raise KeyboardInterrupt, whatever disposition the demo inherited. Python only
+    installs its Ctrl-C handler when SIGINT was not ignored at start, and a background job of a script
+    (`cmd &` without job control, nohup) starts with SIGINT ignored: the demo then ran its whole
+    --duration through a Ctrl-C (the integration suite run in the background saw exactly that)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
+
+
 def run_demo(duration_s: float, summary_path: Path | None) -> int:
+    _stop_on_signals()
     workdir = Path(tempfile.mkdtemp(prefix="edge-demo-"))
     print(f"edge demo: working in {workdir} (configs and logs are kept there)")
     result: dict[str, Any] = {}
