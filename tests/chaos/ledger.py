@@ -62,6 +62,11 @@ class Ledger:
     def window(self, up_to_id: int) -> dict[int, Key]:
         return {row_id: key for row_id, key in self.keys.items() if row_id <= up_to_id}
 
+    def held(self) -> set[int]:
+        """The ids of the readings the agent's buffer still holds: not yet acknowledged by PUBACK 0x00."""
+        with contextlib.closing(sqlite3.connect(self.path, timeout=10)) as db:
+            return {int(row_id) for (row_id,) in db.execute("SELECT id FROM readings").fetchall()}
+
     def batches(self) -> dict[int, tuple[int, ...]]:
         """Every batch the agent numbered: seq -> the reading ids it carries."""
         rows = self._query("SELECT seq, ids FROM chaos_batches ORDER BY seq")

@@ -208,6 +208,15 @@ class Pipeline:
         stored = self.stored()
         return stored is not None and set(self.ledger.window(up_to_id).values()) <= stored
 
+    def delivered_stored(self) -> bool:
+        """Every reading the agent has deleted from its buffer (on PUBACK 0x00) is in InfluxDB; the
+        readings it still holds are not asked for. Exact only while the agent gets no PUBACK."""
+        last = self.ledger.refresh()
+        held = self.ledger.held()
+        delivered = {key for row_id, key in self.ledger.window(last).items() if row_id not in held}
+        stored = self.stored()
+        return stored is not None and delivered <= stored
+
     def wait_flowing(self, timeout_s: float = 60.0) -> None:
         """Until readings go all the way through: a few poll cycles of every device stored."""
 

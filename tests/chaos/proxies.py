@@ -7,7 +7,8 @@ that starts, kills and waits for processes. Only loopback is ever involved.
 A *cut* link stops moving bytes in both directions without closing anything: no FIN, no RST, the
 bytes wait as they would in TCP retransmissions while a radio link is down. Whoever gives up first
 (a keepalive or a PUBACK timeout) closes its socket; the proxy notices only once the link is back, as
-the peer would. New connections during a cut are accepted by the kernel but get no answer.
+the peer would. New connections during a cut are accepted by the kernel but get no answer. A *dropped*
+link is cut and its connections closed at once, the bytes on their way lost.
 """
 
 from __future__ import annotations
@@ -113,6 +114,17 @@ class TcpProxy:
 
     def cut(self) -> None:
         self.loop.loop.call_soon_threadsafe(self._flowing.clear)
+
+    def drop(self) -> None:
+        """Cut the link and close every connection across it at once (FIN both ways): the bytes on their
+        way through the proxy are lost (a PUBACK never reaches the agent, so its batch stays in the
+        buffer); new connections wait for `heal`, as during a cut."""
+        self.loop.call(self._drop())
+
+    async def _drop(self) -> None:
+        self._flowing.clear()
+        for pump in list(self._tasks):
+            pump.cancel()  # `_serve` then closes both ends
 
     def heal(self) -> None:
         self.loop.loop.call_soon_threadsafe(self._flowing.set)
