@@ -33,6 +33,8 @@ from edge_gateway.core.config import MqttConnection
 SUCCESS = 0x00
 NO_MATCHING_SUBSCRIBERS = 0x10
 QUOTA_EXCEEDED = 0x97
+# How long a stop (a cancelled task leaving the client's block) waits for the DISCONNECT to be written.
+STOP_DISCONNECT_TIMEOUT_S = 2.0
 
 
 class PublishRefused(Exception):
@@ -68,9 +70,22 @@ class Client(aiomqtt.Client):
         aiomqtt stores the cause of an unexpected disconnection in a future that nobody awaits when the
         loss was noticed elsewhere (a failed publish); asyncio would then log "Future exception was
         never retrieved" when the client is collected, after every reconnect and at shutdown.
+
+        A stop (the block left by a cancellation) stays a stop: when the broker reads nothing (frozen,
+        or a link gone without FIN, with the socket's send buffer full) the DISCONNECT cannot be
+        written and aiomqtt's wait for it ends, after the client's whole `timeout`, in an MqttError.
+        That error used to replace the cancellation: the agent's uplink took it for a lost connection
+        and reconnected, and the agent never stopped on SIGTERM. The wait is cut to
+        STOP_DISCONNECT_TIMEOUT_S and its failure dropped (the broker then sends the Will).
         """
+        stopping = isinstance(exc, asyncio.CancelledError)
+        if stopping:
+            self.timeout = min(self.timeout, STOP_DISCONNECT_TIMEOUT_S)
         try:
             await super().__aexit__(exc_type, exc, tb)
+        except aiomqtt.MqttError:
+            if not stopping:
+                raise
         finally:
             disconnected = self._disconnected  # aiomqtt private: the connection-lost future
             if disconnected.done() and not disconnected.cancelled():
