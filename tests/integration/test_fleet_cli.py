@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +19,9 @@ import pytest
 from edge_gateway.bridge.fleet import read_statuses
 from edge_gateway_dev import servers
 from tests.integration.fleet_helpers import agent_config, login
-from tests.integration.shipped_broker import ShippedBroker, shipped_broker
+from tests.integration.shipped_broker import ShippedBroker
 
 pytestmark = [pytest.mark.integration, pytest.mark.fleet]
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[ShippedBroker]:
-    with shipped_broker(tmp_path / "broker", ("gw-1", "gw-2"), ()) as shipped:
-        shipped.dynsec("add-noc", "noc", password=shipped.password("noc"))
-        yield shipped
 
 
 def edge(*args: str) -> subprocess.CompletedProcess[str]:

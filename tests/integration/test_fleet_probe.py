@@ -9,7 +9,6 @@ import asyncio
 import json
 import secrets
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,18 +19,11 @@ from edge_gateway.bridge.fleet_sign import keygen, load_private_key
 from edge_gateway.core.mqtt import Client, PublishRefused, properties
 from edge_gateway_dev import servers
 from tests.integration.fleet_helpers import agent_config, login
-from tests.integration.shipped_broker import ShippedBroker, shipped_broker
+from tests.integration.shipped_broker import ShippedBroker
 from tests.integration.test_fleet_cli import bridge_config, edge, online, statuses_when
 from tests.integration.test_fleet_remote_config import _code, _options
 
 pytestmark = [pytest.mark.integration, pytest.mark.fleet]
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[ShippedBroker]:
-    with shipped_broker(tmp_path / "broker", ("gw-1", "gw-2"), ()) as shipped:
-        shipped.dynsec("add-noc", "noc", password=shipped.password("noc"))
-        yield shipped
 
 
 async def two_at_once(broker: ShippedBroker, key_path: Path, devices: list[str]) -> list[dict[str, object]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +23,9 @@ from edge_gateway.bridge.fleet_sign import keygen, load_private_key, sign_config
 from edge_gateway.core.mqtt import Client, PublishRefused
 from edge_gateway_dev import servers
 from tests.integration.fleet_helpers import MAX_BYTES, agent_config, login
-from tests.integration.shipped_broker import ShippedBroker, shipped_broker
+from tests.integration.shipped_broker import ShippedBroker
 
 pytestmark = [pytest.mark.integration, pytest.mark.fleet]
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[ShippedBroker]:
-    with shipped_broker(tmp_path / "broker", ("gw-1", "gw-2"), ()) as shipped:
-        shipped.dynsec("add-noc", "noc", password=shipped.password("noc"))
-        yield shipped
 
 
 async def outcome(noc: BridgeMqttSection, payload: bytes, version: int) -> str:
