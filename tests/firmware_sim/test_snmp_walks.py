@@ -148,3 +148,14 @@ def test_unifi_has_no_if_mib_like_the_real_one() -> None:
     for prefix in ("1.3.6.1.2.1.2.", "1.3.6.1.2.1.31."):
         assert not any(oid.startswith(prefix) for oid in walk)
         assert not any(oid.startswith(prefix) for oid in served)
+
+
+def test_unifi_serves_no_cpu_percentage_like_the_real_one() -> None:
+    """The recorded UAP has no hrProcessorTable and UBNT-UniFi-MIB no CPU object, only FROGFOOT load
+    averages: the simulated one serves none either, and its ground truth says so (no `cpu_pct`)."""
+    walk = recorded("unifi-uap.snmprec")
+    truth = ApModel(ApSpec("ap", "unifi", 1), lambda: EVENING_S).truth()
+    for oids in (walk, truth.values):
+        assert not any(oid.startswith("1.3.6.1.2.1.25.3.3.") for oid in oids)  # hrProcessorLoad
+        assert "1.3.6.1.4.1.10002.1.1.1.4.2.1.3.1" in oids  # FROGFOOT loadValue, 1 minute
+    assert truth.summary.cpu_pct is None

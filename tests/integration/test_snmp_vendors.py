@@ -118,6 +118,28 @@ async def test_ruijie_reports_the_channel_of_each_ap_radio(devices: dict[str, Ap
     assert sorted(r.fields["channel"] for r in points) == served and len(served) == 6
 
 
+async def test_ruijie_reports_the_tx_power_of_each_ap_radio(devices: dict[str, ApHandle]) -> None:
+    """ruijieApCurTxPower (.17) of the row (AP MAC, radio id) lands on that AP radio's point: the sim
+    serves a different power on every AP radio, so a row joined to the wrong AP or radio shows."""
+    handle = devices["ruijie-ac"]
+    values = handle.truth().values
+    names_column = "1.3.6.1.4.1.4881.1.1.10.2.56.2.1.1.1.2."  # the AP's name, by its MAC
+    power_column = "1.3.6.1.4.1.4881.1.1.10.2.56.2.1.2.1.17."  # by MAC then radio id
+    names = {
+        oid[len(names_column) :]: value for oid, (_, value) in values.items() if oid.startswith(names_column)
+    }
+    served = {}
+    for oid, (_, value) in values.items():
+        if oid.startswith(power_column):
+            mac, _, radio = oid[len(power_column) :].rpartition(".")
+            name = names[mac]
+            assert isinstance(name, bytes)
+            served[f"{name.decode()}/{radio}"] = value
+    points = [r for r in await probe(handle) if r.measurement == "ap_radio"]
+    assert {r.tags["radio"]: r.fields["tx_power_dbm"] for r in points} == served
+    assert len(set(served.values())) == 6
+
+
 async def test_openwrt_without_sysuptime_is_up_with_the_host_uptime(devices: dict[str, ApHandle]) -> None:
     handle = devices["openwrt"]
     assert "1.3.6.1.2.1.1.3.0" not in handle.truth().values

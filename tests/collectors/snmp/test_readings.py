@@ -195,3 +195,39 @@ async def test_every_field_has_one_type_across_vendors() -> None:
                 types.setdefault((reading.measurement, name), set()).add(type(value).__name__)
     assert {key: kinds for key, kinds in types.items() if len(kinds) > 1} == {}
     assert types[("ap_radio", "clients")] == {"int"} and types[("ap_radio", "ccq_pct")] == {"float"}
+
+
+async def test_mikrotik_radio_rates_routeros_leaves_at_zero_are_absent_not_zero() -> None:
+    """The recorded hAP answers mtxrWlApTxRate/RxRate 0 on every radio, wlan1 with 7 stations too:
+    RouterOS does not fill them on an AP, and its registration table here has no rate column."""
+    readings, _ = await poll(FakeDevice(load_walk(MIKROTIK)), clients=True)
+    radios = by(readings, "ap_radio", "radio")
+    assert len(radios) == 4 and radios["wlan1"].fields["clients"] == 7
+    assert not [name for r in radios.values() for name in r.fields if name.endswith("_rate_bps")]
+
+
+async def test_mikrotik_radio_rate_is_the_mean_of_its_stations_rates() -> None:
+    """With mtxrWlRtabTxRate/RxRate answered, a radio's rate is its stations' mean PHY rate; a station
+    answering 0 (no rate yet) is left out of the mean, and a radio without stations has none."""
+    values = load_walk(MIKROTIK)
+    rows = [
+        oid.removeprefix(MIKROTIK_STATIONS + "3.")
+        for oid in values
+        if oid.startswith(MIKROTIK_STATIONS + "3.")
+    ]
+    tx_by_radio: dict[str, list[int]] = {"1": [], "9": []}
+    for number, row in enumerate(sorted(rows)):
+        tx_bps = (0, 144_400_000, 86_700_000, 43_300_000)[number % 4]
+        values[f"{MIKROTIK_STATIONS}8.{row}"] = tx_bps
+        values[f"{MIKROTIK_STATIONS}9.{row}"] = tx_bps // 2
+        if tx_bps:
+            tx_by_radio[row.rsplit(".", 1)[1]].append(tx_bps)
+    readings, _ = await poll(FakeDevice(values))
+    radios = by(readings, "ap_radio", "radio")
+    for radio, index, clients in (("wlan1", "1", 7), ("wlan4", "9", 4)):
+        mean_bps = sum(tx_by_radio[index]) / len(tx_by_radio[index])
+        assert radios[radio].fields["tx_rate_bps"] == round(mean_bps)
+        assert radios[radio].fields["rx_rate_bps"] == round(mean_bps / 2)
+        assert radios[radio].tags["ssid"] and radios[radio].fields["clients"] == clients
+    assert "tx_rate_bps" not in radios["wlan2"].fields and "rx_rate_bps" not in radios["wlan3"].fields
+    assert len(radios) == 4

@@ -4,8 +4,9 @@ ruijieApgCfgTable (…4881.1.1.10.2.56.2.1.1) has a row per managed AP, indexed 
 ruijieApMacAddr (.1), the AP's name (.2), its IP (.33) and the stations attached to it (.34).
 ruijieApCfgRadioTable (…56.2.1.2.1) has a row per AP radio, indexed by the AP's MAC then
 ruijieApCfgRadioId: the radio id (.1), ruijieApRadioEn (.2, 1 enabled), ruijieApCurChan (.11, the channel
-in use) and ruijieApCurTxPower (.17). The MIB counts stations per AP, not per radio. The controller
-manages 3 simulated APs; ground truth `clients_per_radio` is keyed by AP name (per AP).
+in use) and ruijieApCurTxPower (.17, dBm; its own value per AP radio, so a row joined to the wrong AP or
+radio shows). The MIB counts stations per AP, not per radio. The controller manages 3 simulated APs;
+ground truth `clients_per_radio` is keyed by AP name (per AP).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ APG_CFG_ENTRY = (1, 3, 6, 1, 4, 1, 4881, 1, 1, 10, 2, 56, 2, 1, 1, 1)
 AP_CFG_RADIO_ENTRY = (1, 3, 6, 1, 4, 1, 4881, 1, 1, 10, 2, 56, 2, 1, 2, 1)
 WS6008_OID = (1, 3, 6, 1, 4, 1, 4881, 1, 1, 10, 1, 215)  # illustrative: the profile needs only 4881
 _MB = 1_000_000.0
+_TX_POWER_DBM = {1: 20, 2: 23}  # radio 1 is 2.4 GHz, radio 2 5 GHz; each further AP 1 dB lower
 
 
 class RuijieAcProfile:
@@ -59,12 +61,12 @@ class RuijieAcProfile:
                 ((*APG_CFG_ENTRY, 34, *m), INTEGER, stations),
             ]
             for radio, channel in ap.channels.items():
-                index = (*m, radio)
+                index, power_dbm = (*m, radio), _TX_POWER_DBM[radio] - number + 1
                 entries += [
                     ((*AP_CFG_RADIO_ENTRY, 1, *index), INTEGER, radio),  # ruijieApCfgRadioId
                     ((*AP_CFG_RADIO_ENTRY, 2, *index), INTEGER, 1),  # ruijieApRadioEn
                     ((*AP_CFG_RADIO_ENTRY, 11, *index), INTEGER, channel),  # ruijieApCurChan
-                    ((*AP_CFG_RADIO_ENTRY, 17, *index), INTEGER, 20),  # ruijieApCurTxPower
+                    ((*AP_CFG_RADIO_ENTRY, 17, *index), INTEGER, power_dbm),  # ruijieApCurTxPower
                 ]
             summary.clients_per_radio[ap.name] = stations
         return entries, summary

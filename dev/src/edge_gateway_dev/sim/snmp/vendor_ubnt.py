@@ -2,7 +2,8 @@
 
 UniFi: unifiVapTable has one row per SSID per radio, unifiRadioTable one row per radio with channel
 utilisation (unifiRadioCuTotal, %), FROGFOOT-RESOURCES-MIB gives memory and load averages, and, as on the
-real AP, there is no IF-MIB at all. airMAX: the ubntWlStatTable / ubntRadioTable / ubntAirMaxTable scalar
+real AP, there is no IF-MIB at all and no CPU percentage (no hrProcessorTable; UBNT-UniFi-MIB has none), so
+the ground truth's `cpu_pct` is None. airMAX: the ubntWlStatTable / ubntRadioTable / ubntAirMaxTable scalar
 rows of the Prism walk, plus ubntStaTable per station (index: ubntWlStatIndex then the MAC) and IF-MIB.
 Both identify as sysObjectID 1.3.6.1.4.1.10002.1 (Frogfoot), as the walks do.
 """
@@ -160,7 +161,6 @@ class UnifiProfile:
                 ((*e, 8, index), INTEGER, self_tx),
                 ((*e, 9, index), INTEGER, other),
             ]
-        summary.cpu_pct = cpu_load_pct(moment, "cpu1", 3.0, 30.0)
         return entries, summary
 
 

@@ -163,7 +163,10 @@ def _numbers(rows: list[tuple[dict[str, str], Row]], name: str) -> list[float]:
 
 
 def group_rows(table: Table, rows: list[tuple[dict[str, str], Row]]) -> list[tuple[dict[str, str], Row]]:
-    """Rows with the same tags become one (UniFi: the VAPs of one radio), fields combined per spec."""
+    """Rows with the same tags become one (UniFi: the VAPs of one radio), fields combined per spec.
+
+    A field of an integer kind stays an integer even when averaged (MikroTik: a radio's rate is the mean
+    of its clients' rates), so the series keeps the type the schema gives it."""
     groups: dict[tuple[tuple[str, str], ...], list[tuple[dict[str, str], Row]]] = {}
     for tags, fields in rows:
         groups.setdefault(tuple(sorted(tags.items())), []).append((tags, fields))
@@ -174,8 +177,7 @@ def group_rows(table: Table, rows: list[tuple[dict[str, str], Row]]) -> list[tup
             values = _numbers(members, spec.name)
             if values:
                 total = _combine(spec.combine, values)
-                integer = spec.kind in INTEGER_KINDS and spec.combine != "avg"
-                combined_fields[spec.name] = round(total) if integer else total
+                combined_fields[spec.name] = round(total) if spec.kind in INTEGER_KINDS else total
         if table.count_field:
             combined_fields[table.count_field] = len(members)
         combined.append((members[0][0], combined_fields))
