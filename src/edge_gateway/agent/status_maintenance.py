@@ -6,18 +6,50 @@ it ends by itself, `edge maintenance end` lifts it, and the page shows exactly w
 the agent, given `[status] alertmanager_url`, reads the active silences every `refresh_s` and the page
 marks the devices they cover. Silences with other matchers (an alert name, a regex) silence some
 alerts, not a device, and are not shown. Alertmanager unreachable: the last answer is kept (each
-silence still ends at its own `endsAt`), the failure logged once until an answer comes again.
+silence still ends at its own `endsAt`), the failure logged once until an answer comes again. Each
+read runs in a daemon thread of its own, not asyncio's default executor, which is joined when the
+agent stops: an Alertmanager that answers a byte at a time would hold the stop for as long as it
+trickles.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 from datetime import datetime
 
 from edge_gateway.core.maintenance import Maintenance, fetch
 
 log = logging.getLogger(__name__)
+
+
+async def _detached(url: str) -> list[Maintenance]:
+    """`fetch(url)` in a daemon thread: the agent awaits it, its stop never does."""
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[list[Maintenance]] = loop.create_future()
+
+    def settle(result: list[Maintenance], error: Exception | None) -> None:
+        if answer.done():
+            return
+        if error is not None:
+            answer.set_exception(error)
+        else:
+            answer.set_result(result)
+
+    def work() -> None:
+        result: list[Maintenance] = []
+        error: Exception | None = None
+        try:
+            result = fetch(url)
+        except Exception as exc:  # handed to the awaiting task, which decides
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the agent stopped meanwhile
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=work, name="maintenance-fetch", daemon=True).start()
+    return await answer
 
 
 class MaintenanceWatch:
@@ -31,7 +63,7 @@ class MaintenanceWatch:
 
     async def refresh(self) -> None:
         try:
-            known = await asyncio.to_thread(fetch, self.url)
+            known = await _detached(self.url)
         except (OSError, ValueError) as exc:
             self.failures += 1
             if self.failures == 1:

@@ -37,8 +37,12 @@ def from_silences(silences: list[dict[str, Any]]) -> list[Maintenance]:
     """The active single-matcher `device=` / `site=` silences; anything else is skipped."""
     found = []
     for silence in silences:
-        matchers = silence.get("matchers") or []
-        if silence.get("status", {}).get("state") != "active" or len(matchers) != 1:
+        if not isinstance(silence, dict):
+            continue
+        matchers, status = silence.get("matchers"), silence.get("status")
+        if not isinstance(status, dict) or status.get("state") != "active":
+            continue
+        if not isinstance(matchers, list) or len(matchers) != 1 or not isinstance(matchers[0], dict):
             continue
         matcher = matchers[0]
         ends_at = str(silence.get("endsAt", ""))
@@ -52,9 +56,18 @@ def from_silences(silences: list[dict[str, Any]]) -> list[Maintenance]:
     return found
 
 
+MAX_SILENCES_BYTES = 4 * 2**20
+"""Thousands of silences; a bigger answer is not Alertmanager's, and is not read into memory."""
+
+
 def fetch(alertmanager_url: str, timeout_s: float = 10.0) -> list[Maintenance]:
     """The maintenances Alertmanager holds now; OSError or ValueError when it cannot say."""
     url = alertmanager_url.rstrip("/") + "/api/v2/silences"
     with urllib.request.urlopen(url, timeout=timeout_s) as response:
-        silences: list[dict[str, Any]] = json.load(response)
+        body = response.read(MAX_SILENCES_BYTES + 1)
+    if len(body) > MAX_SILENCES_BYTES:
+        raise ValueError(f"the silences are over {MAX_SILENCES_BYTES} bytes: not read")
+    silences = json.loads(body)
+    if not isinstance(silences, list):
+        raise ValueError("the silences are not a JSON list")
     return from_silences(silences)
