@@ -269,3 +269,11 @@ def test_a_status_alone_is_no_silence(engine: Engine, clock: Clock) -> None:
     engine.observe("gw-4", [health(clock.now_s)])
     clock.now_s += 10
     assert engine.tick().fired == []
+
+
+def test_a_rules_file_that_is_not_text_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_bytes(b"[[rule]]\n\xf5\xff\x00")
+    with pytest.raises(ConfigError) as caught:
+        load_rules(path)
+    assert caught.value.problems[0].startswith(f"{path}: 'utf-8' codec can't decode byte 0xf5")

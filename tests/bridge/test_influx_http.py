@@ -14,6 +14,7 @@ from aiohttp import web
 
 from edge_gateway.bridge.config import InfluxSection
 from edge_gateway.bridge.influx import InfluxWriter, WriteError, create_database, parse_retry_after, redact
+from edge_gateway.core.config import Secret
 
 
 @dataclass
@@ -52,7 +53,7 @@ async def test_v1_request_gzipped_with_database_and_credentials(peer: Peer) -> N
         database="edge",
         retention_policy="week",
         username="u",
-        password="pw",
+        password=Secret("pw"),
         gzip=True,
     )
     async with aiohttp.ClientSession() as session:
@@ -66,7 +67,7 @@ async def test_v1_request_gzipped_with_database_and_credentials(peer: Peer) -> N
 
 
 async def test_v2_request_with_token_uncompressed(peer: Peer) -> None:
-    conf = InfluxSection(url=peer.url, api="v2", org="o", bucket="b", token="t0k")
+    conf = InfluxSection(url=peer.url, api="v2", org="o", bucket="b", token=Secret("t0k"))
     async with aiohttp.ClientSession() as session:
         await InfluxWriter(conf, session).write(["m x=1i 1"])
     path, query, headers, body = peer.seen[0]
@@ -173,7 +174,7 @@ async def test_no_password_in_the_error_of_a_reply_that_is_not_http(reply: bytes
 
     server = await asyncio.start_server(answer, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    conf = InfluxSection(url=url, api="v1", database="edge", username="u", password=SECRET)
+    conf = InfluxSection(url=url, api="v1", database="edge", username="u", password=Secret(SECRET))
     try:
         async with aiohttp.ClientSession() as session:
             with pytest.raises(WriteError) as caught:

@@ -8,6 +8,8 @@ from typing import Any
 import pynmea2
 import pytest
 
+from edge_gateway.core.config import ConfigError
+from edge_gateway.core.validation import validate
 from edge_gateway.drivers.base import DriverError, DriverStats
 from edge_gateway.drivers.framing import LineFramer, checked_body, nmea_frame
 from edge_gateway.drivers.line import LineConfig, LineDriver
@@ -121,16 +123,13 @@ def test_framer_without_start_keeps_a_split_delimiter_when_dropping() -> None:
     ],
 )
 def test_line_config_errors(options: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        LineConfig.model_validate(options)
+    with pytest.raises(ConfigError, match=message):
+        validate(LineConfig, options)
 
 
 def test_line_driver_string_fields_and_optional_groups() -> None:
-    config = LineConfig(
-        measurement="status",
-        regex=r"ID=(?P<unit>\w+)(?: T=(?P<temp_c>-?\d+))?",
-        types={"unit": "str"},
-    )
+    regex = r"ID=(?P<unit>\w+)(?: T=(?P<temp_c>-?\d+))?"
+    config = validate(LineConfig, {"measurement": "status", "regex": regex, "types": {"unit": "str"}})
     driver = LineDriver(config)
     frames = driver.feed(b"ID=abc T=-4\r\nID=def\r\n")
     readings = driver.readings(frames, {"sensor": "s"}, 9)

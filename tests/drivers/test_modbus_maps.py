@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from edge_gateway.core.validation import validate
+from edge_gateway.drivers import modbus_maps
 from edge_gateway.drivers.base import DriverConfigError
 from edge_gateway.drivers.modbus_maps import ReadBlock, RegisterPoint, builtin_map, builtin_maps, parse_map
 
@@ -56,6 +60,14 @@ def test_duplicate_names_and_fields_are_refused() -> None:
         parse_map({"name": "m", "points": []})
 
 
+def test_a_bad_point_does_not_hide_duplicates_among_the_others() -> None:
+    points = [_point(), _point(register=1, field="rh_pct"), _point(name="x", function=9)]
+    with pytest.raises(DriverConfigError) as caught:
+        parse_map({"name": "m", "points": points})
+    assert [problem.split(":")[0] for problem in caught.value.problems] == ["map.points[2].function", "map"]
+    assert caught.value.problems[1] == "map: two points are named 'p'"
+
+
 def test_same_field_under_different_tags_is_fine() -> None:
     points = [_point(tags={"lane": "1"}), _point(name="q", register=1, tags={"lane": "2"})]
     assert len(parse_map({"name": "m", "points": points}).points) == 2
@@ -65,6 +77,14 @@ def test_unknown_builtin_map_lists_the_known_ones() -> None:
     with pytest.raises(DriverConfigError, match="known: di8, noise, pm, xy-md02"):
         builtin_map("nope")
     assert set(builtin_maps()) == {"di8", "noise", "pm", "xy-md02"}
+
+
+def test_builtin_maps_are_what_validation_makes_of_them() -> None:
+    """The shipped maps are built without pydantic (the running agent imports none): each must be
+    valid and equal, to the type of every number (a scale of 2 is not 2.0), to its validated self."""
+    tables = tomllib.loads(Path(modbus_maps.__file__).with_name("modbus_maps.toml").read_text())
+    for name, table in tables.items():
+        assert repr(builtin_maps()[name]) == repr(parse_map({"name": name, **table}, name))
 
 
 def test_blocks_join_contiguous_ranges_only() -> None:
@@ -105,7 +125,7 @@ def test_blocks_respect_the_125_register_limit() -> None:
     ],
 )
 def test_point_values(changes: dict[str, Any], words: list[int], value: object) -> None:
-    point = RegisterPoint.model_validate(_point(**changes))
+    point = validate(RegisterPoint, _point(**changes))
     assert point.value(words) == value
     assert type(point.value(words)) is type(value)
 

@@ -1,6 +1,7 @@
 """A running agent imports only what it runs: no terminal UI, no pysnmp beside gufo, no cryptography
-without remote configuration, no camera client without cameras, no web framework for its page (on, as
-by default), nothing of the bridge or the NOC.
+(also with remote configuration: a child verifies the NOC's signatures, agent/verify_child.py), no
+camera client without cameras, no web framework for its page (on, as by default), no pydantic (its
+config was checked by a child: agent/config_child.py), nothing of the bridge or the NOC.
 
 The real `edge agent` process, polling an SNMP device that does not answer, is run under
 `python -X importtime`, which lists every module the process imported, also after start.
@@ -16,30 +17,26 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from edge_gateway.agent.buffer_schema import SCHEMA_VERSION
+from edge_gateway.bridge.fleet_sign import keygen
+from edge_gateway_dev import servers
 from tests.integration.helpers import wait_for
 
-NOT_RUN = ("rich", "pysnmp", "pysmi", "cryptography", "pymodbus", "pynmea2", "aiohttp", "edge_gateway_dev")
+NOT_RUN = (
+    *("rich", "pysnmp", "pysmi", "cryptography", "pymodbus", "pynmea2", "aiohttp", "edge_gateway_dev"),
+    *("pydantic", "pydantic_core", "pydantic_settings"),
+)
 NOT_RUN_PROJECT = (
     "edge_gateway.agent.top",
     "edge_gateway.agent.collectors.snmp.probe",
     "edge_gateway.agent.collectors.camera.collector",
+    "edge_gateway.core.validation",
     "edge_gateway.bridge",
     "edge_gateway.alerts",
     "edge_gateway.noc",
 )
-
-
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _free_tcp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _polled(buffer_path: Path) -> bool:
@@ -56,22 +53,29 @@ def _polled(buffer_path: Path) -> bool:
     return row is not None
 
 
-def test_the_running_agent_imports_only_what_it_runs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("remote", [False, True], ids=["installed", "remote-config"])
+def test_the_running_agent_imports_only_what_it_runs(tmp_path: Path, remote: bool) -> None:
+    """Also with `[remote_config]` on: signed messages are verified by a child (verify_child.py)."""
+    remote_section = ""
+    if remote:
+        keygen(tmp_path / "noc.key", tmp_path / "noc.pub")
+        remote_section = f'[remote_config]\nenabled = true\npublic_key_file = "{tmp_path / "noc.pub"}"\n'
     config = tmp_path / "edge.toml"
     config.write_text(
-        f"""
+        remote_section
+        + f"""
 [gateway]
 id = "gw-imports"
 site = "lab"
 [uplink]
-url = "mqtt://127.0.0.1:{_free_udp_port()}"
+url = "mqtt://127.0.0.1:{servers.free_port()}"
 [buffer]
 path = "{tmp_path / "buffer.db"}"
 [status]
-listen = "127.0.0.1:{_free_tcp_port()}"
+listen = "127.0.0.1:{servers.free_port()}"
 [[snmp.devices]]
 name = "ap-silent"
-host = "127.0.0.1:{_free_udp_port()}"
+host = "127.0.0.1:{servers.free_port(socket.SOCK_DGRAM)}"
 version = "2c"
 community = "public"
 profile = "auto"

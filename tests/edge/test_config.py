@@ -159,12 +159,22 @@ def test_bridge_config_needs_what_its_api_needs(tmp_path: Path) -> None:
 
 def test_check_config_exit_codes_and_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-config", str(write(tmp_path, GOOD_AGENT))]) == 0
-    assert "ok, agent config for gateway cbn-gw-01, 2 SNMP devices" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert (
+        "ok, agent config for gateway cbn-gw-01, 2 SNMP devices, 0 serial sensors on 0 buses, 0 cameras"
+        in out
+    )
     assert main(["check-config", str(write(tmp_path, BROKEN_AGENT, "bad.toml"))]) == 2
     err = capsys.readouterr().err
     assert "8 problem(s)" in err and "buffer.on_full" in err
     assert main(["check-config", str(write(tmp_path, "[gateway\n", "syntax.toml"))]) == 2
     assert "not valid TOML" in capsys.readouterr().err
+    garbage = tmp_path / "garbage.toml"
+    garbage.write_bytes(b"id = 1\n\xf5\xff\x00 binary")
+    assert main(["check-config", str(garbage)]) == 2
+    assert "not valid TOML: not UTF-8 text (byte 7)" in capsys.readouterr().err
+    assert main(["agent", "-c", str(garbage)]) == 2  # its config child says the same
+    assert "not UTF-8 text (byte 7)" in capsys.readouterr().err
     assert main(["check-config", str(tmp_path / "absent.toml")]) == 2
     assert "cannot read" in capsys.readouterr().err
 

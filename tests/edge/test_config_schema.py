@@ -30,3 +30,14 @@ def test_bridge_schema(capsys: pytest.CaptureFixture[str]) -> None:
     jsonschema.validate({"influxdb": {"api": "v1", "database": "edge"}}, bridge)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"influxdb": {"api": "v9"}}, bridge)
+    with pytest.raises(jsonschema.ValidationError, match="listen_prot"):
+        jsonschema.validate({"influxdb": {}, "bridge": {"listen_prot": 1}}, bridge)
+
+
+def test_the_schemas_carry_the_keys_descriptions(capsys: pytest.CaptureFixture[str]) -> None:
+    """A key's `Doc` is its "description", for editors that complete and explain a config file."""
+    bridge = json.dumps(schema(capsys, "bridge"))
+    assert '"description": "host:port of /metrics and /healthz; port 0: any free one"' in bridge
+    assert '"description": "the NOC\'s Ed25519 private key (edge fleet keygen)"' in bridge
+    agent = json.dumps(schema(capsys, "agent"))
+    assert '"description": "also the MQTT client id and topic segment"' in agent

@@ -11,7 +11,7 @@ from edge_gateway.agent.buffer import Buffer
 from edge_gateway.agent.config import StatusSection, load_agent
 from edge_gateway.agent.status import Board, StatusServer
 from edge_gateway.agent.uplink import UplinkStats
-from edge_gateway.core.config import ConfigError
+from edge_gateway.core.config import ConfigError, Secret
 from edge_gateway.core.model import Reading
 from tests.edge.test_status_http import serving
 
@@ -27,7 +27,7 @@ def status(device: str, up: bool, error: str = "") -> Reading:
 async def parts(tmp_path: Path) -> AsyncIterator[Parts]:
     board, uplink = Board(), UplinkStats()
     buffer = Buffer(tmp_path / "b.db", 1 << 20)
-    server = StatusServer(StatusSection(token="s3cret"), "gw-1", board, buffer, uplink)
+    server = StatusServer(StatusSection(token=Secret("s3cret")), "gw-1", board, buffer, uplink)
     async with serving(server.http) as port, aiohttp.ClientSession(f"http://127.0.0.1:{port}") as client:
         yield client, board, uplink, buffer
     buffer.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from edge_gateway.agent.remote_config import Accepted, Refused, RemoteState, examine, load_public_key
+from edge_gateway.agent.remote_config import Accepted, Refused, RemoteState, examine
 from edge_gateway.bridge.fleet_sign import keygen, load_private_key, sign_config
 
 pytestmark = pytest.mark.fleet
@@ -34,7 +34,7 @@ def keys(tmp_path: Path) -> tuple[Ed25519PrivateKey, Path]:
 def check(tmp_path: Path, keys: tuple[Ed25519PrivateKey, Path], payload: bytes) -> Accepted | Refused:
     state = RemoteState.load(tmp_path / "state")
     state.version = 5
-    return examine(payload, "gw-1", load_public_key(keys[1]), state, MAX_BYTES)
+    return examine(payload, "gw-1", keys[1], state, MAX_BYTES)
 
 
 def test_a_good_config_is_accepted(tmp_path: Path, keys: tuple[Ed25519PrivateKey, Path]) -> None:

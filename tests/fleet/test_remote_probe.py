@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from edge_gateway.agent.remote_probe import MAX_AHEAD_S, MAX_REQUEST_BYTES, ProbeDesk
 from edge_gateway.agent.status import Board
@@ -18,9 +20,13 @@ from edge_gateway.core.model import Reading
 
 pytestmark = pytest.mark.fleet
 KEY = Ed25519PrivateKey.generate()
+PUBLIC_PEM = KEY.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
 
 
-def desk() -> ProbeDesk:
+def desk(folder: Path) -> ProbeDesk:
+    """A desk for gw-1 that trusts KEY (its public half in a file, read by the verifying child)."""
+    key_file = folder / "noc.pub"
+    key_file.write_bytes(PUBLIC_PEM)
     sensor = SimpleNamespace(name="int01-weather")
     config = SimpleNamespace(
         gateway=SimpleNamespace(id="gw-1"),
@@ -29,7 +35,7 @@ def desk() -> ProbeDesk:
         serial=SimpleNamespace(buses=[SimpleNamespace(name="int01-rs485", sensors=[sensor])]),
     )
     agent: Any = SimpleNamespace(config=config, board=Board())
-    return ProbeDesk(agent, KEY.public_key())
+    return ProbeDesk(agent, key_file)
 
 
 def answer(probes: ProbeDesk, payload: bytes) -> dict[str, Any]:
@@ -37,8 +43,8 @@ def answer(probes: ProbeDesk, payload: bytes) -> dict[str, Any]:
     return result
 
 
-def test_each_bad_request_is_refused_by_reason_and_counted() -> None:
-    now_s, probes = time.time(), desk()
+def test_each_bad_request_is_refused_by_reason_and_counted(tmp_path: Path) -> None:
+    now_s, probes = time.time(), desk(tmp_path)
     bad = {
         "oversized": sign_probe(KEY, "gw-1", "ap-1", now_s + 60) + b" " * MAX_REQUEST_BYTES,
         "malformed": sign_probe(KEY, "gw-1", "ap-1", now_s + 60)[:50],
@@ -55,8 +61,8 @@ def test_each_bad_request_is_refused_by_reason_and_counted() -> None:
     assert probes.refused == dict.fromkeys(bad, 1) | {"expired": 2}
 
 
-def test_busy_while_a_probe_runs() -> None:
-    probes = desk()
+def test_busy_while_a_probe_runs(tmp_path: Path) -> None:
+    probes = desk(tmp_path)
     probes.busy = True
     said = answer(probes, sign_probe(KEY, "gw-1", "ap-1", time.time() + 60))
     assert said == {"ok": False, "refused": "busy", "error": "a probe is already running on this gateway"}
@@ -73,14 +79,16 @@ def serial_cycle(time_ns: int, up: bool) -> list[Reading]:
     ]
 
 
-async def test_a_serial_sensor_is_answered_from_its_collectors_next_cycle_never_polled_again() -> None:
-    probes = desk()
+async def test_a_serial_sensor_is_answered_from_its_collectors_next_cycle_never_polled_again(
+    tmp_path: Path,
+) -> None:
+    probes = desk(tmp_path)
     board = probes.agent.board
     board.record(serial_cycle(time.time_ns() - 5_000_000_000, up=False))
     asking = asyncio.create_task(probes.answer(sign_probe(KEY, "gw-1", "int01-weather", time.time() + 60)))
-    while not asking.done() and not probes.busy:  # the desk is waiting for the collector
-        await asyncio.sleep(0)
-    board.record(serial_cycle(time.time_ns(), up=True))  # the collector's next cycle
+    while not asking.done():  # the collector cycles on; the desk takes the first after the request
+        board.record(serial_cycle(time.time_ns(), up=True))
+        await asyncio.sleep(0.05)  # the collector's interval, shortened
     said = json.loads(await asking)
     assert said["ok"] is True and said["up"] is True, said
     assert said["diagnosis"] == "the collector's next cycle"
@@ -88,10 +96,10 @@ async def test_a_serial_sensor_is_answered_from_its_collectors_next_cycle_never_
 
 
 async def test_a_serial_sensor_not_polled_again_in_time_is_answered_with_its_last_cycle(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr("edge_gateway.agent.remote_probe.SERIAL_WAIT_S", 0.01)
-    probes = desk()
+    probes = desk(tmp_path)
     probes.agent.board.record(serial_cycle(time.time_ns() - 5_000_000_000, up=False))
     said = json.loads(await probes.answer(sign_probe(KEY, "gw-1", "int01-weather", time.time() + 60)))
     assert said["ok"] is True and said["up"] is False

@@ -15,13 +15,15 @@ import shutil
 import signal
 import time
 from collections.abc import Coroutine, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from edge_gateway.agent.buffer import Buffer, DiskFull
 from edge_gateway.agent.buffer_schema import entries_of
 from edge_gateway.agent.collectors import camera, serial, snmp
-from edge_gateway.agent.config import AgentConfig, load_agent
+from edge_gateway.agent.config import AgentConfig
+from edge_gateway.agent.config_child import CheckedConfig, check_in_child
 from edge_gateway.agent.inventory import Inventory
 from edge_gateway.agent.remote_apply import RemoteControl, startup_config
 from edge_gateway.agent.remote_probe import ProbeDesk
@@ -77,8 +79,9 @@ class GatewayHealth:
 
 
 class Agent:
-    def __init__(self, config: AgentConfig) -> None:
+    def __init__(self, config: AgentConfig, profiles: dict[str, Any] | None = None) -> None:
         self.config = config
+        self.profiles = profiles  # None: loaded (and checked) where the SNMP collectors are built
         conf = config.buffer
         self.buffer = Buffer(
             conf.path, conf.max_bytes, conf.on_full, conf.synchronous, conf.live_first_after_s
@@ -184,8 +187,8 @@ class Agent:
             for cam in cameras.devices
         }
         snmp_section = (
-            old.snmp.model_copy(update={"devices": []}),
-            new.snmp.model_copy(update={"devices": []}),
+            replace(old.snmp, devices=[]),
+            replace(new.snmp, devices=[]),
         )
         for name, (spec, task) in list(self._inputs.items()):
             if specs.get(name) != spec or (name.startswith("snmp[") and snmp_section[0] != snmp_section[1]):
@@ -193,7 +196,7 @@ class Agent:
                 del self._inputs[name]
         starts: list[tuple[str, Coroutine[Any, Any, None]]] = [
             (collector.name, run_periodic(collector, self.sink, self.health))
-            for collector in [*snmp.build_collectors(new), *camera.build_collectors(new)]
+            for collector in [*snmp.build_collectors(new, self.profiles), *camera.build_collectors(new)]
             if collector.name not in self._inputs
         ]
         starts += [
@@ -205,27 +208,32 @@ class Agent:
             self._inputs[name] = (specs[name], self._tasks.create_task(work, name=name))
 
     def reload(self, path: Path) -> None:
-        """Apply a changed device list without touching the buffer or the MQTT session (SIGHUP)."""
+        """Apply a changed device list without touching the buffer or the MQTT session (SIGHUP). The
+        file is checked by a child process (config_child.py) while the agent runs on."""
         if self._tasks is None:
             log.warning("reload ignored: the agent is not running yet")
             return
+        self._tasks.create_task(self._reload(path), name="reload")
+
+    async def _reload(self, path: Path) -> None:
         try:
-            new = load_agent(path)
-            snmp.settings_for(new.snmp)  # a bad vendor profile is refused like a bad key
+            checked = await asyncio.to_thread(check_in_child, path)  # a bad profile is refused like a bad key
         except ConfigError as exc:
             log.error("reload of %s refused, the running config stays: %s", path, "; ".join(exc.problems))
             return
-        self.apply(new)
+        self.apply(checked.config, checked.profiles)
         log.info("reloaded %s", path)
 
-    def apply(self, new: AgentConfig) -> None:
-        """Take a validated config's devices; sections read only at start keep their running values."""
+    def apply(self, new: AgentConfig, profiles: dict[str, Any] | None = None) -> None:
+        """Take a validated config's devices; sections read only at start keep their running values.
+        `profiles`: the vendor profiles checked with it (None: loaded and checked here)."""
         assert self._tasks is not None, "apply runs inside run()"
+        self.profiles = profiles
         fixed = ("gateway", "uplink", "buffer", "status", "remote_config")
         changed = [section for section in fixed if getattr(new, section) != getattr(self.config, section)]
         if changed:
             log.warning("reload: changes to [%s] take effect at the next restart", "], [".join(changed))
-        new = new.model_copy(update={section: getattr(self.config, section) for section in fixed})
+        new = replace(new, **{section: getattr(self.config, section) for section in fixed})
         self._start_inputs(self.config, new)
         removed = removed_devices(self.config, new, time.time_ns())
         if removed:  # the NOC forgets them: their alerts resolve, they leave the page and the boards
@@ -256,7 +264,7 @@ def removed_devices(old: AgentConfig, new: AgentConfig, time_ns: int) -> list[Re
     ]
 
 
-async def run_until_signalled(config: AgentConfig, path: Path) -> None:
+async def run_until_signalled(checked: CheckedConfig, path: Path) -> None:
     """Run the agent; SIGTERM and SIGINT stop it cleanly (`stopped` status sent, buffer closed), SIGHUP
     reloads the device list from `path`."""
     task = asyncio.current_task()
@@ -264,14 +272,15 @@ async def run_until_signalled(config: AgentConfig, path: Path) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, task.cancel)
-    config, from_active = startup_config(config)
-    agent = Agent(config)
+    checked, from_active = startup_config(checked)
+    config = checked.config
+    agent = Agent(config, checked.profiles)
     agent.inventory = Inventory(agent, path)
     agent.uplink.status_extra = agent.inventory.status
     if config.remote_config.enabled:
         agent.remote = RemoteControl(agent, path, from_active, task.cancel)
         agent.uplink.on_config = agent.remote.on_message
-        agent.uplink.on_probe = ProbeDesk(agent, agent.remote.key).answer
+        agent.uplink.on_probe = ProbeDesk(agent, agent.remote.key_file).answer
     loop.add_signal_handler(signal.SIGHUP, agent.reload, path)
     with contextlib.suppress(asyncio.CancelledError):
         await agent.run()

@@ -22,17 +22,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from edge_gateway.agent.config_child import CheckedConfig, check_in_child
 from edge_gateway.agent.remote_config import (
     Accepted,
     Refused,
     RemoteState,
     config_hash,
     examine,
-    load_public_key,
     restart_needed,
     write_atomically,
 )
 from edge_gateway.agent.remote_watch import RoundWatch, Verdict, device_intervals, down_now
+from edge_gateway.core.config import ConfigError
 
 if TYPE_CHECKING:
     from edge_gateway.agent.agent import Agent
@@ -45,20 +46,17 @@ def state_dir(config: AgentConfig) -> Path:
     return config.buffer.path.parent / "remote-config"
 
 
-def startup_config(config: AgentConfig) -> tuple[AgentConfig, bool]:
-    """The config to start with: a remote one saved for a restart, when it still loads; else `config`."""
-    from edge_gateway.agent.config import load_agent_checked
-    from edge_gateway.core.config import ConfigError
-
-    active = state_dir(config) / "active.toml"
-    if not config.remote_config.enabled or not active.exists():
-        return config, False
+def startup_config(installed: CheckedConfig) -> tuple[CheckedConfig, bool]:
+    """The config to start with: a remote one saved for a restart, when it still loads; else `installed`."""
+    active = state_dir(installed.config) / "active.toml"
+    if not installed.config.remote_config.enabled or not active.exists():
+        return installed, False
     try:
-        return load_agent_checked(active), True
+        return check_in_child(active), True
     except (ConfigError, OSError, ValueError) as exc:
         log.error("remote config %s does not load, starting from the installed file: %s", active, exc)
         active.unlink(missing_ok=True)
-        return config, False
+        return installed, False
 
 
 class RemoteControl:
@@ -71,7 +69,7 @@ class RemoteControl:
         section = agent.config.remote_config
         assert section.public_key_file is not None, "checked by the config"
         self.agent, self.section, self.stop = agent, section, stop
-        self.key = load_public_key(section.public_key_file)
+        self.key_file = section.public_key_file  # checked by check-config; read by the verifying child
         self.state = RemoteState.load(state_dir(agent.config))
         saved = self._saved()
         self.outcome = str(saved.get("outcome", "none"))
@@ -81,6 +79,8 @@ class RemoteControl:
         self.running_text = (self.active if from_active else installed).read_text()
         self.from_active = from_active
         self._watch: asyncio.Task[Any] | None = None
+        # One config check at a time: each writes candidate.toml and has a child read it back.
+        self._checking = asyncio.Lock()
 
     @property
     def active(self) -> Path:
@@ -112,8 +112,12 @@ class RemoteControl:
             "config_watching": self._watch is not None and not self._watch.done(),
         }
 
-    def on_message(self, payload: bytes) -> None:
-        result = examine(payload, self.agent.config.gateway.id, self.key, self.state, self.section.max_bytes)
+    async def on_message(self, payload: bytes) -> None:
+        """Examine one message (its config checked by a child process while the agent runs on), then
+        apply or refuse it; messages are examined one at a time, in order."""
+        gateway_id, limit = self.agent.config.gateway.id, self.section.max_bytes
+        async with self._checking:
+            result = await asyncio.to_thread(examine, payload, gateway_id, self.key_file, self.state, limit)
         if isinstance(result, Refused):
             if result.reason == "replay" and result.version == self.state.version:
                 return  # the retained message of the version accepted last, again at a reconnect
@@ -149,7 +153,7 @@ class RemoteControl:
         board = self.agent.board.devices
         down_before = len(down_now(board, set(device_intervals(self.agent.config))))
         applied_ns = time.time_ns()
-        self.agent.apply(accepted.config)
+        self.agent.apply(accepted.config, accepted.profiles)
         self._run(accepted.text, accepted.version)
         if self._watch is not None:
             self._watch.cancel()
@@ -168,11 +172,11 @@ class RemoteControl:
             log.info("remote config version %d %s", version, verdict.why)
             self.agent.uplink.refresh_status()  # runs after this task ends: config_watching false
             return
-        from edge_gateway.agent.config import load_agent_checked
-
         text, previous_version = previous
-        write_atomically(self.state.candidate, text)
-        self.agent.apply(load_agent_checked(self.state.candidate))
+        async with self._checking:
+            write_atomically(self.state.candidate, text)
+            checked = await asyncio.to_thread(check_in_child, self.state.candidate)
+        self.agent.apply(checked.config, checked.profiles)
         self._run(text, previous_version)
         log.error("remote config version %d rolled back to %d: %s", version, previous_version, verdict.why)
         self._report(f"rolled back: {verdict.why}", version)

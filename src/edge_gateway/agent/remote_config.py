@@ -23,11 +23,14 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from annotated_types import Ge, Gt, Le
 
+from edge_gateway.agent.verify_child import verify_in_child
 from edge_gateway.core import wire
+from edge_gateway.core.config import Doc, Section
+from edge_gateway.core.config_checks import Checks
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -40,36 +43,38 @@ STATE_DIR_NAME = "remote-config"
 RESTART_SECTIONS = ("gateway", "uplink", "buffer", "status", "remote_config", "log_level")
 
 
-class RemoteConfigSection(BaseModel):
+def _key_when_enabled(section: RemoteConfigSection) -> list[str]:
+    """`check-config` (and systemd's ExecStartPre) catch a missing or wrong key, not the agent's start."""
+    if not section.enabled:
+        return []
+    # cryptography (6 MB of RSS) is imported only by a gateway that takes remote configuration.
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    path = section.public_key_file
+    if path is None or not path.is_file():
+        return ["enabled needs public_key_file, a readable file with the NOC's public key"]
+    try:
+        key = load_pem_public_key(path.read_bytes())
+    except (OSError, ValueError):
+        return [f"public_key_file {path}: not a PEM public key"]
+    if not isinstance(key, Ed25519PublicKey):
+        return [f"public_key_file {path}: not an Ed25519 key"]
+    return []
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoteConfigSection(Section):
     """`[remote_config]` of the agent: off unless the gateway was installed with the NOC's public key."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     enabled: bool = False
-    public_key_file: Path | None = Field(None, description="the NOC's Ed25519 public key (PEM)")
-    max_bytes: int = Field(256 * 1024, ge=1024, le=16 * 2**20, description="bigger messages: refused unread")
-    rollback_after_s: float = Field(
-        120.0, gt=0, le=86_400, description="the watch window after an apply (poll rounds, the broker)"
-    )
+    public_key_file: Annotated[Path | None, Doc("the NOC's Ed25519 public key (PEM)")] = None
+    max_bytes: Annotated[int, Ge(1024), Le(16 * 2**20), Doc("bigger messages: refused unread")] = 256 * 1024
+    rollback_after_s: Annotated[
+        float, Gt(0), Le(86_400), Doc("the watch window after an apply (poll rounds, the broker)")
+    ] = 120.0
 
-    @model_validator(mode="after")
-    def _key_when_enabled(self) -> RemoteConfigSection:
-        """`check-config` (and systemd's ExecStartPre) catch a missing or wrong key, not the agent's start."""
-        if not self.enabled:
-            return self
-        # cryptography (6 MB of RSS) is imported only by a gateway that takes remote configuration.
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-        from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-        if self.public_key_file is None or not self.public_key_file.is_file():
-            raise ValueError("enabled needs public_key_file, a readable file with the NOC's public key")
-        try:
-            key = load_pem_public_key(self.public_key_file.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"public_key_file {self.public_key_file}: not a PEM public key") from exc
-        if not isinstance(key, Ed25519PublicKey):
-            raise ValueError(f"public_key_file {self.public_key_file}: not an Ed25519 key")
-        return self
+    checks = Checks(check=_key_when_enabled, reads=("enabled", "public_key_file"))
 
 
 def config_hash(text: str) -> str:
@@ -81,6 +86,7 @@ class Accepted:
     version: int
     text: str
     config: AgentConfig
+    profiles: dict[str, Any]  # the vendor profiles checked with it
 
 
 @dataclass(frozen=True)
@@ -149,8 +155,9 @@ class RemoteState:
         return self.folder / "candidate.toml"
 
 
-def _decode(payload: bytes, key: Ed25519PublicKey) -> tuple[dict[str, object] | None, Refused | None]:
-    """The verified body, or why not: nothing unverified is parsed beyond the envelope."""
+def decode_signed(payload: bytes, key: Ed25519PublicKey) -> tuple[dict[str, object] | None, Refused | None]:
+    """The verified body, or why not: nothing unverified is parsed beyond the envelope. Runs in the
+    verifying child (verify_child.py), which imports cryptography; `verified` is the agent's side."""
     from cryptography.exceptions import InvalidSignature
 
     try:
@@ -172,13 +179,19 @@ def _decode(payload: bytes, key: Ed25519PublicKey) -> tuple[dict[str, object] | 
         return None, Refused(None, "malformed", [f"signed body unreadable: {exc}"])
 
 
+def verified(payload: bytes, key_file: Path) -> tuple[dict[str, object] | None, Refused | None]:
+    """The verified body, or why not, from a child process: the agent imports no cryptography."""
+    body, reason, problems = verify_in_child(payload, key_file)
+    return (body, None) if body is not None else (None, Refused(None, reason, problems))
+
+
 def examine(
-    payload: bytes, gateway_id: str, key: Ed25519PublicKey, state: RemoteState, max_bytes: int
+    payload: bytes, gateway_id: str, key_file: Path, state: RemoteState, max_bytes: int
 ) -> Accepted | Refused:
     """Every check a remote config passes before it may run; the running config is not touched here."""
     if len(payload) > max_bytes:
         return Refused(None, "oversized", [f"message of {len(payload)} bytes, more than {max_bytes}"])
-    data, refused = _decode(payload, key)
+    data, refused = verified(payload, key_file)
     if refused is not None or data is None:
         assert refused is not None
         return refused
@@ -196,19 +209,20 @@ def examine(
 
 
 def _validated(version: int, text: str, gateway_id: str, state: RemoteState) -> Accepted | Refused:
-    from edge_gateway.agent.config import load_agent_checked
+    from edge_gateway.agent.config_child import check_in_child
     from edge_gateway.core.config import ConfigError
 
     write_atomically(state.candidate, text)
     try:
-        config = load_agent_checked(state.candidate)  # exactly what `edge check-config` runs
+        checked = check_in_child(state.candidate)  # exactly what `edge check-config` runs
     except ConfigError as exc:
         return Refused(version, "invalid", list(exc.problems))
     except (OSError, ValueError) as exc:  # TOML syntax errors are ValueErrors
         return Refused(version, "invalid", [f"not a readable config: {exc}"])
+    config = checked.config
     if config.gateway.id != gateway_id:
         return Refused(version, "invalid", [f"gateway.id: {config.gateway.id!r} is not {gateway_id!r}"])
-    return Accepted(version, text, config)
+    return Accepted(version, text, config, checked.profiles)
 
 
 def restart_needed(old: AgentConfig, new: AgentConfig) -> list[str]:

@@ -21,16 +21,17 @@ import contextlib
 import json
 import logging
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from edge_gateway.agent.remote_config import _decode
+from edge_gateway.agent.remote_config import verified
 from edge_gateway.agent.scheduler import Accumulator, SourceHealth
 from edge_gateway.core import schema
 from edge_gateway.core.lineproto import encode_many
 from edge_gateway.core.model import Reading
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from pathlib import Path
 
     from edge_gateway.agent.agent import Agent
     from edge_gateway.agent.config import AgentConfig
@@ -47,8 +48,8 @@ KIND = "probe"
 class ProbeDesk:
     """Answers probe requests for one agent; `answer` never raises, it says what went wrong."""
 
-    def __init__(self, agent: Agent, key: Ed25519PublicKey) -> None:
-        self.agent, self.key = agent, key
+    def __init__(self, agent: Agent, key_file: Path) -> None:
+        self.agent, self.key_file = agent, key_file
         self.busy = False
         self.refused: dict[str, int] = {}
 
@@ -58,11 +59,10 @@ class ProbeDesk:
             log.warning("probe request refused (%s; further ones counted, not logged): %s", reason, detail)
         return {"ok": False, "refused": reason, "error": detail}
 
-    def _check(self, payload: bytes, now_s: float) -> tuple[str | None, dict[str, Any] | None]:
+    async def _check(self, payload: bytes) -> tuple[str | None, dict[str, Any] | None]:
         """The device to probe, or the refusal."""
-        if len(payload) > MAX_REQUEST_BYTES:
-            return None, self._refuse("oversized", f"request of {len(payload)} bytes")
-        body, refused = _decode(payload, self.key)
+        body, refused = await asyncio.to_thread(verified, payload, self.key_file)
+        now_s = time.time()
         if refused is not None or body is None:
             reason = refused.reason if refused is not None else "malformed"
             return None, self._refuse(reason, "; ".join(refused.problems) if refused else reason)
@@ -77,13 +77,17 @@ class ProbeDesk:
         return device, None
 
     async def answer(self, payload: bytes) -> bytes:
-        device, refusal = self._check(payload, time.time())
-        if refusal is None and self.busy:
-            refusal = self._refuse("busy", "a probe is already running on this gateway")
-        if refusal is not None or device is None:
-            return json.dumps(refusal).encode()
+        """One probe at a time: a request that comes while another is checked or probed is refused
+        busy, before its signature is checked (a child process: verify_child.py)."""
+        if len(payload) > MAX_REQUEST_BYTES:
+            return json.dumps(self._refuse("oversized", f"request of {len(payload)} bytes")).encode()
+        if self.busy:
+            return json.dumps(self._refuse("busy", "a probe is already running on this gateway")).encode()
         self.busy = True
         try:
+            device, refusal = await self._check(payload)
+            if refusal is not None or device is None:
+                return json.dumps(refusal).encode()
             async with asyncio.timeout(DEADLINE_S):
                 answer = await self._probe(device)
         except TimeoutError:
@@ -101,8 +105,8 @@ class ProbeDesk:
         from edge_gateway.agent.collectors.snmp.probe import probe
 
         section = self.agent.config.snmp
-        one = section.model_copy(update={"devices": [d for d in section.devices if d.name == device]})
-        readings, up, diagnosis = await probe(one, 0)
+        one = replace(section, devices=[d for d in section.devices if d.name == device])
+        readings, up, diagnosis = await probe(one, 0, self.agent.profiles)
         return _answer(device, readings, up, diagnosis)
 
     async def _camera(self, device: str) -> dict[str, Any]:

@@ -176,7 +176,7 @@ def addresses_of(config: AgentConfig) -> dict[str, str]:
     for bus in config.serial.buses:
         found[bus.name] = bus.port
         for sensor in bus.sensors:
-            address = sensor.options.get("slave", sensor.options.get("address"))
+            address = sensor.address
             found[sensor.name] = f"{bus.port} #{address}" if address is not None else bus.port
     for camera in config.camera.devices:
         found[camera.name] = urlsplit(camera.rtsp_url).hostname or ""

@@ -110,7 +110,7 @@ class Uplink:
         # Remote configuration (src/edge_gateway/agent/remote_config.py): messages on the gateway's own
         # config topic go
         # to `on_config`; `status_extra` adds the inventory and the last outcome to the retained status.
-        self.on_config: Callable[[bytes], None] | None = None
+        self.on_config: Callable[[bytes], Awaitable[None]] | None = None
         # Remote probes (src/edge_gateway/agent/remote_probe.py): a request on the gateway's own probe
         # topic is answered on its own response topic with the request's correlation data.
         self.on_probe: Callable[[bytes], Awaitable[bytes]] | None = None
@@ -306,7 +306,7 @@ class Uplink:
                     self._answer_probe(client, message)
                     continue
                 try:
-                    on_config(payload if isinstance(payload, bytes) else str(payload).encode())
+                    await on_config(payload if isinstance(payload, bytes) else str(payload).encode())
                 except Exception:  # a bug or a full disk there must not end the listening
                     log.exception("remote config message not handled; the running config stays")
 

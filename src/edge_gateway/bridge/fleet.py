@@ -14,7 +14,7 @@ import contextlib
 import fnmatch
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import aiomqtt
@@ -32,8 +32,11 @@ def noc_connection(mqtt: Any, fleet: FleetSection) -> Any:
     """The bridge's broker settings with the NOC's login when `[fleet]` names one."""
     if fleet.username is None:
         return mqtt
+    from edge_gateway.core.validation import validate  # reads the NOC's password_file
+
+    kept = {key.name: getattr(mqtt, key.name) for key in fields(mqtt) if key.name != "password"}
     update = {"username": fleet.username, "password": None, "password_file": fleet.password_file}
-    return type(mqtt).model_validate(mqtt.model_dump(exclude={"password"}) | update)
+    return validate(type(mqtt), kept | update)
 
 
 def _client(conn: Any, client_id: str) -> Client:

@@ -16,6 +16,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from edge_gateway.bridge.fleet import (
     Row,
     fleet_rows,
@@ -25,6 +27,7 @@ from edge_gateway.bridge.fleet import (
 )
 from edge_gateway.bridge.fleet_rollout import Rollout, describe, staged_push
 from edge_gateway.bridge.fleet_sign import keygen, load_private_key, sign_config
+from edge_gateway.core.config import ConfigError, read_toml
 
 SORT_KEYS = ("gateway", "state", "last_seen", "problems")
 STATUS_PAGE_MAX_BYTES = 16 * 2**20
@@ -35,6 +38,25 @@ def _load(path: Path) -> Any:
     from edge_gateway.bridge.config import load_bridge
 
     return load_bridge(path)
+
+
+def _signing_key(config: Any) -> Ed25519PrivateKey:
+    """The NOC's private key from `[fleet] key_file`; a missing or unusable one is a config problem."""
+    path = config.fleet.key_file
+    if path is None:
+        raise ConfigError(["fleet.key_file: not set: the NOC cannot sign"])
+    try:
+        return load_private_key(path)
+    except OSError as exc:
+        raise ConfigError([f"fleet.key_file: cannot read {path}: {exc.strerror or exc}"]) from exc
+    except (ValueError, TypeError) as exc:  # not PEM, not Ed25519, or encrypted with a password
+        raise ConfigError([f"fleet.key_file: {path}: not an unencrypted Ed25519 private key (PEM)"]) from exc
+
+
+def _config_text(path: Path) -> str:
+    """The agent config to push, refused before signing when it is not a TOML file."""
+    read_toml(path)
+    return path.read_text()
 
 
 def _age(row: Row, now_s: float) -> str:
@@ -102,14 +124,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 async def _push(args: argparse.Namespace) -> Rollout:
     config = _load(args.config)
-    if config.fleet.key_file is None:
-        raise SystemExit("[fleet] key_file is not set: the NOC cannot sign")
+    key, text = _signing_key(config), _config_text(args.file)
     conn = noc_connection(config.mqtt, config.fleet)
     known = sorted(set(config.fleet.expected) | set(await read_statuses(conn)))
     targets = matching(args.gateways, known)
     if not targets:
         raise SystemExit(f"no known gateway matches {args.gateways!r}")
-    key, text = load_private_key(config.fleet.key_file), args.file.read_text()
     if len(targets) > 1 and PLACEHOLDER not in text:
         raise SystemExit(f"{args.file} goes to {len(targets)} gateways: name each one as {PLACEHOLDER}")
     version = args.version or time.time_ns() // 1_000_000  # grows across NOC hosts without shared state
@@ -142,9 +162,7 @@ async def _probe(args: argparse.Namespace) -> dict[str, Any] | None:
     )
 
     config = _load(args.config)
-    if config.fleet.key_file is None:
-        raise SystemExit("[fleet] key_file is not set: the NOC cannot sign")
-    key = load_private_key(config.fleet.key_file)
+    key = _signing_key(config)
     conn = noc_connection(config.mqtt, config.fleet)
     why = not_listening(args.gateway, await retained_status(conn, args.gateway))
     if why is not None:

@@ -9,8 +9,12 @@ import logging
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edge_gateway.core.config import ConfigError, kind_of, read_toml
+
+if TYPE_CHECKING:
+    from edge_gateway.agent.config import AgentConfig
 
 EXIT_BAD_CONFIG = 2
 
@@ -29,14 +33,14 @@ def _report(exc: ConfigError, path: Path) -> int:
 
 def cmd_agent(args: argparse.Namespace) -> int:
     from edge_gateway.agent.agent import run_until_signalled
-    from edge_gateway.agent.config import load_agent_checked
+    from edge_gateway.agent.config_child import check_in_child
 
     try:
-        config = load_agent_checked(args.config)  # with the vendor profiles it names
+        checked = check_in_child(args.config)  # with the vendor profiles it names; pydantic in the child only
     except ConfigError as exc:
         return _report(exc, args.config)
-    _setup_logging(config.log_level)
-    asyncio.run(run_until_signalled(config, args.config))
+    _setup_logging(checked.config.log_level)
+    asyncio.run(run_until_signalled(checked, args.config))
     return 0
 
 
@@ -55,6 +59,16 @@ def cmd_bridge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _inventory(agent: AgentConfig) -> str:
+    """What the file makes the agent watch, so a technician sees a section that was left out."""
+    buses, cameras = agent.serial.buses, agent.camera.devices
+    sensors = sum(len(bus.sensors) for bus in buses)
+    return (
+        f"{len(agent.snmp.devices)} SNMP devices, {sensors} serial sensors on {len(buses)} buses, "
+        f"{len(cameras)} cameras"
+    )
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     from edge_gateway.agent.config import load_agent_checked
     from edge_gateway.bridge.config import load_bridge_checked
@@ -67,8 +81,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
             )
         if kind == "agent":
             agent = load_agent_checked(args.file)  # every problem, the vendor profiles' too
-            devices = len(agent.snmp.devices)
-            print(f"{args.file}: ok, agent config for gateway {agent.gateway.id}, {devices} SNMP devices")
+            print(f"{args.file}: ok, agent config for gateway {agent.gateway.id}, {_inventory(agent)}")
         else:
             bridge = load_bridge_checked(args.file)  # and its alert rules file
             print(
@@ -82,9 +95,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 def cmd_config_schema(args: argparse.Namespace) -> int:
     from edge_gateway.agent.config import AgentConfig
     from edge_gateway.bridge.config import BridgeConfig
+    from edge_gateway.core.validation import adapter
 
     model = AgentConfig if args.kind == "agent" else BridgeConfig
-    schema = model.model_json_schema()
+    schema = adapter(model).json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = f"edge {args.kind} configuration"
     print(json.dumps(schema, indent=2))
@@ -99,7 +113,12 @@ def cmd_alerts_export_grafana(args: argparse.Namespace) -> int:
         rules = load_rules(args.rules or DEFAULT_RULES)
     except ConfigError as exc:
         return _report(exc, args.rules or DEFAULT_RULES)
-    text = provisioning_text(rules)
+    try:
+        text = provisioning_text(rules)
+    except ModuleNotFoundError as exc:  # PyYAML comes with the NOC's extra, not on a gateway
+        if exc.name != "yaml":
+            raise
+        raise SystemExit(NEEDS_NOC) from exc
     if args.out:
         args.out.write_text(text)
     else:
@@ -163,6 +182,7 @@ RUNNING_COMMANDS = ("agent",)
 """Long-running programs: their parser is built without the tools' parsers (top, maintenance, probes),
 which would leave rich and pysnmp in the agent's memory for as long as it runs."""
 NEEDS_DEV = "this command needs the edge-gateway-dev package (make setup, or pip install ./dev)"
+NEEDS_NOC = "this command needs the NOC's extra: pip install 'edge-gateway[noc]'"
 
 
 def _command_of(argv: list[str] | None) -> str | None:
@@ -303,7 +323,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser(_command_of(argv)).parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:  # a command that reads a config or a key file: exit 2 naming each problem
+        return _report(exc, getattr(args, "config", None) or Path("config"))
 
 
 if __name__ == "__main__":

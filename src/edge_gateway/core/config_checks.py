@@ -1,29 +1,40 @@
-"""Checks of the configuration that pydantic's field types cannot express, made so that one run of
+"""Checks of the configuration that field types cannot express, made so that one run of
 `edge check-config` lists every problem of a file.
 
 Pydantic skips a model's "after" validators as soon as one of its fields is wrong, and a "before"
 validator that raises hides every other problem of its section: a file needed fixing up to five
-times before it passed. So each section validates through `checked_model`: secrets are read from
-their `<name>_file` first (a file that cannot be read is a problem of that key, not a stop), then
-the fields are validated, then the section's cross-field check runs, on the fields that are valid
-when others are not (skipped only when a key it reads is itself wrong), and every problem of all
-three steps is raised together, each at its own path. Files the programs will open (CA and client
-certificates, profile and rule files) must exist when the config is checked, not when the agent
-first connects; ports are checked to be 1-65535 wherever they are written.
+times before it passed. So each section declares its `Checks`, which core/validation.py runs:
+secrets are read from their `<name>_file` first (a file that cannot be read is a problem of that
+key, not a stop), then the fields are validated, then the section's cross-field check runs, on the
+fields that are valid when others are not (skipped only when a key it reads is itself wrong), and
+every problem of all three steps is raised together, each at its own path. Nothing here imports
+pydantic: the gateway's running process imports these checks with its config classes. Files the
+programs will open (CA and client certificates, profile and rule files) must exist when the config
+is checked, not when the agent first connects; ports are checked to be 1-65535 wherever they are written.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import TypeAdapter, ValidationError, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
-Check = Callable[[Any], list[str]]
+@dataclass(frozen=True)
+class Checks:
+    """A section's own checks, run by core/validation.py around the validation of its keys.
+
+    `before(data)` rewrites the raw table first (deprecated keys); `secrets` are read from their
+    `<name>_file`; `check(section)` returns the cross-field problems, judged on the keys that are
+    valid when others are not, and skipped when one of the keys it `reads` is itself wrong."""
+
+    secrets: tuple[str, ...] = ()
+    check: Callable[[Any], list[str]] | None = None
+    reads: frozenset[str] | tuple[str, ...] = ()
+    before: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -93,109 +104,6 @@ def url_with(schemes: tuple[str, ...]) -> Callable[[str], str]:
         return url
 
     return check
-
-
-def _read_secrets(data: dict[str, Any], names: Iterable[str]) -> list[tuple[str, str]]:
-    """Fill `<name>` from `<name>_file` (stripped); the problems found, as (key, text)."""
-    problems = []
-    for name in names:
-        path = data.get(f"{name}_file")
-        if path is None:
-            continue
-        if data.get(name) is not None:
-            problems.append((f"{name}_file", f"set either {name} or {name}_file, not both"))
-            continue
-        try:
-            data[name] = Path(path).read_text().strip()
-        except (OSError, TypeError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            problems.append((f"{name}_file", f"cannot read {path}: {reason}"))
-    return problems
-
-
-_ADAPTERS: dict[tuple[type[Any], str], TypeAdapter[Any]] = {}
-
-
-def _adapter(model: type[Any], name: str) -> TypeAdapter[Any]:
-    """A validator of one key's type (built once per key: building one costs a millisecond)."""
-    if (model, name) not in _ADAPTERS:
-        _ADAPTERS[model, name] = TypeAdapter(model.model_fields[name].annotation)
-    return _ADAPTERS[model, name]
-
-
-def _valid_part(model: type[Any], data: dict[str, Any], errors: list[dict[str, Any]]) -> Any:
-    """The model built from the keys that validated (list keys keep their valid items): what a
-    cross-field check can still look at when some keys are wrong."""
-    whole = {str(e["loc"][0]) for e in errors if len(e["loc"]) == 1}
-    bad_items = {(str(e["loc"][0]), e["loc"][1]) for e in errors if len(e["loc"]) > 1}
-    values = {}
-    for key, value in data.items():
-        if key not in model.model_fields or key in whole:
-            continue
-        if isinstance(value, list):
-            value = [item for i, item in enumerate(value) if (key, i) not in bad_items]
-        elif any(k == key for k, _ in bad_items):
-            continue
-        values[key] = _adapter(model, key).validate_python(value)
-    return model.model_construct(**values)
-
-
-def _details(errors: list[dict[str, Any]]) -> list[InitErrorDetails]:
-    """Pydantic's own errors, kept as they were (type, message, place, input)."""
-    return [
-        InitErrorDetails(type=PydanticCustomError(e["type"], e["msg"]), loc=tuple(e["loc"]), input=e["input"])
-        for e in errors
-    ]
-
-
-def _validate(
-    model: type[Any],
-    data: Any,
-    handler: Callable[[Any], Any],
-    secrets: tuple[str, ...],
-    check: Check | None,
-    reads: frozenset[str],
-) -> Any:
-    if not isinstance(data, dict):
-        return handler(data)
-    data = dict(data)
-    secret_problems = _read_secrets(data, secrets)
-    errors: list[dict[str, Any]] = []
-    result = None
-    try:
-        result = handler({k: v for k, v in data.items() if k not in {key for key, _ in secret_problems}})
-    except ValidationError as exc:
-        errors = [dict(e) for e in exc.errors()]
-    errors += [
-        {"type": "value_error", "msg": text, "loc": (key,), "input": None} for key, text in secret_problems
-    ]
-    problems: list[str] = []
-    failed = {str(e["loc"][0]) for e in errors if e["loc"]}
-    if check is not None and not failed & reads and not any(not e["loc"] for e in errors):
-        try:
-            problems = check(result if not errors else _valid_part(model, data, errors))
-        except (ValidationError, AttributeError):  # the valid part was not enough to judge by
-            problems = []
-    if not errors and not problems:
-        return result
-    details = _details(errors) + [
-        InitErrorDetails(type=PydanticCustomError("value_error", text), loc=(), input=data)
-        for text in problems
-    ]
-    raise ValidationError.from_exception_data(model.__name__, details)
-
-
-def checked_model(
-    secrets: tuple[str, ...] = (), check: Check | None = None, reads: Iterable[str] = ()
-) -> Any:
-    """A wrap validator for a section: `secrets` read from their `_file`, `check(section)` giving
-    the cross-field problems, `reads` the keys the check looks at (it is skipped when one is wrong)."""
-    keys = frozenset(reads)
-
-    def validate(cls: type[Any], data: Any, handler: Callable[[Any], Any]) -> Any:
-        return _validate(cls, data, handler, secrets, check, keys)
-
-    return model_validator(mode="wrap")(validate)
 
 
 def duplicates(what: str, values: list[str]) -> list[str]:

@@ -1,4 +1,4 @@
-"""The one value passed between stages: a Reading (DESIGN.md contract).
+"""The one value passed between stages: a Reading (docs/wire-format.md, docs/schema.md).
 
 Collectors produce Readings, the buffer stores them as line protocol, the uplink ships them. Keeping
 a single small immutable type between stages is what lets inputs and outputs never see each other.

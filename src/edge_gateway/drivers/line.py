@@ -20,11 +20,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from annotated_types import Ge, Le, MaxLen, MinLen
 
+from edge_gateway.core.config import Check, Pattern, Section
+from edge_gateway.core.config_checks import Checks
 from edge_gateway.core.model import FieldValue, Reading
 from edge_gateway.drivers.base import DriverStats
 from edge_gateway.drivers.framing import LineFramer
@@ -34,68 +36,71 @@ _SKIP = ("", "_")
 _DECIMALS = 9  # scaled floats are rounded so 3 * 0.1 is 0.3
 
 
-class LineConfig(BaseModel):
+def _ascii_delimiter(value: str) -> str:
+    if not value.isascii():
+        raise ValueError("the delimiter must be ASCII")
+    return value
+
+
+def _compiles(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        pattern = re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"bad regular expression: {exc}") from exc
+    if not pattern.groupindex:
+        raise ValueError("the regular expression has no named group (?P<name>...)")
+    return value
+
+
+def _consistent(config: LineConfig) -> list[str]:
+    """What does not fit together in a config whose keys are each valid."""
+    if (config.regex is None) == (config.separator is None):
+        return ["set exactly one of regex or separator"]
+    if config.separator is not None and not config.names:
+        return ["with a separator, fields must name at least one position"]
+    if config.regex is not None and config.fields:
+        return ["fields goes with separator; a regex names its fields by its groups"]
+    problems = []
+    known = set(config.names)
+    for option in ("types", "scale", "offset", "tags"):
+        unknown = sorted(set(getattr(config, option)) - known)
+        if unknown:
+            problems.append(f"{option} names unknown fields: {', '.join(unknown)}")
+    for name in config.names:
+        if not re.match(NAME_PATTERN, name):
+            problems.append(f"bad field name {name!r}")
+        scaled = name in config.scale or name in config.offset
+        if scaled and config.types.get(name, "float") != "float":
+            problems.append(f"field {name!r}: scale and offset apply to floats only")
+    if not all(math.isfinite(v) and v != 0 for v in config.scale.values()):
+        problems.append("scales must be finite and non-zero")
+    if not all(math.isfinite(v) for v in config.offset.values()):
+        problems.append("offsets must be finite")
+    if not known - set(config.tags):
+        problems.append("at least one field must not be a tag")
+    return problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class LineConfig(Section):
     """How to read one line-oriented sensor; see docs/drivers.md for examples."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    measurement: Annotated[str, Pattern(NAME_PATTERN)]
+    delimiter: Annotated[str, MinLen(1), MaxLen(8), Check(_ascii_delimiter)] = "\r\n"
+    regex: Annotated[str | None, Check(_compiles)] = None
+    separator: Annotated[str | None, MinLen(1)] = None
+    fields: list[str] = field(default_factory=list)
+    types: dict[str, Literal["float", "int", "str"]] = field(default_factory=dict)
+    scale: dict[str, float] = field(default_factory=dict)
+    offset: dict[str, float] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    max_line_bytes: Annotated[int, Ge(8), Le(65536)] = 256
 
-    measurement: str = Field(pattern=NAME_PATTERN)
-    delimiter: str = Field("\r\n", min_length=1, max_length=8)
-    regex: str | None = None
-    separator: str | None = Field(None, min_length=1)
-    fields: list[str] = Field(default_factory=list)
-    types: dict[str, Literal["float", "int", "str"]] = Field(default_factory=dict)
-    scale: dict[str, float] = Field(default_factory=dict)
-    offset: dict[str, float] = Field(default_factory=dict)
-    tags: list[str] = Field(default_factory=list)
-    max_line_bytes: int = Field(256, ge=8, le=65536)
-
-    @field_validator("delimiter")
-    @classmethod
-    def _ascii_delimiter(cls, value: str) -> str:
-        if not value.isascii():
-            raise ValueError("the delimiter must be ASCII")
-        return value
-
-    @field_validator("regex")
-    @classmethod
-    def _compiles(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            pattern = re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"bad regular expression: {exc}") from exc
-        if not pattern.groupindex:
-            raise ValueError("the regular expression has no named group (?P<name>...)")
-        return value
-
-    @model_validator(mode="after")
-    def _consistent(self) -> LineConfig:
-        if (self.regex is None) == (self.separator is None):
-            raise ValueError("set exactly one of regex or separator")
-        if self.separator is not None and not self.names:
-            raise ValueError("with a separator, fields must name at least one position")
-        if self.regex is not None and self.fields:
-            raise ValueError("fields goes with separator; a regex names its fields by its groups")
-        known = set(self.names)
-        for option in ("types", "scale", "offset", "tags"):
-            unknown = sorted(set(getattr(self, option)) - known)
-            if unknown:
-                raise ValueError(f"{option} names unknown fields: {', '.join(unknown)}")
-        for name in self.names:
-            if not re.match(NAME_PATTERN, name):
-                raise ValueError(f"bad field name {name!r}")
-            scaled = name in self.scale or name in self.offset
-            if scaled and self.types.get(name, "float") != "float":
-                raise ValueError(f"field {name!r}: scale and offset apply to floats only")
-        if not all(math.isfinite(v) and v != 0 for v in self.scale.values()):
-            raise ValueError("scales must be finite and non-zero")
-        if not all(math.isfinite(v) for v in self.offset.values()):
-            raise ValueError("offsets must be finite")
-        if not set(self.names) - set(self.tags):
-            raise ValueError("at least one field must not be a tag")
-        return self
+    checks = Checks(
+        check=_consistent, reads=("regex", "separator", "fields", "types", "scale", "offset", "tags")
+    )
 
     @property
     def names(self) -> list[str]:

@@ -3,12 +3,16 @@
 A map is a list of points, each `{name, function, register, type, word_order, scale, offset,
 measurement, field, tags, counter}`. The built-in maps (`xy-md02`, `pm`, `noise`, `di8`) live in
 `modbus_maps.toml` next to this file; a user writes the same shape in the agent's config for a device
-nobody mapped yet. Validated once when loaded, so a wrong map fails at start with every problem named,
-never during a poll (Telegraf's `Init()`, Home Assistant's entity descriptions).
+nobody mapped yet. A user's map is validated (`parse_map`, pydantic) when the config is checked, so a
+wrong map fails at start with every problem named, never during a poll (Telegraf's `Init()`, Home
+Assistant's entity descriptions). The built-in maps are built from the TOML as they are, with no
+validation, so the running agent imports no pydantic (issue 15); a test checks that each is exactly
+what validation makes of it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import struct
 import tomllib
@@ -16,11 +20,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from annotated_types import Ge, Le, MinLen
 
-from edge_gateway.core.config import problems_of
+from edge_gateway.core.config import ConfigError, Pattern, Section
+from edge_gateway.core.config_checks import Checks
 from edge_gateway.core.model import FieldValue
 from edge_gateway.drivers.base import DriverConfigError
 
@@ -46,7 +51,44 @@ class ReadBlock:
     count: int
 
 
-class RegisterPoint(BaseModel):
+def point_problems(point: RegisterPoint) -> list[str]:
+    """What is inconsistent in a point whose keys are each valid."""
+    problems = []
+    if (point.function in BIT_FUNCTIONS) != (point.type == "bit"):
+        problems.append(
+            "type 'bit' goes with functions 1 and 2, register types with functions 3 and 4"
+            f" (got type {point.type!r} with function {point.function})"
+        )
+    elif point.register + point.width - 1 > 0xFFFF:
+        problems.append(f"a {point.type} at register {point.register} runs past register 65535")
+    if not (math.isfinite(point.scale) and point.scale != 0 and math.isfinite(point.offset)):
+        problems.append("scale must be finite and non-zero, offset finite")
+    unscaled = point.scale == 1.0 and point.offset == 0.0
+    if point.type == "bit" and not unscaled:
+        problems.append("a bit takes no scale or offset")
+    if point.counter and (point.type not in ("u16", "u32") or not unscaled):
+        problems.append("a counter is a u16 or u32 without scale or offset")
+    return problems
+
+
+def unique_points(points: Sequence[RegisterPoint]) -> list[str]:
+    """Point names and the (measurement, tags, field) each writes must be unique within a map."""
+    names: set[str] = set()
+    targets: set[tuple[str, tuple[tuple[str, str], ...], str]] = set()
+    problems = []
+    for point in points:
+        target = (point.measurement, tuple(sorted(point.tags.items())), point.field)
+        if point.name in names:
+            problems.append(f"two points are named {point.name!r}")
+        if target in targets:
+            problems.append(f"two points write field {point.field!r} of {point.measurement!r}")
+        names.add(point.name)
+        targets.add(target)
+    return problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterPoint(Section):
     """One value of a device: where it sits and which field of which measurement it becomes.
 
     32-bit types span two registers; `word_order = "big"` means the high word comes first (the
@@ -54,39 +96,21 @@ class RegisterPoint(BaseModel):
     no scale) reported as an integer so the collector can difference it; every other number is a float.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    name: str = Field(pattern=NAME_PATTERN)
+    name: Annotated[str, Pattern(NAME_PATTERN)]
     function: Literal[1, 2, 3, 4]
-    # `register` in the map; `address` here because BaseModel already has a `register` attribute.
-    address: int = Field(alias="register", ge=0, le=0xFFFF)
+    register: Annotated[int, Ge(0), Le(0xFFFF)]
     type: RegisterType = "u16"
     word_order: Literal["big", "little"] = "big"
     scale: float = 1.0
     offset: float = 0.0
-    measurement: str = Field(pattern=NAME_PATTERN)
-    field: str = Field(pattern=NAME_PATTERN)
-    tags: dict[str, str] = Field(default_factory=dict)
+    measurement: Annotated[str, Pattern(NAME_PATTERN)]
+    field: Annotated[str, Pattern(NAME_PATTERN)]
+    tags: dict[str, str] = dataclasses.field(default_factory=dict)
     counter: bool = False
 
-    @model_validator(mode="after")
-    def _consistent(self) -> RegisterPoint:
-        is_bit_function = self.function in BIT_FUNCTIONS
-        if is_bit_function != (self.type == "bit"):
-            raise ValueError(
-                "type 'bit' goes with functions 1 and 2, register types with functions 3 and 4"
-                f" (got type {self.type!r} with function {self.function})"
-            )
-        if self.address + self.width - 1 > 0xFFFF:
-            raise ValueError(f"a {self.type} at register {self.address} runs past register 65535")
-        if not (math.isfinite(self.scale) and self.scale != 0 and math.isfinite(self.offset)):
-            raise ValueError("scale must be finite and non-zero, offset finite")
-        unscaled = self.scale == 1.0 and self.offset == 0.0
-        if self.type == "bit" and not unscaled:
-            raise ValueError("a bit takes no scale or offset")
-        if self.counter and (self.type not in ("u16", "u32") or not unscaled):
-            raise ValueError("a counter is a u16 or u32 without scale or offset")
-        return self
+    checks = Checks(
+        check=point_problems, reads=("function", "register", "type", "scale", "offset", "counter")
+    )
 
     @property
     def width(self) -> int:
@@ -114,28 +138,15 @@ class RegisterPoint(BaseModel):
         return round(raw * self.scale + self.offset, _DECIMALS)
 
 
-class RegisterMap(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class RegisterMap(Section):
     """The points of one device type; names and (measurement, tags, field) must be unique."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(pattern=NAME_PATTERN)
+    name: Annotated[str, Pattern(NAME_PATTERN)]
     description: str = ""
-    points: list[RegisterPoint] = Field(min_length=1)
+    points: Annotated[list[RegisterPoint], MinLen(1)]
 
-    @model_validator(mode="after")
-    def _unique(self) -> RegisterMap:
-        names: set[str] = set()
-        targets: set[tuple[str, tuple[tuple[str, str], ...], str]] = set()
-        for point in self.points:
-            target = (point.measurement, tuple(sorted(point.tags.items())), point.field)
-            if point.name in names:
-                raise ValueError(f"two points are named {point.name!r}")
-            if target in targets:
-                raise ValueError(f"two points write field {point.field!r} of {point.measurement!r}")
-            names.add(point.name)
-            targets.add(target)
-        return self
+    checks = Checks(check=lambda register_map: unique_points(register_map.points))
 
     def blocks(self) -> list[ReadBlock]:
         """The reads that fetch every point: contiguous runs per function, within the read limits.
@@ -145,7 +156,7 @@ class RegisterMap(BaseModel):
         """
         blocks: list[ReadBlock] = []
         for function in sorted({point.function for point in self.points}):
-            spans = sorted((p.address, p.address + p.width) for p in self.points if p.function == function)
+            spans = sorted((p.register, p.register + p.width) for p in self.points if p.function == function)
             start, end = spans[0]
             for span_start, span_end in spans[1:]:
                 if span_start <= end and max(end, span_end) - start <= MAX_READ_COUNT[function]:
@@ -160,7 +171,7 @@ class RegisterMap(BaseModel):
         """Fields per series from raw values keyed by (function, register); points not read are left out."""
         series: Series = {}
         for point in self.points:
-            words = [values.get((point.function, point.address + i)) for i in range(point.width)]
+            words = [values.get((point.function, point.register + i)) for i in range(point.width)]
             if any(word is None for word in words):
                 continue
             value = point.value([word for word in words if word is not None])
@@ -176,10 +187,18 @@ class RegisterMap(BaseModel):
 
 def parse_map(data: Mapping[str, Any], where: str = "map") -> RegisterMap:
     """A validated map from plain data (a TOML table); DriverConfigError lists every problem."""
+    from edge_gateway.core.validation import validate
+
     try:
-        return RegisterMap.model_validate(data)
-    except ValidationError as exc:
-        raise DriverConfigError(problems_of(exc, where)) from exc
+        return validate(RegisterMap, dict(data), where)
+    except ConfigError as exc:
+        raise DriverConfigError(exc.problems) from exc
+
+
+def _unchecked_map(name: str, table: Mapping[str, Any]) -> RegisterMap:
+    """A shipped map built as the TOML says, without validation (see the module's docstring)."""
+    points = [RegisterPoint(**point) for point in table["points"]]
+    return RegisterMap(name=name, description=table.get("description", ""), points=points)
 
 
 @cache
@@ -188,7 +207,7 @@ def builtin_maps() -> dict[str, RegisterMap]:
     # Next to this file rather than importlib.resources: an editable install may expose `drivers` as a
     # namespace package, which importlib.resources cannot read from on Python 3.11.
     text = Path(__file__).with_name("modbus_maps.toml").read_text(encoding="utf-8")
-    return {name: parse_map({"name": name, **table}, name) for name, table in tomllib.loads(text).items()}
+    return {name: _unchecked_map(name, table) for name, table in tomllib.loads(text).items()}
 
 
 def builtin_map(name: str) -> RegisterMap:

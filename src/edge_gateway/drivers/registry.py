@@ -1,7 +1,12 @@
-"""Driver name -> factory, so the serial collector and `edge probe serial --driver NAME` pick by name.
+"""Driver name -> options and factory, so the serial collector and `edge probe serial --driver NAME`
+pick by name.
 
-Each factory takes the plain options of one sensor (a TOML table, or `--option key=value` pairs) and
-validates them with a pydantic model, so a wrong option fails at start with its path, never mid-poll:
+Making a driver is two steps. `options_for(name, raw)` validates the plain options of one sensor (a
+TOML table, or `--option key=value` pairs) into the driver's options object, so a wrong option fails
+when the config is checked, with its path, never mid-poll; it imports pydantic (core.validation),
+lazily. `build(name, options)` makes a driver from options already validated and imports nothing
+of pydantic: the running agent gets its sensors' options validated by the config child and only
+builds (issue 15). `create(name, raw)` does both, for the CLI, the probes and the tests:
 
     modbus-rtu   slave (1-247), and map (a built-in map name) or points (a generic map, see
                  edge_gateway.drivers.modbus_maps); max_buffer_bytes
@@ -13,90 +18,133 @@ validates them with a pydantic model, so a wrong option fails at start with its 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from annotated_types import Ge, Le
 
-from edge_gateway.core.config import problems_of
-from edge_gateway.drivers.base import Driver, DriverConfigError
+from edge_gateway.core.config import Check, ConfigError, Section
+from edge_gateway.core.config_checks import Checks
+from edge_gateway.drivers.base import Driver, DriverConfigError, DriverError
 from edge_gateway.drivers.line import LineConfig, LineDriver
-from edge_gateway.drivers.modbus_maps import RegisterPoint, builtin_map, parse_map
+from edge_gateway.drivers.modbus_maps import (
+    RegisterMap,
+    RegisterPoint,
+    builtin_map,
+    builtin_maps,
+    unique_points,
+)
 from edge_gateway.drivers.modbus_rtu import ModbusRtuDriver
 from edge_gateway.drivers.nmea import NmeaDriver
 from edge_gateway.drivers.radar import RadarDriver
 
-DriverFactory = Callable[[Mapping[str, Any]], Driver]
+
+def _known_map(name: str | None) -> str | None:
+    if name is not None and name not in builtin_maps():
+        raise ValueError(f"unknown register map {name!r}; known: {', '.join(sorted(builtin_maps()))}")
+    return name
 
 
-class _Options(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _unique(points: list[RegisterPoint] | None) -> list[RegisterPoint] | None:
+    problems = unique_points(points or [])
+    if problems:
+        raise ValueError("; ".join(problems))
+    return points
 
 
-class ModbusOptions(_Options):
-    slave: int = Field(ge=1, le=247)
-    map: str | None = None
-    points: list[RegisterPoint] | None = None
-    max_buffer_bytes: int = Field(512, ge=64, le=65536)
-
-    @model_validator(mode="after")
-    def _one_map(self) -> ModbusOptions:
-        if (self.map is None) == (self.points is None):
-            raise ValueError("set either map (a built-in map name) or points (a generic map)")
-        return self
+def _one_map(options: ModbusOptions) -> list[str]:
+    if (options.map is None) == (options.points is None):
+        return ["set either map (a built-in map name) or points (a generic map)"]
+    return []
 
 
-class NmeaOptions(_Options):
-    max_line_bytes: int = Field(120, ge=16, le=4096)
+@dataclass(frozen=True, kw_only=True)
+class ModbusOptions(Section):
+    slave: Annotated[int, Ge(1), Le(247)]
+    map: Annotated[str | None, Check(_known_map)] = None
+    points: Annotated[list[RegisterPoint] | None, Check(_unique)] = None
+    max_buffer_bytes: Annotated[int, Ge(64), Le(65536)] = 512
+
+    checks = Checks(check=_one_map, reads=("map", "points"))
+
+    def register_map(self) -> RegisterMap:
+        """The built-in map named, or the generic one of `points` (validated with the options)."""
+        if self.map is not None:
+            return builtin_map(self.map)
+        return RegisterMap(name=f"slave{self.slave}", points=list(self.points or []))
 
 
-class RadarOptions(_Options):
-    address: int = Field(1, ge=1, le=99)
-    max_line_bytes: int = Field(512, ge=16, le=4096)
+@dataclass(frozen=True, kw_only=True)
+class NmeaOptions(Section):
+    max_line_bytes: Annotated[int, Ge(16), Le(4096)] = 120
 
 
-_Model = TypeVar("_Model", bound=BaseModel)
+@dataclass(frozen=True, kw_only=True)
+class RadarOptions(Section):
+    address: Annotated[int, Ge(1), Le(99)] = 1
+    max_line_bytes: Annotated[int, Ge(16), Le(4096)] = 512
 
 
-def _validate(model: type[_Model], options: Mapping[str, Any]) -> _Model:
-    try:
-        return model.model_validate(dict(options))
-    except ValidationError as exc:
-        raise DriverConfigError(problems_of(exc)) from exc
+DriverOptions = ModbusOptions | NmeaOptions | RadarOptions | LineConfig
 
 
-def _modbus(options: Mapping[str, Any]) -> Driver:
-    valid = _validate(ModbusOptions, options)
-    if valid.map is not None:
-        register_map = builtin_map(valid.map)
-    else:
-        register_map = parse_map({"name": f"slave{valid.slave}", "points": valid.points}, "map")
-    return ModbusRtuDriver(valid.slave, register_map, valid.max_buffer_bytes)
+@dataclass(frozen=True)
+class DriverKind:
+    """A driver's options class and how to make the driver from options of that class."""
+
+    options: type[Any]
+    make: Callable[[Any], Driver]
 
 
-def _nmea(options: Mapping[str, Any]) -> Driver:
-    return NmeaDriver(_validate(NmeaOptions, options).max_line_bytes)
+def _modbus(options: ModbusOptions) -> Driver:
+    return ModbusRtuDriver(options.slave, options.register_map(), options.max_buffer_bytes)
 
 
-def _radar(options: Mapping[str, Any]) -> Driver:
-    valid = _validate(RadarOptions, options)
-    return RadarDriver(valid.address, valid.max_line_bytes)
+def _nmea(options: NmeaOptions) -> Driver:
+    return NmeaDriver(options.max_line_bytes)
 
 
-def _line(options: Mapping[str, Any]) -> Driver:
-    return LineDriver(_validate(LineConfig, options))
+def _radar(options: RadarOptions) -> Driver:
+    return RadarDriver(options.address, options.max_line_bytes)
 
 
-DRIVERS: dict[str, DriverFactory] = {
-    "modbus-rtu": _modbus,
-    "nmea": _nmea,
-    "radar": _radar,
-    "line": _line,
+DRIVERS: dict[str, DriverKind] = {
+    "modbus-rtu": DriverKind(ModbusOptions, _modbus),
+    "nmea": DriverKind(NmeaOptions, _nmea),
+    "radar": DriverKind(RadarOptions, _radar),
+    "line": DriverKind(LineConfig, LineDriver),
 }
 
 
-def create(name: str, options: Mapping[str, Any] | None = None) -> Driver:
-    """A new driver instance; DriverConfigError for an unknown name or bad options."""
-    factory = DRIVERS.get(name)
-    if factory is None:
+def _kind(name: str) -> DriverKind:
+    kind = DRIVERS.get(name)
+    if kind is None:
         raise DriverConfigError([f"driver: unknown driver {name!r}; known: {', '.join(sorted(DRIVERS))}"])
-    return factory(options or {})
+    return kind
+
+
+def options_for(name: str, raw: Mapping[str, Any] | None = None) -> DriverOptions:
+    """The plain options of driver `name` validated into its options object; DriverConfigError for
+    an unknown name, or with every problem of the options ('slave: Input should be ...')."""
+    from edge_gateway.core.validation import validate
+
+    kind = _kind(name)
+    try:
+        options: DriverOptions = validate(kind.options, dict(raw or {}))
+    except ConfigError as exc:
+        raise DriverConfigError(exc.problems) from exc
+    return options
+
+
+def build(name: str, options: DriverOptions) -> Driver:
+    """A new driver of `name` from its options as `options_for` made them; validates nothing."""
+    kind = _kind(name)
+    if not isinstance(options, kind.options):
+        wanted, given = kind.options.__name__, type(options).__name__
+        raise DriverError(f"driver {name!r} is built from {wanted}, not {given}")
+    return kind.make(options)
+
+
+def create(name: str, raw: Mapping[str, Any] | None = None) -> Driver:
+    """A new driver from plain options; DriverConfigError for an unknown name or bad options."""
+    return build(name, options_for(name, raw))

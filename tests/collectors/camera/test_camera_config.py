@@ -11,6 +11,7 @@ from edge_gateway.agent.agent import removed_devices
 from edge_gateway.agent.collectors.camera import build_collectors
 from edge_gateway.agent.config import AgentConfig, load_agent
 from edge_gateway.core.config import ConfigError
+from edge_gateway.core.validation import validate
 
 
 def write(tmp_path: Path, cameras: str) -> Path:
@@ -59,8 +60,8 @@ def test_duplicate_camera_names(tmp_path: Path) -> None:
 
 def test_a_camera_dropped_by_reload_is_removed() -> None:
     camera = {"name": "cbn-int-01-cam-1", "rtsp_url": "rtsp://10.0.0.5/s"}
-    old = AgentConfig(gateway={"id": "gw-1"}, camera={"devices": [camera]})
-    new = AgentConfig(gateway={"id": "gw-1"})
+    old = validate(AgentConfig, {"gateway": {"id": "gw-1"}, "camera": {"devices": [camera]}})
+    new = validate(AgentConfig, {"gateway": {"id": "gw-1"}})
     [removed] = removed_devices(old, new, 1)
     assert removed.tags == {"device": "cbn-int-01-cam-1", "kind": "camera"}
     assert removed.fields == {"removed": True}

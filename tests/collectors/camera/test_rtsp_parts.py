@@ -8,6 +8,8 @@ from edge_gateway.agent.collectors.camera import rtsp
 from edge_gateway.agent.collectors.camera.config import CameraDevice
 from edge_gateway.agent.collectors.camera.picture import PictureWatch
 from edge_gateway.agent.collectors.camera.rtsp import StreamStats, authorization, clean_url, video_track
+from edge_gateway.core.config import ConfigError
+from edge_gateway.core.validation import validate
 
 
 def test_digest_answer_matches_rfc_2617_example(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,5 +81,5 @@ def test_picture_watch_says_frozen_only_after_frozen_after_s() -> None:
 
 def test_credentials_stay_out_of_urls() -> None:
     assert clean_url("rtsp://u:p@cam:554/s") == "rtsp://cam:554/s"
-    with pytest.raises(ValueError, match="password_file"):
-        CameraDevice(name="c", rtsp_url="rtsp://u:p@cam/s")
+    with pytest.raises(ConfigError, match="password_file"):
+        validate(CameraDevice, {"name": "c", "rtsp_url": "rtsp://u:p@cam/s"})

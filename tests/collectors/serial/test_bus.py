@@ -15,6 +15,7 @@ from edge_gateway.agent.collectors.serial.config import SerialBus
 from edge_gateway.agent.collectors.serial.timing import inter_frame_gap_s
 from edge_gateway.agent.scheduler import SourceHealth, next_slot_s
 from edge_gateway.core.model import Reading
+from edge_gateway.core.validation import validate
 from tests.collectors.serial.fakes import FakePort, FakeSlaves, Plug
 
 
@@ -31,8 +32,8 @@ def bus_config(
         }
         for slave, map_name in slaves
     ]
-    return SerialBus.model_validate(
-        {"name": "rs485", "port": "/dev/fake", "baud": baud, "sensors": sensors, **extra}
+    return validate(
+        SerialBus, {"name": "rs485", "port": "/dev/fake", "baud": baud, "sensors": sensors, **extra}
     )
 
 
@@ -182,7 +183,8 @@ class SimulatedTimeLoop(asyncio.SelectorEventLoop):
 
 
 def test_run_polls_each_sensor_on_its_own_interval_and_sinks_once_per_round() -> None:
-    config = SerialBus.model_validate(
+    config = validate(
+        SerialBus,
         {
             "name": "rs485",
             "port": "/dev/fake",
@@ -200,7 +202,7 @@ def test_run_polls_each_sensor_on_its_own_interval_and_sinks_once_per_round() ->
                     "interval_s": 0.2,
                 },
             ],
-        }
+        },
     )
     owner = polled(config, lambda: FakePort(FakeSlaves()))
     rounds: list[set[str]] = []

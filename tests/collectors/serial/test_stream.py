@@ -14,6 +14,7 @@ from edge_gateway.agent.collectors.serial.config import SerialBus
 from edge_gateway.agent.collectors.serial.stream import StreamingBus
 from edge_gateway.agent.scheduler import SourceHealth
 from edge_gateway.core.model import Reading
+from edge_gateway.core.validation import validate
 from edge_gateway.drivers.framing import nmea_frame
 from tests.collectors.serial.fakes import FakePort, Plug
 
@@ -23,12 +24,13 @@ def rmc(when: datetime, lat: str = "0642.3780", lon: str = "10833.4200") -> byte
 
 
 def streaming(driver: str, options: dict[str, Any], open_port: Any, interval_s: float = 1.0) -> StreamingBus:
-    config = SerialBus.model_validate(
+    config = validate(
+        SerialBus,
         {
             "name": "gps",
             "port": "/dev/fake",
             "sensors": [{"name": "g", "driver": driver, "options": options, "interval_s": interval_s}],
-        }
+        },
     )
     owner = build_bus(config, "Simpang Test", open_port)
     assert isinstance(owner, StreamingBus)

@@ -8,14 +8,16 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
-from edge_gateway.agent.collectors.snmp import ProfileError, settings_for
+from edge_gateway.agent.collectors.snmp import ProfileError, build_collectors, settings_for
 from edge_gateway.agent.collectors.snmp.backend import Credentials, SnmpBackend, SnmpBackendError, Value
+from edge_gateway.agent.collectors.snmp.config import SnmpSection
 from edge_gateway.agent.collectors.snmp.poller import SnmpPoller
-from edge_gateway.agent.collectors.snmp.profile import MAX_REQUESTS_PER_POLL
-from edge_gateway.agent.config import AgentConfig, SnmpSection
+from edge_gateway.agent.collectors.snmp.profile import MAX_REQUESTS_PER_POLL, load_profiles
+from edge_gateway.agent.config import AgentConfig
 from edge_gateway.agent.scheduler import Accumulator, SourceHealth
+from edge_gateway.core.config import ConfigError
+from edge_gateway.core.validation import validate
 from tests.collectors.snmp.fakes import FakeBackend, FakeDevice
 from tests.collectors.snmp.walks import MIKROTIK, load_walk, mac_forms
 
@@ -36,7 +38,7 @@ def fleet(monkeypatch: pytest.MonkeyPatch, devices: dict[int, FakeDevice]) -> li
 
 
 def pollers(section: dict[str, Any]) -> list[SnmpPoller]:
-    config = SnmpSection(**section)
+    config = validate(SnmpSection, section)
     settings = settings_for(config)
     return [SnmpPoller(d, "site", settings, asyncio.Semaphore(8)) for d in config.devices]
 
@@ -156,8 +158,8 @@ def test_unknown_profile_stops_the_start() -> None:
     ],
 )
 def test_client_readings_need_a_key(section: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValidationError, match=message):
-        AgentConfig(gateway={"id": "gw"}, snmp=section)
+    with pytest.raises(ConfigError, match=message):
+        validate(AgentConfig, {"gateway": {"id": "gw"}, "snmp": section})
 
 
 def test_device_settings_fall_back_to_the_section() -> None:
@@ -233,3 +235,17 @@ async def test_a_device_whose_replies_cannot_be_decoded_is_backed_off(
     results = [await cycle(poller, SourceHealth()) for _ in range(8)]
     assert all(status(acc)["up"] is False for acc in results)
     assert fake.requests == 4 and "decode" in status(results[0])["error"].lower()
+
+
+def test_profiles_handed_over_are_used_as_they_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The running agent passes the profiles its config check loaded: nothing is loaded again."""
+    profiles = load_profiles()
+
+    def no_loading(*_args: object) -> None:
+        raise AssertionError("profiles loaded again")
+
+    monkeypatch.setattr("edge_gateway.agent.collectors.snmp.load_profiles", no_loading)
+    section = validate(SnmpSection, {"devices": [device(1, profile="mikrotik")]})
+    assert settings_for(section, profiles).profiles is profiles
+    config = validate(AgentConfig, {"gateway": {"id": "gw"}, "snmp": {"devices": [device(1), device(2)]}})
+    assert [c.name for c in build_collectors(config, profiles)] == ["snmp[ap-1]", "snmp[ap-2]"]

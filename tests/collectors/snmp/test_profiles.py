@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -221,3 +222,30 @@ def test_limits_come_from_the_profile_and_are_inherited(tmp_path: Path) -> None:
         MAX_REQUESTS_PER_POLL,
     )
     assert (profiles["bigger"].max_rows_per_table, profiles["bigger"].max_requests_per_poll) == (5000, 900)
+
+
+def test_a_field_is_checked_wherever_it_is_written(tmp_path: Path) -> None:
+    """A field's own checks (a rate is a counter's; a fallback takes the field's name) hold in a
+    scalar, in a table and in a fallback alike, not only where the profile first uses a field."""
+    counter = 'name = "in", oid = "1.3.6.1.2", kind = "counter64", rate = "in_bps"'
+    text = (
+        f"scalars = [{{ {counter} }}]\n"
+        f'[[tables]]\nname = "t"\nfields = [\n  {{ {counter}, fallback = {{ oid = "1.3.6.1.3" }} }},\n]\n'
+    )
+    (tmp_path / "good.toml").write_text(text)
+    [table] = load_profiles([tmp_path])["good"].tables
+    fallback = table.fields[0].fallback
+    assert fallback is not None and (fallback.name, fallback.oid) == ("in", "1.3.6.1.3")
+    (tmp_path / "good.toml").write_text(text.replace('oid = "1.3.6.1.3"', 'oid = "1.3.6.1.3", rate = "x"'))
+    with pytest.raises(ProfileError) as caught:
+        load_profiles([tmp_path])
+    (problem,) = caught.value.problems
+    assert problem.startswith(
+        f"{tmp_path / 'good.toml'}:5: good.tables[0].fields[0].fallback: rate: only counters"
+    )
+
+
+def test_profiles_cross_to_the_agent_as_they_are() -> None:
+    """The agent's config child checks the profiles and hands them over pickled: nothing is lost."""
+    profiles = load_profiles()
+    assert pickle.loads(pickle.dumps(profiles)) == profiles

@@ -22,18 +22,15 @@ Defaults live here and nowhere else; see docs/cameras.md.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from annotated_types import Ge, Gt, Le, MinLen
 
-from edge_gateway.core.config_checks import checked_model, duplicates, host_port, url_with
-
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from edge_gateway.core.config import NAME_PATTERN, Check, Doc, DownBackoffMaxS, Pattern, Secret, Section
+from edge_gateway.core.config_checks import Checks, duplicates, host_port, url_with
 
 
 def _no_user_info(url: str) -> str:
@@ -42,49 +39,60 @@ def _no_user_info(url: str) -> str:
     return url
 
 
-class CameraDevice(_Section):
+def _rtsp_url(url: str) -> str:
+    return _no_user_info(url_with(("rtsp",))(url))
+
+
+def _snapshot_url(url: str | None) -> str | None:
+    return url and _no_user_info(url_with(("http", "https"))(url))
+
+
+def _onvif(value: str | None) -> str | None:
+    return value and host_port(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CameraDevice(Section):
     """One camera: its stream, and optionally its ONVIF service and snapshot URL.
 
     `pull_s` is how long the stream is read at each check (frames and bitrate are measured over it);
     it must fit in the deadline (`deadline_s`, default 0.9 x interval_s) with the handshakes.
     """
 
-    name: str = Field(pattern=NAME_PATTERN)
-    rtsp_url: str
+    name: Annotated[str, Pattern(NAME_PATTERN)]
+    rtsp_url: Annotated[str, Check(_rtsp_url)]
     user: str = ""
-    password: SecretStr | None = None
+    password: Secret | None = None
     password_file: Path | None = None
-    onvif: str | None = Field(None, description="ONVIF device service host:port")
-    snapshot_url: str | None = None
-    site: str | None = Field(None, min_length=1)
-    lat: float | None = Field(None, ge=-90, le=90, description="position on the NOC map, degrees")
-    lon: float | None = Field(None, ge=-180, le=180)
-    interval_s: float = Field(60.0, ge=1, le=86_400)
-    deadline_s: float | None = Field(None, gt=0, le=86_400, description="None: 0.9 x interval_s")
-    timeout_s: float = Field(5.0, gt=0, le=60, description="each connect and handshake")
-    pull_s: float = Field(2.0, ge=0.2, le=60)
-    frozen_after_s: float = Field(60.0, ge=0, le=86_400)
-    h264_unchanged_max_bits_per_mb: float = Field(
-        0.25, gt=0, le=16, description="an H.264 P/B picture this small per macroblock is all skipped"
-    )
-    max_clock_drift_s: float = Field(2.0, gt=0, description="documented alert threshold, for the probe")
+    onvif: Annotated[str | None, Check(_onvif), Doc("ONVIF device service host:port")] = None
+    snapshot_url: Annotated[str | None, Check(_snapshot_url)] = None
+    site: Annotated[str | None, MinLen(1)] = None
+    lat: Annotated[float | None, Ge(-90), Le(90), Doc("position on the NOC map, degrees")] = None
+    lon: Annotated[float | None, Ge(-180), Le(180)] = None
+    interval_s: Annotated[float, Ge(1), Le(86_400)] = 60.0
+    deadline_s: Annotated[float | None, Gt(0), Le(86_400), Doc("None: 0.9 x interval_s")] = None
+    timeout_s: Annotated[float, Gt(0), Le(60), Doc("each connect and handshake")] = 5.0
+    pull_s: Annotated[float, Ge(0.2), Le(60)] = 2.0
+    frozen_after_s: Annotated[float, Ge(0), Le(86_400)] = 60.0
+    h264_unchanged_max_bits_per_mb: Annotated[
+        float, Gt(0), Le(16), Doc("an H.264 P/B picture this small per macroblock is all skipped")
+    ] = 0.25
+    max_clock_drift_s: Annotated[float, Gt(0), Doc("documented alert threshold, for the probe")] = 2.0
 
-    _checks = checked_model(secrets=("password",))
-    _rtsp = field_validator("rtsp_url")(lambda url: _no_user_info(url_with(("rtsp",))(url)))
-    _snapshot = field_validator("snapshot_url")(
-        lambda url: url and _no_user_info(url_with(("http", "https"))(url))
-    )
-    _onvif = field_validator("onvif")(lambda value: value and host_port(value))
+    checks = Checks(secrets=("password",))
 
     @property
     def secret(self) -> str:
         return self.password.get_secret_value() if self.password else ""
 
 
-class CameraSection(_Section):
-    down_backoff_max_s: float = Field(300.0, ge=0, le=86_400)
-    devices: list[CameraDevice] = Field(default_factory=list)
+def _unique_names(section: CameraSection) -> list[str]:
+    return duplicates("camera names", [device.name for device in section.devices])
 
-    _checks = checked_model(
-        check=lambda section: duplicates("camera names", [d.name for d in section.devices])
-    )
+
+@dataclass(frozen=True, kw_only=True)
+class CameraSection(Section):
+    down_backoff_max_s: DownBackoffMaxS = 300.0
+    devices: list[CameraDevice] = field(default_factory=list)
+
+    checks = Checks(check=_unique_names, reads=("devices",))

@@ -14,14 +14,12 @@ import logging
 import sys
 from typing import Any
 
-from pydantic import ValidationError
-
 from edge_gateway.agent.collectors.camera.collector import CameraCollector
 from edge_gateway.agent.collectors.camera.config import CameraDevice
 from edge_gateway.agent.collectors.serial.probe import render
 from edge_gateway.agent.scheduler import Accumulator, SourceHealth
 from edge_gateway.core import schema
-from edge_gateway.core.config import problems_of
+from edge_gateway.core.config import ConfigError
 from edge_gateway.core.model import Reading
 
 EXIT_NO_STREAM = 1
@@ -35,6 +33,8 @@ async def probe(device: CameraDevice) -> list[Reading]:
 
 
 def cmd_probe_camera(args: argparse.Namespace) -> int:
+    from edge_gateway.core.validation import validate
+
     settings: dict[str, Any] = {"name": "probe", "rtsp_url": args.rtsp_url, "user": args.user}
     settings |= {"pull_s": args.pull_s, "timeout_s": args.timeout_s, "interval_s": 3600}
     if args.password_file:
@@ -44,9 +44,9 @@ def cmd_probe_camera(args: argparse.Namespace) -> int:
     if args.onvif:
         settings["onvif"] = args.onvif
     try:
-        device = CameraDevice.model_validate(settings)
-    except ValidationError as exc:
-        for problem in problems_of(exc):
+        device = validate(CameraDevice, settings)
+    except ConfigError as exc:
+        for problem in exc.problems:
             print(f"probe camera: {problem}", file=sys.stderr)
         return EXIT_BAD_USAGE
     logging.getLogger("edge_gateway.agent.scheduler").setLevel(logging.ERROR)  # the outcome is printed below

@@ -15,37 +15,73 @@ interval_s = 10
 
 A bus may carry `lat`/`lon` (its intersection on the NOC map); a sensor's own `lat`/`lon` win.
 
-Driver names and options are validated by building the driver once through `edge_gateway.drivers.registry`,
-so a
-bad option fails at start with its path (`serial.buses[0].sensors[1].options: slave: ...`), never
-during a poll; the checks across sensors and buses run even when some of them are wrong, so one run
-of `edge check-config` lists every problem (src/edge_gateway/core/config_checks.py). Defaults live here and
-nowhere else.
+The sections are frozen dataclasses; pydantic validates them where the file is checked (the agent's
+config child, `edge check-config`, `edge probe serial`), never in the running agent (issue 15).
+Validation turns a sensor's `options` table into its driver's options object
+(`edge_gateway.drivers.registry.options_for`), so a bad option fails at start with its path
+(`serial.buses[0].sensors[1].options: slave: ...`), never during a poll, and the collector only
+builds the driver (`registry.build`). The checks across sensors and buses run even when some of them
+are wrong, so one run of `edge check-config` lists every problem (src/edge_gateway/core/config_checks.py).
+Defaults live here and nowhere else.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from annotated_types import Ge, Gt, Le, MinLen
 
-from edge_gateway.core.config_checks import checked_model, duplicates
+from edge_gateway.core.config import NAME_PATTERN, Check, Doc, DownBackoffMaxS, Pattern, Section
+from edge_gateway.core.config_checks import Checks, duplicates
 from edge_gateway.drivers import registry
 from edge_gateway.drivers.base import DriverConfigError
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 # Drivers that only listen: they need the port to themselves, there is nobody to take turns with.
 STREAMING_DRIVERS = frozenset({"nmea", "line"})
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _known_driver(name: str) -> str:
+    if name not in registry.DRIVERS:
+        raise ValueError(f"unknown driver {name!r}; known: {', '.join(sorted(registry.DRIVERS))}")
+    return name
 
 
-class SerialSensor(_Section):
+@dataclass(frozen=True)
+class _DriverTable:
+    """A sensor's raw options with its driver's name, so the options' own check can validate them
+    for that driver and report their problems at `options` (the driver's name is another key)."""
+
+    driver: str
+    options: Any
+
+
+def _with_driver(data: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(data.get("driver"), str) and data["driver"] in registry.DRIVERS:
+        data["options"] = _DriverTable(data["driver"], data.get("options", {}))
+    return data
+
+
+def _driver_options(value: Any) -> Any:
+    """The options validated into the driver's options object (registry.options_for)."""
+    table = value.options if isinstance(value, _DriverTable) else value
+    if not isinstance(table, dict):
+        raise ValueError("Input should be a valid dictionary")
+    if not isinstance(value, _DriverTable):  # the driver is unknown: reported at `driver`
+        return table
+    try:
+        return registry.options_for(value.driver, table)
+    except DriverConfigError as exc:
+        raise ValueError("; ".join(exc.problems)) from exc
+
+
+@dataclass(frozen=True, kw_only=True)
+class SerialSensor(Section):
     """One sensor on a bus: which driver reads it, how often, and when it counts as stuck.
 
-    `timeout_s` bounds the wait for each answer, so a dead slave costs at most that per try, and it
+    `options` is a table in the file; validation turns it into the driver's options object
+    (registry.options_for), which the collector builds the driver from. `timeout_s` bounds the wait
+    for each answer, so a dead slave costs at most that per try, and it
     is tried less and less often (backoff up to the bus's `down_backoff_max_s`). `stuck_cycles`: after that
     many cycles with identical float values the status says `stuck` (0 turns the check off).
     `max_vehicles_per_s` bounds a lane's plausible count increase, so a counter that restarted
@@ -55,77 +91,39 @@ class SerialSensor(_Section):
     `lat`/`lon` place the sensor on the NOC map (default: its bus's).
     """
 
-    name: str = Field(pattern=NAME_PATTERN)
-    driver: str
-    options: dict[str, Any] = Field(default_factory=dict)
-    interval_s: float = Field(10.0, gt=0, le=86400)
-    timeout_s: float = Field(0.5, gt=0, le=10)
-    site: str | None = Field(None, min_length=1)
-    stuck_cycles: int = Field(30, ge=0, le=100_000)
-    max_vehicles_per_s: float = Field(5.0, gt=0, le=1000)
+    name: Annotated[str, Pattern(NAME_PATTERN)]
+    driver: Annotated[str, Check(_known_driver)]
+    options: Annotated[Any, Check(_driver_options), Doc("the driver's options, a table")] = field(
+        default_factory=dict
+    )
+    interval_s: Annotated[float, Gt(0), Le(86400)] = 10.0
+    timeout_s: Annotated[float, Gt(0), Le(10)] = 0.5
+    site: Annotated[str | None, MinLen(1)] = None
+    stuck_cycles: Annotated[int, Ge(0), Le(100_000)] = 30
+    max_vehicles_per_s: Annotated[float, Gt(0), Le(1000)] = 5.0
     primary: bool = True
-    lat: float | None = Field(None, ge=-90, le=90, description="position on the NOC map, degrees")
-    lon: float | None = Field(None, ge=-180, le=180, description="position on the NOC map, degrees")
+    lat: Annotated[float | None, Ge(-90), Le(90), Doc("position on the NOC map, degrees")] = None
+    lon: Annotated[float | None, Ge(-180), Le(180), Doc("position on the NOC map, degrees")] = None
 
-    @field_validator("driver")
-    @classmethod
-    def _known_driver(cls, name: str) -> str:
-        if name not in registry.DRIVERS:
-            raise ValueError(f"unknown driver {name!r}; known: {', '.join(sorted(registry.DRIVERS))}")
-        return name
-
-    @field_validator("options")
-    @classmethod
-    def _driver_accepts(cls, options: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        driver = info.data.get("driver")
-        if driver is None:  # already reported under `driver`
-            return options
-        try:
-            registry.create(driver, options)
-        except DriverConfigError as exc:
-            raise ValueError("; ".join(exc.problems)) from exc
-        return options
+    checks = Checks(before=_with_driver)
 
     @property
     def streaming(self) -> bool:
         return self.driver in STREAMING_DRIVERS
 
-
-class SerialBus(_Section):
-    """One serial port and the sensors behind it: several Modbus slaves on an RS-485 bus, or one
-    talker (GPS, line sensor) or one radar counter on an RS-232 line."""
-
-    name: str = Field(pattern=NAME_PATTERN)
-    port: str = Field(min_length=1)
-    baud: int = Field(9600, ge=300, le=4_000_000)
-    bytesize: Literal[5, 6, 7, 8] = 8
-    parity: Literal["N", "E", "O", "M", "S"] = "N"
-    stopbits: float = Field(1, description="1, 1.5 or 2")
-    site: str | None = Field(None, min_length=1)
-    down_backoff_max_s: float = Field(60.0, gt=0, le=3600)
-    lat: float | None = Field(None, ge=-90, le=90, description="the intersection on the NOC map, degrees")
-    lon: float | None = Field(None, ge=-180, le=180, description="the intersection on the NOC map, degrees")
-    sensors: list[SerialSensor] = Field(min_length=1)
-
-    @field_validator("stopbits")
-    @classmethod
-    def _stopbits(cls, stopbits: float) -> float:
-        if stopbits not in (1, 1.5, 2):
-            raise ValueError("stop bits are 1, 1.5 or 2")
-        return stopbits
-
-    _checks = checked_model(check=lambda bus: _bus_problems(bus))
-
     @property
-    def streaming(self) -> bool:
-        return self.sensors[0].streaming
+    def address(self) -> int | None:
+        """Where the sensor answers on its bus (a Modbus slave, a radar address); None for a talker."""
+        for key in ("slave", "address"):
+            if isinstance(getattr(self.options, key, None), int):
+                return int(getattr(self.options, key))
+        return None
 
-    def position_of(self, sensor: SerialSensor) -> dict[str, float]:
-        """The `lat`/`lon` fields of a sensor's status: its own position, else its bus's, else none."""
-        for lat, lon in ((sensor.lat, sensor.lon), (self.lat, self.lon)):
-            if lat is not None and lon is not None:
-                return {"lat": lat, "lon": lon}
-        return {}
+
+def _stopbits(stopbits: float) -> float:
+    if stopbits not in (1, 1.5, 2):
+        raise ValueError("stop bits are 1, 1.5 or 2")
+    return stopbits
 
 
 def _bus_problems(bus: SerialBus) -> list[str]:
@@ -142,6 +140,37 @@ def _bus_problems(bus: SerialBus) -> list[str]:
     return problems
 
 
+@dataclass(frozen=True, kw_only=True)
+class SerialBus(Section):
+    """One serial port and the sensors behind it: several Modbus slaves on an RS-485 bus, or one
+    talker (GPS, line sensor) or one radar counter on an RS-232 line."""
+
+    name: Annotated[str, Pattern(NAME_PATTERN)]
+    port: Annotated[str, MinLen(1)]
+    baud: Annotated[int, Ge(300), Le(4_000_000)] = 9600
+    bytesize: Literal[5, 6, 7, 8] = 8
+    parity: Literal["N", "E", "O", "M", "S"] = "N"
+    stopbits: Annotated[float, Check(_stopbits), Doc("1, 1.5 or 2")] = 1
+    site: Annotated[str | None, MinLen(1)] = None
+    down_backoff_max_s: DownBackoffMaxS = 60.0
+    lat: Annotated[float | None, Ge(-90), Le(90), Doc("the intersection on the NOC map, degrees")] = None
+    lon: Annotated[float | None, Ge(-180), Le(180), Doc("the intersection on the NOC map, degrees")] = None
+    sensors: Annotated[list[SerialSensor], MinLen(1)]
+
+    checks = Checks(check=_bus_problems, reads=("lat", "lon"))
+
+    @property
+    def streaming(self) -> bool:
+        return self.sensors[0].streaming
+
+    def position_of(self, sensor: SerialSensor) -> dict[str, float]:
+        """The `lat`/`lon` fields of a sensor's status: its own position, else its bus's, else none."""
+        for lat, lon in ((sensor.lat, sensor.lon), (self.lat, self.lon)):
+            if lat is not None and lon is not None:
+                return {"lat": lat, "lon": lon}
+        return {}
+
+
 def _section_problems(section: SerialSection) -> list[str]:
     """Names and ports are unique across the buses that are valid (the others are reported alone)."""
     buses = section.buses
@@ -153,7 +182,8 @@ def _section_problems(section: SerialSection) -> list[str]:
     return ["; ".join(problems)] if problems else []
 
 
-class SerialSection(_Section):
-    buses: list[SerialBus] = Field(default_factory=list)
+@dataclass(frozen=True, kw_only=True)
+class SerialSection(Section):
+    buses: list[SerialBus] = field(default_factory=list)
 
-    _checks = checked_model(check=lambda section: _section_problems(section))
+    checks = Checks(check=_section_problems)

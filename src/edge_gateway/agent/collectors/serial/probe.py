@@ -21,8 +21,6 @@ import sys
 import tomllib
 from typing import Any
 
-from pydantic import ValidationError
-
 from edge_gateway.agent.collectors.serial import build_bus
 from edge_gateway.agent.collectors.serial.bus import PolledBus
 from edge_gateway.agent.collectors.serial.config import SerialBus
@@ -31,7 +29,7 @@ from edge_gateway.agent.collectors.serial.scan import address_range, scan
 from edge_gateway.agent.collectors.serial.stream import StreamingBus
 from edge_gateway.agent.scheduler import SourceHealth
 from edge_gateway.core import schema
-from edge_gateway.core.config import problems_of
+from edge_gateway.core.config import ConfigError
 from edge_gateway.core.lineproto import encode_many
 from edge_gateway.core.model import Reading
 
@@ -149,6 +147,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def cmd_probe_serial(args: argparse.Namespace) -> int:
+    from edge_gateway.core.validation import validate
+
     if args.scan:
         return cmd_scan(args)
     if args.driver is None:
@@ -162,12 +162,11 @@ def cmd_probe_serial(args: argparse.Namespace) -> int:
             "interval_s": args.interval_s,
             "timeout_s": args.timeout_s,
         }
-        bus = SerialBus.model_validate(
-            {"name": "probe", "port": args.port, "baud": args.baud, "sensors": [sensor]}
+        bus = validate(
+            SerialBus, {"name": "probe", "port": args.port, "baud": args.baud, "sensors": [sensor]}
         )
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError too
-        problems = problems_of(exc) if isinstance(exc, ValidationError) else [str(exc)]
-        for problem in problems:
+    except (ConfigError, ValueError) as exc:
+        for problem in exc.problems if isinstance(exc, ConfigError) else [str(exc)]:
             print(f"probe serial: {problem}", file=sys.stderr)
         return EXIT_BAD_USAGE
     # The outcome is printed below; the down/recovered log lines of a long-running owner would repeat it.

@@ -141,7 +141,7 @@ class SensorState:
     ) -> None:
         self.config = config
         self.name = config.name
-        self.driver = registry.create(config.driver, config.options)
+        self.driver = registry.build(config.driver, config.options)
         self.tags = {"site": site, "sensor": config.name, "bus": bus}
         if not config.primary:  # the boards count its lanes only where no primary sensor does
             self.tags["primary"] = "false"

@@ -19,23 +19,22 @@ import logging
 import time
 from dataclasses import dataclass
 
-from pydantic import SecretStr
-
 from edge_gateway.agent.collectors.snmp.backend import (
     Credentials,
     SnmpBackend,
     SnmpBackendError,
     open_backend,
 )
+from edge_gateway.agent.collectors.snmp.config import SnmpDevice, SnmpSection
 from edge_gateway.agent.collectors.snmp.privacy import ClientHasher
 from edge_gateway.agent.collectors.snmp.profile import MAX_REQUESTS_PER_POLL, MAX_ROWS_PER_TABLE, Profile
 from edge_gateway.agent.collectors.snmp.readings import CounterState, build
 from edge_gateway.agent.collectors.snmp.snapshot import fetch, identify
 from edge_gateway.agent.collectors.snmp.walk import Link
-from edge_gateway.agent.config import SnmpDevice, SnmpSection
 from edge_gateway.agent.scheduler import Accumulator
 from edge_gateway.core import schema
 from edge_gateway.core.backoff import cycles_to_skip
+from edge_gateway.core.config import Secret
 from edge_gateway.core.model import FieldValue, Reading
 
 log = logging.getLogger(__name__)
@@ -54,7 +53,7 @@ class Settings:
     section: SnmpSection
 
 
-def _secret(value: SecretStr | None) -> str:
+def _secret(value: Secret | None) -> str:
     return value.get_secret_value() if value else ""
 
 

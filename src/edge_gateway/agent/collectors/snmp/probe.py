@@ -21,18 +21,19 @@ import logging
 import os
 import secrets
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr, ValidationError
-
 from edge_gateway.agent.collectors.snmp import settings_for
+from edge_gateway.agent.collectors.snmp.config import SnmpSection
 from edge_gateway.agent.collectors.snmp.diagnose import diagnose
 from edge_gateway.agent.collectors.snmp.poller import SnmpPoller, credentials_of
-from edge_gateway.agent.config import SnmpSection, load_agent
+from edge_gateway.agent.collectors.snmp.profile import Profile
+from edge_gateway.agent.config import load_agent
 from edge_gateway.agent.scheduler import Accumulator, SourceHealth
 from edge_gateway.core import schema
-from edge_gateway.core.config import ConfigError, problems_of
+from edge_gateway.core.config import ConfigError, Secret
 from edge_gateway.core.lineproto import encode
 from edge_gateway.core.model import Reading
 
@@ -91,6 +92,10 @@ def _secrets(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _section(args: argparse.Namespace) -> SnmpSection:
+    """The device to probe, validated (pydantic, imported here: the running agent's remote probe
+    hands `probe` a section it holds already)."""
+    from edge_gateway.core.validation import validate
+
     if args.config:
         configured = load_agent(args.config).snmp
         for known in configured.devices:
@@ -99,8 +104,8 @@ def _section(args: argparse.Namespace) -> SnmpSection:
                 if args.clients and not configured.clients:
                     update["clients"] = True
                 if args.clients and not (configured.client_hash_key or configured.client_hash_key_file):
-                    update["client_hash_key"] = SecretStr(secrets.token_hex(16))
-                return configured.model_copy(update=update)
+                    update["client_hash_key"] = Secret(secrets.token_hex(16))
+                return replace(configured, **update)
         raise ConfigError([f"{args.config}: no SNMP device named {args.target!r}"])
     device: dict[str, Any] = {
         "name": "probe",
@@ -125,7 +130,7 @@ def _section(args: argparse.Namespace) -> SnmpSection:
     section: dict[str, Any] = {"devices": [device], "profiles_dir": args.profiles_dir}
     if args.clients:
         section |= {"clients": True, "client_hash_key": secrets.token_hex(16)}
-    return SnmpSection(**section)
+    return validate(SnmpSection, section)
 
 
 def with_utilisation(reading: Reading) -> Reading:
@@ -143,10 +148,13 @@ def with_utilisation(reading: Reading) -> Reading:
     return Reading(reading.measurement, reading.tags, {**reading.fields, **extra}, reading.time_ns)
 
 
-async def probe(section: SnmpSection, window_s: float) -> tuple[list[Reading], bool, str]:
+async def probe(
+    section: SnmpSection, window_s: float, profiles: dict[str, Profile] | None = None
+) -> tuple[list[Reading], bool, str]:
     """The readings of the last poll (rates from the two polls `window_s` apart), whether the
-    device answered, and when it did not, the classified failure with its hint."""
-    poller = SnmpPoller(section.devices[0], "", settings_for(section), asyncio.Semaphore(1))
+    device answered, and when it did not, the classified failure with its hint. `profiles`: those
+    the agent holds, checked already; None loads and checks them (see `settings_for`)."""
+    poller = SnmpPoller(section.devices[0], "", settings_for(section, profiles), asyncio.Semaphore(1))
     try:
         acc = Accumulator(SourceHealth())
         await poller.collect(acc)
@@ -210,9 +218,6 @@ def run_probe(args: argparse.Namespace) -> int:
     try:
         section = _section(args)
         readings, up, why = asyncio.run(probe(section, args.rate_window_s))
-    except ValidationError as exc:
-        print("\n".join(problems_of(exc)), file=sys.stderr)
-        return EXIT_USAGE
     except ConfigError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return EXIT_USAGE

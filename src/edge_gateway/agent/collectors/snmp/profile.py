@@ -7,9 +7,12 @@ all of them) and tables (one GETBULK walk per needed column, never the whole tab
 each table feeds (`ap_radio`, `ap_iface`, `ap_client`) and the `ap` totals it adds up, and `[limits]`:
 how far a poll of such a device may go (`max_rows_per_table`, `max_requests_per_poll`; a device's
 config may override both), so a firmware whose table never ends costs a bounded number of requests.
-Files are parsed and validated once, at start, by the pydantic models below (`ProfileFile` and its
-parts); every bad file is reported as `file:line: key: problem`, the key at fault worded the way a
-bad config's is (`core.config.problems_of`) and its line found by `profile_lines`, never as a traceback.
+Files are parsed and validated once, where the config is checked (`edge check-config`, the agent's
+config child), into the frozen dataclasses below (`ProfileFile` and its parts), which pydantic
+validates (imported by `parse_profile` only: the running agent gets the profiles already loaded and
+never imports it). Every bad file is reported as `file:line: key: problem`, the key at fault worded
+the way a bad config's is (`core.validation.problems_of`) and its line found by `profile_lines`,
+never as a traceback.
 """
 
 from __future__ import annotations
@@ -17,27 +20,27 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    Strict,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from annotated_types import Ge
 
 from edge_gateway.agent.collectors.snmp.expr import names_in
 from edge_gateway.agent.collectors.snmp.profile_lines import Path as KeyPath
 from edge_gateway.agent.collectors.snmp.profile_lines import key_lines, line_of
+from edge_gateway.agent.collectors.snmp.profile_types import (
+    AsWritten,
+    Before,
+    Count,
+    Number,
+    Oid,
+    Regex,
+    one_group,
+)
 from edge_gateway.core import schema
-from edge_gateway.core.config import ConfigError, problems_of
+from edge_gateway.core.config import Check, ConfigError, Section
+from edge_gateway.core.config_checks import Checks
 
 BUILTIN_DIR = Path(__file__).parent / "profiles"
 Kind = Literal["gauge", "integer", "counter32", "counter64", "timeticks", "truth", "text"]
@@ -63,34 +66,23 @@ class ProfileError(ConfigError):
         super().__init__(list(messages))
 
 
-def _oid(value: Any) -> str:
-    text = str(value).strip().lstrip(".")
-    parts = text.split(".")
-    if not text or not all(part.isdigit() for part in parts) or len(parts) < 2:
-        raise ValueError("not a numeric OID")
-    return text
-
-
-def _regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"not a regular expression: {exc}") from exc
-    return value
-
-
-Oid = Annotated[str, BeforeValidator(_oid)]
-Regex = Annotated[str, AfterValidator(_regex)]
-Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]  # an integer or a float, never a string
-Count = Annotated[int, Strict(), Field(ge=1)]
-
-
-class _Part(BaseModel):
+class _Part(Section):
     """A piece of a profile file: unknown keys and values of the wrong kind are refused by path."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+def _fallback_takes_the_name(data: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(data.get("fallback"), dict):
+        return {**data, "fallback": {"name": data.get("name"), **data["fallback"]}}
+    return data
 
 
+def _rates_of_counters(spec: OidField) -> list[str]:
+    if spec.rate and spec.kind not in ("counter32", "counter64"):
+        return ["rate: only counters have rates"]
+    return []
+
+
+@dataclass(frozen=True, kw_only=True)
 class OidField(_Part):
     """One value: `{name = "in_octets", oid = "1.3.6.1.2.1.31.1.1.1.6", kind = "counter64", rate = "in_bps"}`.
 
@@ -111,20 +103,20 @@ class OidField(_Part):
     # The value is text holding a number (NET-SNMP-EXTEND-MIB nsExtendOutput1Line of a script).
     parse_text: bool = False
 
-    @model_validator(mode="before")
-    @classmethod
-    def _fallback_takes_the_name(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("fallback"), dict):
-            return {**data, "fallback": {"name": data.get("name"), **data["fallback"]}}
-        return data
-
-    @model_validator(mode="after")
-    def _rates_of_counters(self) -> OidField:
-        if self.rate and self.kind not in ("counter32", "counter64"):
-            raise ValueError("rate: only counters have rates")
-        return self
+    checks = Checks(before=_fallback_takes_the_name, check=_rates_of_counters, reads=("rate", "kind"))
 
 
+def _tag_forms(data: Any) -> Any:
+    if data == "index":
+        return {}
+    if isinstance(data, str):
+        return {"oid": data}
+    if not isinstance(data, dict) or not {"oid", "part"} & data.keys():
+        raise ValueError('a tag is an OID, "index", or {oid, part, fallback, text, pattern}')
+    return data
+
+
+@dataclass(frozen=True, kw_only=True)
 class TagSource(_Part):
     """A tag's value: a column at the row's index (or at one part of it), or the index itself.
 
@@ -138,102 +130,95 @@ class TagSource(_Part):
     part: str = ""
     fallback: Oid = ""
     text: bool = False
-    pattern: Regex = ""
+    pattern: Annotated[Regex, Check(one_group)] = ""
     prefix: str = ""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _short_forms(cls, data: Any) -> Any:
-        if data == "index":
-            return {}
-        if isinstance(data, str):
-            return {"oid": data}
-        if not isinstance(data, dict) or not {"oid", "part"} & data.keys():
-            raise ValueError('a tag is an OID, "index", or {oid, part, fallback, text, pattern}')
-        return data
 
-    @field_validator("pattern")
-    @classmethod
-    def _one_group(cls, pattern: str) -> str:
-        if pattern and re.compile(pattern).groups != 1:
-            raise ValueError("needs exactly one group, the tag's value")
-        return pattern
+def _row_filter(value: Any) -> Any:
+    if not isinstance(value, dict) or set(value) != {"oid", "equals"}:
+        raise ValueError("a row filter is {oid, equals}")
+    return (value["oid"], str(value["equals"]))
 
 
+def _table_problems(table: Table) -> list[str]:
+    """What one key of a table needs of the others."""
+    problems = []
+    if table.measurement not in MEASUREMENTS:
+        problems.append(f"measurement: {table.measurement!r} is not one of {MEASUREMENTS}")
+    if not table.fields and not table.tags:
+        problems.append("a table needs fields or tags")
+    for name, tag in table.tags.items():
+        if tag.part and tag.part not in table.index:
+            problems.append(f"tags.{name}.part: {tag.part!r} is not in index {list(table.index)}")
+        if tag.prefix and (
+            tag.prefix not in table.tags or tag.prefix == name or table.tags[tag.prefix].prefix
+        ):
+            problems.append(f"tags.{name}.prefix: {tag.prefix!r} is not another plain tag")
+    names = {item.name for item in table.fields}
+    for total, how in table.totals.items():
+        op, _, source = how.partition(":")
+        if op not in TOTALS or (op != "count" and source not in names):
+            problems.append(f"totals.{total}: {how!r} is not count or sum|avg|max:FIELD")
+    if table.measurement == schema.AP_CLIENT and table.client not in table.index:
+        problems.append("client: ap_client tables name the index part holding the MAC")
+    return problems
+
+
+@dataclass(frozen=True, kw_only=True)
 class Table(_Part):
     name: str
     measurement: str = ""
     fields: tuple[OidField, ...] = ()
-    tags: dict[str, TagSource] = {}
+    tags: dict[str, Annotated[TagSource, Before(_tag_forms)]] = field(default_factory=dict)
     index: tuple[str, ...] = ("row",)
     client: str = ""
     group: bool = False
     count_field: str = ""
-    totals: dict[str, str] = {}
-    where: tuple[Oid, str] | None = None  # rows whose column `oid` holds `equals`
+    totals: dict[str, str] = field(default_factory=dict)
+    # rows whose column `oid` holds `equals`
+    where: Annotated[tuple[Oid, str] | None, Before(_row_filter)] = None
     speed_field: str = ""
     discontinuity: Oid = ""
 
-    @field_validator("where", mode="before")
-    @classmethod
-    def _row_filter(cls, value: Any) -> Any:
-        if not isinstance(value, dict) or set(value) != {"oid", "equals"}:
-            raise ValueError("a row filter is {oid, equals}")
-        return (value["oid"], str(value["equals"]))
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Table:
-        """What one key of a table needs of the others."""
-        if self.measurement not in MEASUREMENTS:
-            raise ValueError(f"measurement: {self.measurement!r} is not one of {MEASUREMENTS}")
-        if not self.fields and not self.tags:
-            raise ValueError("a table needs fields or tags")
-        for name, tag in self.tags.items():
-            if tag.part and tag.part not in self.index:
-                raise ValueError(f"tags.{name}.part: {tag.part!r} is not in index {list(self.index)}")
-            if tag.prefix and (
-                tag.prefix not in self.tags or tag.prefix == name or self.tags[tag.prefix].prefix
-            ):
-                raise ValueError(f"tags.{name}.prefix: {tag.prefix!r} is not another plain tag")
-        names = {item.name for item in self.fields}
-        for total, how in self.totals.items():
-            op, _, source = how.partition(":")
-            if op not in TOTALS or (op != "count" and source not in names):
-                raise ValueError(f"totals.{total}: {how!r} is not count or sum|avg|max:FIELD")
-        if self.measurement == schema.AP_CLIENT and self.client not in self.index:
-            raise ValueError("client: ap_client tables name the index part holding the MAC")
-        return self
+    checks = Checks(
+        check=_table_problems,
+        reads=("measurement", "fields", "tags", "index", "client", "totals", "where"),
+    )
 
 
+@dataclass(frozen=True, kw_only=True)
 class _Match(_Part):
     sys_object_id: tuple[Oid, ...] = ()
     probe: Oid = ""
-    priority: Annotated[int, Strict(), Field(ge=-1_000_000)] = 0
+    priority: Annotated[int, AsWritten(), Ge(-1_000_000)] = 0
     sys_descr: Regex = ""  # a regex on sysDescr the device must match too (OpenWrt is a net-snmp agent)
 
 
+@dataclass(frozen=True, kw_only=True)
 class _Limits(_Part):
     max_rows_per_table: Count | None = None
     max_requests_per_poll: Count | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class _Model(_Part):
     get: tuple[Oid, ...] | None = None
     column: Oid | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class ProfileFile(_Part):
     """A profile file as written; `extends` names the profile whose scalars, tables, derived values,
     model OIDs, limits and uplink pattern it starts from."""
 
     vendor: str | None = None
     extends: str | None = None
-    match: _Match = _Match()
-    limits: _Limits = _Limits()
+    match: _Match = field(default_factory=_Match)
+    limits: _Limits = field(default_factory=_Limits)
     scalars: tuple[OidField, ...] = ()
     tables: tuple[Table, ...] = ()
-    derived: dict[str, str] = {}
-    model: _Model = _Model()
+    derived: dict[str, str] = field(default_factory=dict)
+    model: _Model = field(default_factory=_Model)
     uplink_ifname: Regex | None = None
 
 
@@ -271,8 +256,12 @@ def parse_profile(
         line = line_of(lines or {}, tuple(loc))
         return f"{source}:{line}: " if source and line else (f"{source}: " if source else "")
 
+    from pydantic import ValidationError
+
+    from edge_gateway.core.validation import adapter, problems_of
+
     try:
-        file = ProfileFile.model_validate(data)
+        file: ProfileFile = adapter(ProfileFile).validate_python(data)
     except ValidationError as exc:
         problems = problems_of(exc, name)  # in the order of exc.errors()
         raise ProfileError(*(at(e["loc"]) + p for e, p in zip(exc.errors(), problems, strict=True))) from exc
