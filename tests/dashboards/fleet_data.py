@@ -1,4 +1,4 @@
-"""An hour of readings for a small city in the schema's shape (docs/schema.md, DESIGN.md), for
+"""An hour of readings for a small city in the schema's shape (docs/schema.md), for
 running the dashboards' queries against a real InfluxDB.
 
 Two gateways, each with three APs (two radios, two interfaces, three clients) and two intersections

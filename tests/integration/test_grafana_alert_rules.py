@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import urllib.parse
@@ -10,6 +9,7 @@ import urllib.request
 from typing import Any
 
 import pytest
+import yaml
 
 from edge_gateway.alerts.grafana import DATASOURCE_UID, provisioning_text
 from edge_gateway.alerts.rules import load_rules
@@ -32,7 +32,7 @@ def exported(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     assert main(["alerts", "export-grafana"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("# Generated") and text == provisioning_text(load_rules())
-    result: dict[str, Any] = json.loads(text.split("\n", 1)[1])
+    result: dict[str, Any] = yaml.safe_load(text)
     return result
 
 

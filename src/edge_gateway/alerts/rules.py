@@ -16,8 +16,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from edge_gateway.alerts.thresholds import threshold
-from edge_gateway.core.config import ConfigError, problems_of
+from edge_gateway.core.config import ConfigError
 from edge_gateway.core.model import FieldValue, Reading
+from edge_gateway.core.validation import problems_of
 
 DEFAULT_RULES = Path(__file__).with_name("rules.toml")
 OPERATORS: Mapping[str, Callable[[float, float], bool]] = {
@@ -153,7 +154,7 @@ class RuleSet(BaseModel):
 def load_rules(path: Path = DEFAULT_RULES) -> list[Rule]:
     try:
         data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError([f"{path}: {exc}"]) from exc
     try:
         return RuleSet(**data).rule

@@ -8,6 +8,7 @@ uptime and reboots.
 from __future__ import annotations
 
 from edge_gateway.alerts.thresholds import THRESHOLDS
+from edge_gateway.core import schema
 from edge_gateway.noc.liveness import SEEN_RECENTLY, UP_WINDOW
 from edge_gateway.noc.model import Dashboard, Panel, Step, Target, Variable
 from edge_gateway.noc.panels import UP_DOWN, histogram, stat, timeseries
@@ -17,18 +18,18 @@ UID = "edge-access-point"
 AP = '"gateway" =~ /^$gateway$/ AND "device" =~ /^$device$/ AND $timeFilter'
 
 VARIABLES = [
-    Variable("gateway", "Gateway", 'SHOW TAG VALUES FROM "ap" WITH KEY = "gateway"'),
+    Variable("gateway", "Gateway", f'SHOW TAG VALUES FROM "{schema.AP}" WITH KEY = "gateway"'),
     Variable(
         "device",
         "Access point",
-        'SHOW TAG VALUES FROM "ap" WITH KEY = "device" WHERE "gateway" =~ /^$gateway$/',
+        f'SHOW TAG VALUES FROM "{schema.AP}" WITH KEY = "device" WHERE "gateway" =~ /^$gateway$/',
     ),
 ]
 
 
 def _per_radio(field: str, how: str = "mean") -> Target:
     query = (
-        f'SELECT {how}("{field}") AS {field} FROM "ap_radio" WHERE {AP} '
+        f'SELECT {how}("{field}") AS {field} FROM "{schema.AP_RADIO}" WHERE {AP} '
         'GROUP BY time($__interval), "radio" fill(none)'
     )
     return Target(query, alias="$tag_radio")
@@ -36,21 +37,22 @@ def _per_radio(field: str, how: str = "mean") -> Target:
 
 def _ap_field(field: str) -> Target:
     return Target(
-        f'SELECT mean("{field}") AS {field} FROM "ap" WHERE {AP} GROUP BY time($__interval) fill(none)',
+        f'SELECT mean("{field}") AS {field} FROM "{schema.AP}" WHERE {AP} '
+        "GROUP BY time($__interval) fill(none)",
         alias=field,
     )
 
 
 def _status() -> list[Panel]:
-    up = Target(f'SELECT last("up") AS up FROM "device_status" WHERE {AP} AND {SEEN_RECENTLY}')
-    uptime = Target(f'SELECT last("uptime_s") AS uptime FROM "ap" WHERE {AP}')
+    up = Target(f'SELECT last("up") AS up FROM "{schema.DEVICE_STATUS}" WHERE {AP} AND {SEEN_RECENTLY}')
+    uptime = Target(f'SELECT last("uptime_s") AS uptime FROM "{schema.AP}" WHERE {AP}')
     reboots = Target(
-        'SELECT count("change") AS reboots FROM (SELECT difference("uptime_s") AS change FROM "ap" '
+        f'SELECT count("change") AS reboots FROM (SELECT difference("uptime_s") AS change FROM "{schema.AP}" '
         f'WHERE {AP}) WHERE "change" < 0 AND $timeFilter'
     )
-    clients = Target(f'SELECT last("clients") AS clients FROM "ap" WHERE {AP}')
-    hotspot = Target(f'SELECT last("hotspot_users") AS hotspot_users FROM "ap" WHERE {AP}')
-    latency = Target(f'SELECT mean("latency_ms") AS latency FROM "device_status" WHERE {AP}')
+    clients = Target(f'SELECT last("clients") AS clients FROM "{schema.AP}" WHERE {AP}')
+    hotspot = Target(f'SELECT last("hotspot_users") AS hotspot_users FROM "{schema.AP}" WHERE {AP}')
+    latency = Target(f'SELECT mean("latency_ms") AS latency FROM "{schema.DEVICE_STATUS}" WHERE {AP}')
     return [
         stat(
             "Status",
@@ -74,8 +76,8 @@ def _status() -> list[Panel]:
 
 
 def _radio_panels() -> list[Panel]:
-    signal = Target(f'SELECT "signal_dbm" FROM "ap_client" WHERE {AP}')
-    snr = Target(f'SELECT "snr_db" FROM "ap_client" WHERE {AP}')
+    signal = Target(f'SELECT "signal_dbm" FROM "{schema.AP_CLIENT}" WHERE {AP}')
+    snr = Target(f'SELECT "snr_db" FROM "{schema.AP_CLIENT}" WHERE {AP}')
     return [
         timeseries("Clients per radio", [_per_radio("clients")], width=12),
         timeseries("Noise floor", [_per_radio("noise_dbm")], unit="dBm", width=12),
@@ -102,7 +104,7 @@ def _radio_panels() -> list[Panel]:
 
 def _throughput() -> Panel:
     query = (
-        'SELECT mean("in_bps") AS "in", mean("out_bps") AS "out" FROM "ap_iface" WHERE '
+        f'SELECT mean("in_bps") AS "in", mean("out_bps") AS "out" FROM "{schema.AP_IFACE}" WHERE '
         f'{AP} GROUP BY time($__interval), "ifname" fill(none)'
     )
     return timeseries(
@@ -112,7 +114,7 @@ def _throughput() -> Panel:
 
 def _backhaul() -> Panel:
     query = (
-        f'SELECT {utilisation("mean")} FROM "ap_iface" WHERE {AP} AND {UPLINK} '
+        f'SELECT {utilisation("mean")} FROM "{schema.AP_IFACE}" WHERE {AP} AND {UPLINK} '
         "GROUP BY time($__interval) fill(none)"
     )
     return timeseries(

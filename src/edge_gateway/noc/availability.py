@@ -136,7 +136,7 @@ def compute_day(influx: Influx, day: datetime.date, zone: datetime.tzinfo) -> li
     start = datetime.datetime.combine(day, datetime.time(), zone)
     end = start + datetime.timedelta(days=1)
     query = (
-        f'SELECT "up" FROM "device_status" WHERE time >= {_ns(start) - 3600 * 10**9} '
+        f'SELECT "up" FROM "{schema.DEVICE_STATUS}" WHERE time >= {_ns(start) - 3600 * 10**9} '
         f'AND time < {_ns(end)} GROUP BY "gateway", "device", "site"'
     )
     per_device: dict[Key, Seconds] = {}
@@ -154,7 +154,8 @@ def compute_month(influx: Influx, day: datetime.date, zone: datetime.tzinfo) -> 
     end = (start + datetime.timedelta(days=32)).replace(day=1)
     query = (
         'SELECT sum("up_s") AS up_s, sum("down_s") AS down_s, sum("unknown_s") AS unknown_s '
-        f'FROM "availability" WHERE "period" = \'day\' AND time >= {_ns(start)} AND time < {_ns(end)} '
+        f'FROM "{schema.AVAILABILITY}" WHERE "period" = \'day\' '
+        f"AND time >= {_ns(start)} AND time < {_ns(end)} "
         'GROUP BY "scope", "gateway", "device", "site"'
     )
     figures: dict[tuple[str, Key], Seconds] = {}
@@ -171,7 +172,7 @@ def compute_month(influx: Influx, day: datetime.date, zone: datetime.tzinfo) -> 
 def last_stored_day(influx: Influx, zone: datetime.tzinfo) -> datetime.date | None:
     """The latest day whose city figure is stored (day points are stamped at the day's start)."""
     series = influx.query(
-        'SELECT last("up_s") FROM "availability" WHERE "period" = \'day\' AND "scope" = \'city\''
+        f'SELECT last("up_s") FROM "{schema.AVAILABILITY}" WHERE "period" = \'day\' AND "scope" = \'city\''
     )
     if not series:
         return None

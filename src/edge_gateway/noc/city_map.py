@@ -20,6 +20,7 @@ interval, since every subquery first takes each device's last status.
 
 from __future__ import annotations
 
+from edge_gateway.core import schema
 from edge_gateway.noc.liveness import SEEN_RECENTLY
 from edge_gateway.noc.model import JSON, Panel, Step, Target, ValueText
 
@@ -35,9 +36,12 @@ MAP_VIEW = {"id": "fit", "lat": -6.7063, "lon": 108.5570, "zoom": 16, "allLayers
 
 def _ranks(devices: str) -> str:
     """One row per device of `devices` seen in the time range: its rank (`state`) and position."""
-    heard = f'SELECT last("up") AS up FROM "device_status" WHERE {devices} AND {SEEN_RECENTLY} {PER_DEVICE}'
+    heard = (
+        f'SELECT last("up") AS up FROM "{schema.DEVICE_STATUS}" WHERE {devices} AND {SEEN_RECENTLY} '
+        f"{PER_DEVICE}"
+    )
     seen = (
-        'SELECT last("up") AS up, last("lat") AS lat, last("lon") AS lon FROM "device_status" '
+        f'SELECT last("up") AS up, last("lat") AS lat, last("lon") AS lon FROM "{schema.DEVICE_STATUS}" '
         f"WHERE {devices} AND $timeFilter {PER_DEVICE}"
     )
     return ", ".join(

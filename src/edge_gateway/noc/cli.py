@@ -11,6 +11,7 @@ from typing import Any
 
 from edge_gateway.noc import build as builder
 from edge_gateway.noc.provisioning import FOLDER as DEFAULT_FOLDER
+from edge_gateway.noc.store import add_store_options, from_bridge_config
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -44,40 +45,13 @@ def cmd_push(args: argparse.Namespace) -> int:
     return 0
 
 
-def _from_bridge_config(args: argparse.Namespace) -> str | None:
-    """With `-c`, take InfluxDB's URL and database and Alertmanager's URL from the bridge's config
-    (and its EDGE_* environment), so the timers need no addresses of their own; a problem, or None."""
-    if args.config is None:
-        return None
-    from edge_gateway.bridge.config import load_bridge
-    from edge_gateway.core.config import ConfigError
-
-    try:
-        config = load_bridge(args.config)
-    except ConfigError as exc:
-        return f"{args.config}: {exc}"
-    if config.influxdb.api != "v1" or config.influxdb.database is None:
-        return f"{args.config}: the boards read InfluxDB 1.x (InfluxQL), the config names a v2 bucket"
-    args.influx_url, args.database = config.influxdb.url, config.influxdb.database
-    if config.influxdb.username:
-        from edge_gateway.bridge.influx import basic_auth
-
-        password = config.influxdb.password
-        args.authorization = basic_auth(
-            config.influxdb.username, password.get_secret_value() if password else ""
-        )
-    if "alertmanager_url" in args and config.alerts.alertmanager_url is not None:
-        args.alertmanager_url = config.alerts.alertmanager_url
-    return None
-
-
 def cmd_availability(args: argparse.Namespace) -> int:
     import datetime
     import zoneinfo
 
     from edge_gateway.noc.availability import Influx, days_due, last_stored_day, store
 
-    problem = _from_bridge_config(args)
+    problem = from_bridge_config(args)
     if problem is not None:
         print(problem, file=sys.stderr)
         return 2
@@ -101,7 +75,7 @@ def cmd_maintenance(args: argparse.Namespace) -> int:
     from edge_gateway.noc.availability import Influx
     from edge_gateway.noc.maintenance import readings
 
-    problem = _from_bridge_config(args)
+    problem = from_bridge_config(args)
     if problem is not None:
         print(problem, file=sys.stderr)
         return 2
@@ -132,7 +106,7 @@ def add_dashboards_parser(subparsers: Any) -> None:
     push.add_argument("--folder", default=DEFAULT_FOLDER, help=f"folder title (default {DEFAULT_FOLDER!r})")
     push.set_defaults(func=cmd_push)
     sla = actions.add_parser("availability", help="store the days' availability (and their month to date)")
-    _add_store_options(sla)
+    add_store_options(sla)
     sla.add_argument(
         "--day",
         type=datetime_date,
@@ -142,17 +116,8 @@ def add_dashboards_parser(subparsers: Any) -> None:
     sla.set_defaults(func=cmd_availability)
     work = actions.add_parser("maintenance", help="copy the active maintenances (silences) for the boards")
     work.add_argument("--alertmanager-url", default="http://127.0.0.1:9093", help="Alertmanager's base URL")
-    _add_store_options(work)
+    add_store_options(work)
     work.set_defaults(func=cmd_maintenance)
-
-
-def _add_store_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-c", "--config", type=Path, help="take the URLs and database from this bridge config instead"
-    )
-    parser.add_argument("--influx-url", default="http://127.0.0.1:8086", help="InfluxDB 1.x base URL")
-    parser.add_argument("--database", default="edge")
-    parser.set_defaults(authorization=None)
 
 
 def datetime_date(text: str) -> Any:

@@ -4,6 +4,7 @@ uplink state, dropped readings, and what the bridge saw: gaps, duplicates and la
 
 from __future__ import annotations
 
+from edge_gateway.core import schema
 from edge_gateway.noc.model import Dashboard, Panel, Step, Target, Variable
 from edge_gateway.noc.panels import UP_DOWN, state_timeline, table, timeseries
 
@@ -13,7 +14,7 @@ VARIABLES = [
     Variable(
         "gateway",
         "Gateway",
-        'SHOW TAG VALUES FROM "gateway" WITH KEY = "gateway"',
+        f'SHOW TAG VALUES FROM "{schema.GATEWAY}" WITH KEY = "gateway"',
         multi=True,
         include_all=True,
     )
@@ -31,7 +32,7 @@ def _overview() -> Panel:
     query = (
         'SELECT last("uplink_up") AS uplink, last("buffer_readings") AS buffered, '
         'last("oldest_s") AS oldest_s, last("dropped") AS dropped, last("disk_free_bytes") AS disk_free '
-        'FROM "gateway" '
+        f'FROM "{schema.GATEWAY}" '
         f'WHERE {GATEWAY} GROUP BY "gateway"'
     )
     return table("Gateways now", Target(query, result_format="table"), width=24, mappings=UP_DOWN)
@@ -40,24 +41,24 @@ def _overview() -> Panel:
 def _agent() -> list[Panel]:
     return [
         timeseries(
-            "Buffer depth", [_per_gateway("gateway", 'max("buffer_readings")')], unit="short", width=8
+            "Buffer depth", [_per_gateway(schema.GATEWAY, 'max("buffer_readings")')], unit="short", width=8
         ),
         timeseries(
             "Oldest buffered reading",
-            [_per_gateway("gateway", 'max("oldest_s")')],
+            [_per_gateway(schema.GATEWAY, 'max("oldest_s")')],
             unit="s",
             width=8,
             steps=[Step("green"), Step("orange", 300), Step("red", 3600)],
         ),
         timeseries(
             "Dropped readings",
-            [_per_gateway("gateway", 'non_negative_difference(last("dropped"))')],
+            [_per_gateway(schema.GATEWAY, 'non_negative_difference(last("dropped"))')],
             unit="short",
             width=8,
             bars=True,
             description="Readings the full buffer dropped, per interval.",
         ),
-        state_timeline("Uplink", _per_gateway("gateway", 'last("uplink_up")'), width=24),
+        state_timeline("Uplink", _per_gateway(schema.GATEWAY, 'last("uplink_up")'), width=24),
     ]
 
 
@@ -66,7 +67,7 @@ def _bridge() -> list[Panel]:
     return [
         timeseries(
             "Sequence gaps",
-            [_per_gateway("ingest", 'last("gaps")', by_bridge)],
+            [_per_gateway(schema.INGEST, 'last("gaps")', by_bridge)],
             unit="short",
             width=8,
             steps=[Step("green"), Step("red", 1)],
@@ -74,7 +75,7 @@ def _bridge() -> list[Panel]:
         ),
         timeseries(
             "Duplicates",
-            [_per_gateway("ingest", 'non_negative_difference(last("duplicates"))', by_bridge)],
+            [_per_gateway(schema.INGEST, 'non_negative_difference(last("duplicates"))', by_bridge)],
             unit="short",
             width=8,
             bars=True,
@@ -82,21 +83,21 @@ def _bridge() -> list[Panel]:
         ),
         timeseries(
             "Ingest lag",
-            [_per_gateway("ingest", 'max("lag_s")', by_bridge)],
+            [_per_gateway(schema.INGEST, 'max("lag_s")', by_bridge)],
             unit="s",
             width=8,
             steps=[Step("green"), Step("orange", 60), Step("red", 600)],
         ),
         timeseries(
             "Dead letters",
-            [_per_gateway("ingest", 'non_negative_difference(last("dead_letters"))', by_bridge)],
+            [_per_gateway(schema.INGEST, 'non_negative_difference(last("dead_letters"))', by_bridge)],
             unit="short",
             width=12,
             bars=True,
         ),
         timeseries(
             "Points stored",
-            [_per_gateway("ingest", 'non_negative_difference(last("points"))', by_bridge)],
+            [_per_gateway(schema.INGEST, 'non_negative_difference(last("points"))', by_bridge)],
             unit="short",
             width=12,
             bars=True,

@@ -13,6 +13,7 @@ from edge_gateway.alerts.thresholds import (
     ISPU_PM25_BAND_STARTS_UG_M3,
     THRESHOLDS,
 )
+from edge_gateway.core import schema
 from edge_gateway.noc.model import Dashboard, Panel, Step, Target, Variable
 from edge_gateway.noc.panels import UP_DOWN, stat, table, timeseries
 
@@ -24,12 +25,12 @@ VARIABLES = [
     Variable(
         "gateway",
         "Gateway",
-        'SHOW TAG VALUES FROM "device_status" WITH KEY = "gateway" WHERE "kind" != \'snmp\'',
+        f'SHOW TAG VALUES FROM "{schema.DEVICE_STATUS}" WITH KEY = "gateway" WHERE "kind" != \'snmp\'',
     ),
     Variable(
         "site",
         "Intersection",
-        'SHOW TAG VALUES FROM "device_status" WITH KEY = "site" WHERE "kind" != \'snmp\' '
+        f'SHOW TAG VALUES FROM "{schema.DEVICE_STATUS}" WITH KEY = "site" WHERE "kind" != \'snmp\' '
         'AND "gateway" =~ /^$gateway$/',
     ),
 ]
@@ -62,7 +63,7 @@ PRIMARY = "\"primary\" != 'false'"
 
 def _per_lane(how: str, field: str) -> Target:
     query = (
-        f'SELECT {how}("{field}") AS {field} FROM "traffic" WHERE {WHERE} AND {PRIMARY} '
+        f'SELECT {how}("{field}") AS {field} FROM "{schema.TRAFFIC}" WHERE {WHERE} AND {PRIMARY} '
         'GROUP BY time($__interval), "lane" fill(none)'
     )
     return Target(query, alias="lane $tag_lane")
@@ -78,7 +79,9 @@ def _series(measurement: str, field: str) -> Target:
 
 def _daily_mean(field: str) -> Target:
     """ISPU bands are defined on 24-hour means, whatever the time range shown."""
-    return Target(f'SELECT mean("{field}") AS {field} FROM "air_quality" WHERE {SITE} AND time > now() - 24h')
+    return Target(
+        f'SELECT mean("{field}") AS {field} FROM "{schema.AIR_QUALITY}" WHERE {SITE} AND time > now() - 24h'
+    )
 
 
 def _traffic() -> list[Panel]:
@@ -96,11 +99,19 @@ def _air() -> list[Panel]:
     return [
         stat("PM2.5, 24-h mean", _daily_mean("pm25"), unit=unit, width=4, steps=pm25, height=8),
         timeseries(
-            "PM2.5 against the ISPU bands", [_series("air_quality", "pm25")], unit=unit, width=8, steps=pm25
+            "PM2.5 against the ISPU bands",
+            [_series(schema.AIR_QUALITY, "pm25")],
+            unit=unit,
+            width=8,
+            steps=pm25,
         ),
         stat("PM10, 24-h mean", _daily_mean("pm10"), unit=unit, width=4, steps=pm10, height=8),
         timeseries(
-            "PM10 against the ISPU bands", [_series("air_quality", "pm10")], unit=unit, width=8, steps=pm10
+            "PM10 against the ISPU bands",
+            [_series(schema.AIR_QUALITY, "pm10")],
+            unit=unit,
+            width=8,
+            steps=pm10,
         ),
     ]
 
@@ -109,15 +120,15 @@ def _environment() -> list[Panel]:
     return [
         timeseries(
             "Noise (LAeq) against the legal limits",
-            [_series("noise", "laeq_db")],
+            [_series(schema.NOISE, "laeq_db")],
             unit="dB",
             width=8,
             steps=NOISE_STEPS,
             description=f"Orange from {NOISE_HOUSING_DBA:g} dB(A) (housing), "
             f"red from {NOISE_TRADE_DBA:g} dB(A) (trade and services).",
         ),
-        timeseries("Temperature", [_series("weather", "temp_c")], unit="celsius", width=8),
-        timeseries("Humidity", [_series("weather", "rh_pct")], unit="humidity", width=8),
+        timeseries("Temperature", [_series(schema.WEATHER, "temp_c")], unit="celsius", width=8),
+        timeseries("Humidity", [_series(schema.WEATHER, "rh_pct")], unit="humidity", width=8),
     ]
 
 
@@ -126,10 +137,10 @@ def _cameras() -> list[Panel]:
     mappings colour every column alike and a frozen `true` is bad where an `up` one is good."""
     last = (
         'SELECT last("rtsp_ok") AS up, last("fps") AS fps, last("clock_drift_s") AS clock_drift_s, '
-        f'last("latency_ms") AS latency_ms FROM "camera" WHERE {WHERE} GROUP BY "device"'
+        f'last("latency_ms") AS latency_ms FROM "{schema.CAMERA}" WHERE {WHERE} GROUP BY "device"'
     )
     frozen = (
-        'SELECT count("frozen") AS frozen FROM (SELECT last("frozen") AS frozen FROM "camera" '
+        f'SELECT count("frozen") AS frozen FROM (SELECT last("frozen") AS frozen FROM "{schema.CAMERA}" '
         f'WHERE {WHERE} GROUP BY "device") WHERE "frozen" = true'
     )
     return [

@@ -9,6 +9,7 @@ marks as the uplink (tag `role = uplink`), whatever the vendor calls them (Mikro
 
 from __future__ import annotations
 
+from edge_gateway.core import schema
 from edge_gateway.noc.city_map import city_map
 from edge_gateway.noc.intersections import PM25_BREAKPOINTS_UG_M3, ispu_steps
 from edge_gateway.noc.liveness import SEEN_RECENTLY, UP_WINDOW
@@ -30,7 +31,7 @@ def _aps(alias: str, outer_where: str) -> Target:
     """APs counted by their last status within the window; `outer_where` picks which. (An outer time
     condition cannot count those *not* heard from: InfluxDB pushes it into the inner query.)"""
     return Target(
-        f'SELECT count("up") AS {alias} FROM (SELECT last("up") AS up FROM "device_status" '
+        f'SELECT count("up") AS {alias} FROM (SELECT last("up") AS up FROM "{schema.DEVICE_STATUS}" '
         f'WHERE "kind" = \'snmp\' AND {SEEN_RECENTLY} GROUP BY "gateway", "device") WHERE {outer_where}'
     )
 
@@ -39,11 +40,12 @@ def _totals() -> list[Panel]:
     aps_up = _aps("aps_up", '"up" = true')
     aps_down = _aps("aps_down", '"up" = false')
     clients = Target(
-        'SELECT sum("clients") AS clients FROM (SELECT last("clients") AS clients FROM "ap" '
+        f'SELECT sum("clients") AS clients FROM (SELECT last("clients") AS clients FROM "{schema.AP}" '
         f'WHERE {RECENT} GROUP BY "gateway", "device")'
     )
     throughput = Target(
-        'SELECT sum("bps") AS bps FROM (SELECT last("in_bps") + last("out_bps") AS bps FROM "ap_iface" '
+        'SELECT sum("bps") AS bps FROM (SELECT last("in_bps") + last("out_bps") AS bps '
+        f'FROM "{schema.AP_IFACE}" '
         f'WHERE {UPLINK} AND {RECENT} GROUP BY "gateway", "device", "ifname")'
     )
     return [
@@ -77,7 +79,8 @@ def _totals() -> list[Panel]:
 
 def _throughput_over_time() -> Panel:
     query = (
-        'SELECT sum("bps") AS bps FROM (SELECT mean("in_bps") + mean("out_bps") AS bps FROM "ap_iface" '
+        'SELECT sum("bps") AS bps FROM (SELECT mean("in_bps") + mean("out_bps") AS bps '
+        f'FROM "{schema.AP_IFACE}" '
         f"WHERE {UPLINK} AND $timeFilter "
         'GROUP BY time($__interval), "gateway", "device", "ifname") '
         'WHERE $timeFilter GROUP BY time($__interval), "gateway" fill(none)'
@@ -89,7 +92,8 @@ def _throughput_over_time() -> Panel:
 
 def _stale_sensors() -> Panel:
     query = (
-        'SELECT last("up") AS up, last("stale") AS stale, last("error") AS error FROM "device_status" '
+        'SELECT last("up") AS up, last("stale") AS stale, last("error") AS error '
+        f'FROM "{schema.DEVICE_STATUS}" '
         f'WHERE {SENSORS} AND $timeFilter GROUP BY "site", "device", "kind"'
     )
     return table(
@@ -105,7 +109,8 @@ def _stale_sensors() -> Panel:
 def _active_alerts() -> Panel:
     query = (
         'SELECT last("firing") AS firing, last("unknown") AS unknown, last("summary") AS summary '
-        'FROM "alerts" WHERE $timeFilter GROUP BY "alertname", "severity", "gateway", "site", "device"'
+        f'FROM "{schema.ALERTS}" WHERE $timeFilter '
+        'GROUP BY "alertname", "severity", "gateway", "site", "device"'
     )
     return table(
         "Active alerts",
@@ -121,12 +126,12 @@ def _worst_and_air() -> list[Panel]:
     """The APs that failed most polls in the time range, and each intersection's air as ISPU sees it."""
     worst = Target(
         'SELECT top("failed_polls", "device", 5) AS failed_polls FROM (SELECT count("up") AS failed_polls '
-        'FROM "device_status" WHERE "kind" = \'snmp\' AND "up" = false AND $timeFilter '
+        f'FROM "{schema.DEVICE_STATUS}" WHERE "kind" = \'snmp\' AND "up" = false AND $timeFilter '
         'GROUP BY "gateway", "device")',
         result_format="table",
     )
     air = Target(
-        'SELECT mean("pm25") AS pm25 FROM "air_quality" WHERE time > now() - 24h GROUP BY "site"',
+        f'SELECT mean("pm25") AS pm25 FROM "{schema.AIR_QUALITY}" WHERE time > now() - 24h GROUP BY "site"',
         alias="$tag_site",
     )
     return [
@@ -155,12 +160,12 @@ def _availability() -> list[Panel]:
     per site, and the city's month to date. Day points are stamped at the day's start."""
     per_site = Target(
         'SELECT last("up_pct") AS up_pct, last("down_pct") AS down_pct, last("unknown_pct") AS unknown_pct '
-        'FROM "availability" WHERE "period" = \'day\' AND "scope" = \'site\' AND time > now() - 2d '
+        f'FROM "{schema.AVAILABILITY}" WHERE "period" = \'day\' AND "scope" = \'site\' AND time > now() - 2d '
         'GROUP BY "site"',
         result_format="table",
     )
     city = Target(
-        'SELECT last("up_pct") AS up_pct FROM "availability" '
+        f'SELECT last("up_pct") AS up_pct FROM "{schema.AVAILABILITY}" '
         "WHERE \"period\" = 'month' AND \"scope\" = 'city' AND time > now() - 32d"
     )
     return [

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from edge_gateway.alerts.thresholds import ISPU_PM25_BAND_STARTS_UG_M3
+from edge_gateway.core import schema
 from edge_gateway.noc.availability import Influx, Key, Seconds, device_seconds
+from edge_gateway.noc.store import add_store_options, from_bridge_config
 
 ISPU_BANDS = ("Baik", "Sedang", "Tidak Sehat", "Sangat Tidak Sehat", "Berbahaya")
 MAX_INCIDENTS = 200
@@ -81,13 +83,13 @@ def _at(time_ns: int, zone: datetime.tzinfo) -> datetime.datetime:
 
 def _sites(influx: Influx, data: ReportData) -> None:
     when = _when(data.start, data.end)
-    query = f'SELECT mean("lat"), mean("lon") FROM "device_status" WHERE {when} GROUP BY "site"'
+    query = f'SELECT mean("lat"), mean("lon") FROM "{schema.DEVICE_STATUS}" WHERE {when} GROUP BY "site"'
     for series in influx.query(query):
         site = series.get("tags", {}).get("site", "")
         _, lat, lon = series["values"][0]
         data.sites[site] = SiteFigures(lat=lat, lon=lon)
     query = (
-        'SELECT mean("up_pct"), mean("down_pct"), mean("unknown_pct") FROM "availability" '
+        f'SELECT mean("up_pct"), mean("down_pct"), mean("unknown_pct") FROM "{schema.AVAILABILITY}" '
         f'WHERE "period" = \'day\' AND "scope" = \'site\' AND {_when(data.start, data.end)} GROUP BY "site"'
     )
     for series in influx.query(query):
@@ -102,7 +104,8 @@ def _sites(influx: Influx, data: ReportData) -> None:
 def _computed_availability(influx: Influx, data: ReportData) -> None:
     """Sites with no stored `availability` in the period: up/down/unknown from their device_status."""
     query = (
-        f'SELECT "up" FROM "device_status" WHERE {_when(data.start - datetime.timedelta(hours=1), data.end)} '
+        f'SELECT "up" FROM "{schema.DEVICE_STATUS}" '
+        f"WHERE {_when(data.start - datetime.timedelta(hours=1), data.end)} "
         'GROUP BY "gateway", "device", "site"'
     )
     per_site: dict[str, Seconds] = defaultdict(Seconds)
@@ -122,7 +125,7 @@ def _computed_availability(influx: Influx, data: ReportData) -> None:
 def _clients(influx: Influx, data: ReportData, zone: datetime.tzinfo) -> None:
     """Distinct clients (hashed) seen per local day; mean clients connected city-wide per hour of day."""
     query = (
-        f'SELECT count("uptime_s") FROM "ap_client" WHERE {_when(data.start, data.end)} '
+        f'SELECT count("uptime_s") FROM "{schema.AP_CLIENT}" WHERE {_when(data.start, data.end)} '
         'GROUP BY time(1h), "client" fill(none)'
     )
     seen: dict[datetime.date, set[str]] = defaultdict(set)
@@ -133,7 +136,7 @@ def _clients(influx: Influx, data: ReportData, zone: datetime.tzinfo) -> None:
                 seen[_at(time_ns, zone).date()].add(client)
     data.clients_per_day = {day: len(clients) for day, clients in sorted(seen.items())}
     query = (
-        f'SELECT mean("clients") FROM "ap" WHERE {_when(data.start, data.end)} '
+        f'SELECT mean("clients") FROM "{schema.AP}" WHERE {_when(data.start, data.end)} '
         'GROUP BY time(1h), "gateway", "device" fill(none)'
     )
     per_bucket: dict[int, float] = defaultdict(float)
@@ -149,7 +152,7 @@ def _clients(influx: Influx, data: ReportData, zone: datetime.tzinfo) -> None:
 def _air(influx: Influx, data: ReportData, zone: datetime.tzinfo) -> None:
     """Mean PM2.5 of each site's local day, from hourly sums and counts (exact, whatever the zone)."""
     query = (
-        f'SELECT sum("pm25"), count("pm25") FROM "air_quality" WHERE {_when(data.start, data.end)} '
+        f'SELECT sum("pm25"), count("pm25") FROM "{schema.AIR_QUALITY}" WHERE {_when(data.start, data.end)} '
         'GROUP BY time(1h), "site" fill(none)'
     )
     sums: dict[tuple[str, datetime.date], list[float]] = defaultdict(lambda: [0.0, 0.0])
@@ -168,7 +171,7 @@ def _traffic(influx: Influx, data: ReportData) -> None:
     where two primary ones share a lane."""
     when = _when(data.start, data.end)
     query = (
-        f'SELECT sum("volume") FROM "traffic" WHERE {when} AND "primary" != \'false\' '
+        f'SELECT sum("volume") FROM "{schema.TRAFFIC}" WHERE {when} AND "primary" != \'false\' '
         'GROUP BY "site", "lane", "sensor"'
     )
     per_lane: dict[tuple[str, str], int] = {}
@@ -183,7 +186,9 @@ def _traffic(influx: Influx, data: ReportData) -> None:
 
 
 def _incidents(influx: Influx, data: ReportData, zone: datetime.tzinfo) -> None:
-    query = f'SELECT "firing", "summary" FROM "alerts" WHERE {_when(data.start, data.end)} GROUP BY *'
+    query = (
+        f'SELECT "firing", "summary" FROM "{schema.ALERTS}" WHERE {_when(data.start, data.end)} GROUP BY *'
+    )
     for series in influx.query(query):
         tags: dict[str, str] = series.get("tags", {})
         where = " ".join(
@@ -232,26 +237,16 @@ def _instant(text: str) -> datetime.datetime:
 def cmd_report(args: argparse.Namespace) -> int:
     from edge_gateway.noc.report_charts import render_html
 
-    url, database = args.influx_url, args.database
-    if args.config is not None:
-        from edge_gateway.bridge.config import load_bridge
-        from edge_gateway.core.config import ConfigError
-
-        try:
-            influxdb = load_bridge(args.config).influxdb
-        except ConfigError as exc:
-            print(f"{args.config}: {exc}", file=sys.stderr)
-            return 2
-        if influxdb.api != "v1" or influxdb.database is None:
-            print("the report reads InfluxDB 1.x (InfluxQL): the config names a v2 bucket", file=sys.stderr)
-            return 2
-        url, database = influxdb.url, influxdb.database
+    problem = from_bridge_config(args)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     if args.end <= args.start:
         print("--to must be after --from", file=sys.stderr)
         return 2
     zone = zoneinfo.ZoneInfo(args.tz)
     try:
-        data = gather(Influx(url, database), args.start, args.end, zone)
+        data = gather(Influx(args.influx_url, args.database, args.authorization), args.start, args.end, zone)
     except (OSError, RuntimeError) as exc:
         print(f"report not written: {exc}", file=sys.stderr)
         return 1
@@ -266,11 +261,7 @@ def add_report_parser(subparsers: Any) -> None:
     report.add_argument("--from", dest="start", type=_instant, required=True, metavar="ISO8601")
     report.add_argument("--to", dest="end", type=_instant, required=True, metavar="ISO8601")
     report.add_argument("--out", type=Path, required=True, help="the HTML file to write")
-    report.add_argument(
-        "-c", "--config", type=Path, help="read InfluxDB's URL and database from this bridge config"
-    )
-    report.add_argument("--influx-url", default="http://127.0.0.1:8086", help="InfluxDB 1.x base URL")
-    report.add_argument("--database", default="edge")
+    add_store_options(report)
     report.add_argument(
         "--tz", default="Asia/Jakarta", help="the city's time zone (default Asia/Jakarta, WIB)"
     )

@@ -10,6 +10,7 @@ range and again where it resolved.
 
 from __future__ import annotations
 
+from edge_gateway.core import schema
 from edge_gateway.noc.liveness import SEEN_RECENTLY
 from edge_gateway.noc.maintenance import FRESH
 from edge_gateway.noc.model import Annotation, Panel, Step, Target
@@ -32,7 +33,7 @@ def utilisation(how: str) -> str:
 
 def _devices_per_site(alias: str, up: str) -> Target:
     return Target(
-        f'SELECT count("up") AS {alias} FROM (SELECT last("up") AS up FROM "device_status" '
+        f'SELECT count("up") AS {alias} FROM (SELECT last("up") AS up FROM "{schema.DEVICE_STATUS}" '
         f'WHERE {SEEN_RECENTLY} GROUP BY "gateway", "device", "site") WHERE "up" = {up} GROUP BY "site"',
         alias[0].upper(),
         result_format="table",
@@ -42,14 +43,15 @@ def _devices_per_site(alias: str, up: str) -> Target:
 def site_rollup() -> Panel:
     """One row per site: the four queries are merged on the `site` column."""
     clients = Target(
-        'SELECT sum("clients") AS clients FROM (SELECT last("clients") AS clients FROM "ap" '
+        f'SELECT sum("clients") AS clients FROM (SELECT last("clients") AS clients FROM "{schema.AP}" '
         f'WHERE {RECENT} GROUP BY "gateway", "device", "site") GROUP BY "site"',
         "C",
         result_format="table",
     )
     uplink = Target(
         'SELECT sum("bps") / 1000000 AS uplink_mbps FROM (SELECT last("in_bps") + last("out_bps") AS bps '
-        f'FROM "ap_iface" WHERE {UPLINK} AND {RECENT} GROUP BY "gateway", "device", "ifname", "site") '
+        f'FROM "{schema.AP_IFACE}" WHERE {UPLINK} AND {RECENT} '
+        'GROUP BY "gateway", "device", "ifname", "site") '
         'GROUP BY "site"',
         "B",
         result_format="table",
@@ -69,7 +71,8 @@ def site_rollup() -> Panel:
 def backhaul() -> Panel:
     query = (
         # Only uplinks of known speed: a UniFi AP's uplink rows are its VAPs, which have none.
-        f'SELECT {utilisation("last")} FROM "ap_iface" WHERE {UPLINK} AND "speed_mbps" > 0 AND {RECENT} '
+        f'SELECT {utilisation("last")} FROM "{schema.AP_IFACE}" '
+        f'WHERE {UPLINK} AND "speed_mbps" > 0 AND {RECENT} '
         'GROUP BY "gateway", "site", "device"'
     )
     panel = table(
@@ -88,7 +91,7 @@ def backhaul() -> Panel:
 
 def in_maintenance() -> Panel:
     query = (
-        'SELECT last("until") AS until, last("reason") AS reason FROM "maintenance" '
+        f'SELECT last("until") AS until, last("reason") AS reason FROM "{schema.MAINTENANCE}" '
         f'WHERE {FRESH} GROUP BY "scope", "device", "site"'
     )
     return table(
@@ -106,13 +109,14 @@ def outage_annotations(where: str = "") -> tuple[Annotation, ...]:
     return (
         Annotation(
             "Alerts firing",
-            f'SELECT first("summary") AS text FROM "alerts" WHERE "firing" = true {where}AND $timeFilter '
+            f'SELECT first("summary") AS text FROM "{schema.ALERTS}" '
+            f'WHERE "firing" = true {where}AND $timeFilter '
             'GROUP BY "alertname", "gateway", "site", "device"',
             "red",
         ),
         Annotation(
             "Alerts resolved",
-            f'SELECT "summary" AS text FROM "alerts" WHERE "firing" = false {where}AND $timeFilter',
+            f'SELECT "summary" AS text FROM "{schema.ALERTS}" WHERE "firing" = false {where}AND $timeFilter',
             "green",
         ),
     )
