@@ -37,10 +37,13 @@ system-packages:
 
 venv: $(VENV)/.installed
 
+# edge-gateway-dev (./dev) is not in the [dev] extra (pip would look for that name on the index):
+# it is installed from the tree in the same pip call. The stamp is set only once both import.
 $(VENV)/.installed: pyproject.toml dev/pyproject.toml
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]' -e ./dev --config-settings editable_mode=compat
+	@$(BIN)/python -c 'import edge_gateway, edge_gateway_dev'
 	@touch $@
 
 lint: setup
