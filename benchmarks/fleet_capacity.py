@@ -4,8 +4,9 @@ A sweep of simulated gateways into one real Mosquitto and one (`--bridges 2`: tw
 subscription) real `edge bridge` with its default settings (alert engine and fleet view on) storing into
 one real InfluxDB 1.x, all started here on loopback.
 
-The gateways are a wire-level load generator, not agent processes (a few hundred agents do not fit in
-two cores): one MQTT 5 connection per gateway (client id = gateway id, a Last Will, a retained status)
+The gateways are a wire-level load generator (benchmarks/fleet_load.py), not agent processes (a few
+hundred agents do not fit in two cores): one MQTT 5 connection per gateway (client id = gateway id, a
+Last Will, a retained status)
 and data batches made by the agent's own encoders (`core.lineproto`, `agent.uplink.encode_batch`:
 gzip, the `seq`, `n` and `v` user properties) published at QoS 1, each PUBACK checked for 0x00 as the
 uplink does. What a gateway sends is recorded first from a real one (benchmarks/fleet_record.py: a real
@@ -37,7 +38,6 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
-import itertools
 import json
 import os
 import random
@@ -46,7 +46,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +53,8 @@ import aiohttp
 import aiomqtt
 
 from benchmarks.bridge import bulk_load
-from benchmarks.fleet_record import CAPTURE_INTERVAL_S, GATEWAY, POLL_INTERVAL_S, TIME, Template, capture
+from benchmarks.fleet_load import PREFIX, Sent, fleet_lines, gateway, names
+from benchmarks.fleet_record import CAPTURE_INTERVAL_S, POLL_INTERVAL_S, Template, capture
 from benchmarks.sim import process_cpu_s
 from edge_gateway.agent.buffer import Batch
 from edge_gateway.agent.uplink import encode_batch
@@ -62,7 +62,6 @@ from edge_gateway.core import wire
 from edge_gateway.core.mqtt import Client
 from edge_gateway_dev import servers
 
-STATUS_INTERVAL_S = 60.0  # the agent's retained status refresh (agent.inventory.INVENTORY_INTERVAL_S)
 LAG_BOUND_S = 10.0
 KEPT_UP_RATIO = 0.8  # stored / sent readings per second; the window trails the sending by the lag
 WARMUP_S = 5.0  # the start of a step (at most half) not counted in its stored rate
@@ -70,74 +69,6 @@ DRAIN_TIMEOUT_S = 60.0
 SCRAPE_EVERY_S = 1.0
 STEPS = (25, 50, 100, 200, 400)
 PEER_MAX_LINES = 100_000  # enough for a steady rate, few enough for the time budget
-PREFIX = "gw-"  # the simulated gateways: gw-0000, gw-0001, ... the same names in every step
-
-
-def names(count: int) -> list[str]:
-    return [f"{PREFIX}{index:04d}" for index in range(count)]
-
-
-@dataclass
-class Sent:
-    """What the simulated gateways handed to the broker (each PUBACK 0x00) and how late they were."""
-
-    readings: Counter[str] = field(default_factory=Counter)
-    batches: int = 0
-    late_s: float = 0.0  # the latest a batch left after its time: the generator falling behind
-    refused: int = 0
-    seqs: Counter[str] = field(default_factory=Counter)  # each gateway's `seq`, on across steps
-
-
-def _status(template: Template, gateway: str, state: str) -> bytes:
-    body = template.status | {"gateway": gateway, "time_s": round(time.time(), 3)}
-    return json.dumps(body if state == wire.ONLINE else {"gateway": gateway, "state": state}).encode()
-
-
-async def _publish(client: Client, topic: str, payload: bytes, sent: Sent, **options: Any) -> bool:
-    """Delivered: PUBACK 0x00. A retained status nobody reads yet (0x10) is fine, as for the agent."""
-    reason = await client.publish_checked(topic, payload, qos=1, **options)
-    sent.refused += reason != 0 and not options.get("retain")
-    return reason == 0
-
-
-async def gateway(
-    broker: servers.Server, name: str, template: Template, phase_s: float, until_s: float, sent: Sent
-) -> None:
-    """One simulated gateway until `until_s` (loop time): replays the recorded cycle every poll interval,
-    the first one started `phase_s` into the past so that the fleet's load is even from the first second;
-    its retained status at the start, every STATUS_INTERVAL_S, and `stopped` at the end, like the agent."""
-    texts = [(offset_s, text.replace(GATEWAY, name), counts) for offset_s, text, counts in template.texts]
-    will = aiomqtt.Will(wire.status_topic(name), _status(template, name, wire.OFFLINE), qos=1, retain=True)
-    loop = asyncio.get_running_loop()
-    status_topic, data_topic = wire.status_topic(name), wire.data_topic(name)
-    v5 = aiomqtt.ProtocolVersion.V5
-    async with Client(broker.host, broker.port, identifier=name, will=will, protocol=v5) as client:
-        await _publish(client, status_topic, _status(template, name, wire.ONLINE), sent, retain=True)
-        begin_s = loop.time()
-        start_s, next_status_s = begin_s + phase_s - template.poll_interval_s, begin_s + STATUS_INTERVAL_S
-        for cycle in itertools.count():
-            for offset_s, text, counts in texts:
-                at_s = start_s + cycle * template.poll_interval_s + offset_s
-                if at_s < begin_s:
-                    continue  # the part of the first cycle before this gateway began
-                if at_s >= until_s:
-                    await _publish(
-                        client, status_topic, _status(template, name, wire.STOPPED), sent, retain=True
-                    )
-                    return
-                await asyncio.sleep(at_s - loop.time())
-                sent.late_s = max(sent.late_s, loop.time() - at_s)
-                sent.seqs[name] += 1
-                lines = tuple(text.replace(TIME, str(time.time_ns())).split("\n"))
-                payload, props = encode_batch(Batch(sent.seqs[name], (), lines), use_gzip=True)
-                if await _publish(client, data_topic, payload, sent, properties=props):
-                    sent.readings.update(counts)
-                    sent.batches += 1
-                if loop.time() >= next_status_s:
-                    await _publish(
-                        client, status_topic, _status(template, name, wire.ONLINE), sent, retain=True
-                    )
-                    next_status_s += STATUS_INTERVAL_S
 
 
 def _rss_bytes(pid: int) -> int:
@@ -307,18 +238,6 @@ async def wait_subscribed(broker: servers.Server, bridges: int) -> None:
             if await client.publish_checked(wire.data_topic("warmup"), payload, qos=1, properties=props) == 0:
                 return
             await asyncio.sleep(0.2)
-
-
-def fleet_lines(template: Template, gateways: list[str], times_ns: list[int]) -> list[str]:
-    """The lines these gateways send in one cycle at each of these times."""
-    texts = template.texts
-    lines = [
-        text.replace(GATEWAY, name).replace(TIME, str(t))
-        for t in times_ns
-        for name in gateways
-        for _, text, _ in texts
-    ]
-    return "\n".join(lines).split("\n")
 
 
 def cpu_pressure() -> float | None:
