@@ -24,6 +24,7 @@ from edge_gateway.agent.collectors.serial import build_buses
 from edge_gateway.agent.collectors.serial.config import SerialSection
 from edge_gateway.agent.scheduler import SourceHealth
 from edge_gateway.core.model import Reading
+from edge_gateway.core.validation import validate
 from edge_gateway.drivers import registry
 from edge_gateway.drivers.framing import nmea_frame
 from edge_gateway.drivers.modbus_rtu import encode_read_request, with_crc
@@ -130,7 +131,7 @@ async def collector_cpu(duration_s: float) -> dict[str, Any]:
 
 
 async def _measure(links: list[Path], duration_s: float) -> dict[str, Any]:
-    section = SerialSection.model_validate({"buses": [bus_config(link, i) for i, link in enumerate(links)]})
+    section = validate(SerialSection, {"buses": [bus_config(link, i) for i, link in enumerate(links)]})
     counts = {"readings": 0, "rounds": 0, "up": 0, "statuses": 0}
 
     async def sink(readings: Sequence[Reading]) -> None:

@@ -34,11 +34,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from edge_gateway.agent.collectors.snmp import settings_for
+from edge_gateway.agent.collectors.snmp.config import SnmpSection
 from edge_gateway.agent.collectors.snmp.poller import SnmpPoller
 from edge_gateway.agent.collectors.snmp.profile import Profile
-from edge_gateway.agent.config import SnmpSection
 from edge_gateway.agent.scheduler import Accumulator, SourceHealth
+from edge_gateway.core.validation import validate
 from edge_gateway_dev import servers
 
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK")
@@ -124,10 +127,10 @@ def exporter_auth(ap: dict[str, Any]) -> tuple[dict[str, Any], int]:
 
 @contextlib.contextmanager
 def snmp_exporter(workdir: Path, modules: dict[str, Any]) -> Iterator[servers.Server]:
-    """snmp_exporter on a free loopback port; YAML written as JSON, which YAML parsers read."""
+    """snmp_exporter on a free loopback port, its YAML config written with PyYAML."""
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "snmp.yml"
-    config.write_text(json.dumps(modules))
+    config.write_text(yaml.safe_dump(modules, sort_keys=False))
     port = servers.free_port()
     argv = [servers.find_binary("prometheus-snmp-exporter"), f"--config.file={config}"]
     argv += [f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"]
@@ -243,7 +246,8 @@ async def run(n_aps: int, seed: int, latency_ms: int) -> dict[str, Any]:
         results: dict[str, Any] = {"aps": n_aps, "seed": seed, "ap_latency_ms": latency_ms}
         pollers_by: dict[str, list[SnmpPoller]] = {}
         for backend in ("gufo", "pysnmp"):
-            section = SnmpSection(devices=[device_config(ap, backend) for ap in aps], concurrency=n_aps)
+            devices = [device_config(ap, backend) for ap in aps]
+            section = validate(SnmpSection, {"devices": devices, "concurrency": n_aps})
             settings, limit = settings_for(section), asyncio.Semaphore(n_aps)
             pollers = [SnmpPoller(d, "bench", settings, limit) for d in section.devices]
             await collector_cycle(pollers)  # warm-up: profiles identified, v3 engines discovered
