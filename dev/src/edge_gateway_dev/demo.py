@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import urllib.parse
 import urllib.request
 import zoneinfo
@@ -23,6 +24,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
+from edge_gateway.core import schema
 from edge_gateway_dev import servers
 
 DATABASE = "edge"
@@ -52,10 +56,11 @@ def summary(influx_url: str) -> dict[str, Any]:
             )
     fired = _query(
         influx_url,
-        'SELECT "firing" FROM "alerts" WHERE "firing" = true GROUP BY "alertname", "device", "gateway"',
+        f'SELECT "firing" FROM "{schema.ALERTS}" WHERE "firing" = true'
+        ' GROUP BY "alertname", "device", "gateway"',
     )
-    devices = _query(influx_url, 'SHOW TAG VALUES FROM "device_status" WITH KEY = "device"')
-    sites = _query(influx_url, 'SHOW TAG VALUES FROM "device_status" WITH KEY = "site"')
+    devices = _query(influx_url, f'SHOW TAG VALUES FROM "{schema.DEVICE_STATUS}" WITH KEY = "device"')
+    sites = _query(influx_url, f'SHOW TAG VALUES FROM "{schema.DEVICE_STATUS}" WITH KEY = "site"')
     return {
         "points_per_measurement": points,
         "points_total": sum(points.values()),
@@ -100,11 +105,13 @@ def _alertmanager_config() -> str:
 def _write_bridge_config(
     workdir: Path, mqtt: servers.Server, influx: servers.Server, am: servers.Server
 ) -> None:
-    (workdir / "bridge.toml").write_text(
-        f'[mqtt]\nurl = "{mqtt.url}"\n[influxdb]\nurl = "{influx.url}"\napi = "v1"\ndatabase = "{DATABASE}"\n'
-        f'[bridge]\ndead_letter_path = "{workdir}/dead-letters.jsonl"\nlisten_port = 0\n'
-        f'[alerts]\nalertmanager_url = "{am.url}"\nevaluate_every_s = 2\n'
-    )
+    config = {
+        "mqtt": {"url": mqtt.url},
+        "influxdb": {"url": influx.url, "api": "v1", "database": DATABASE},
+        "bridge": {"dead_letter_path": str(workdir / "dead-letters.jsonl"), "listen_port": 0},
+        "alerts": {"alertmanager_url": am.url, "evaluate_every_s": 2},
+    }
+    (workdir / "bridge.toml").write_text(tomli_w.dumps(config))
 
 
 def _spawn(stack: contextlib.ExitStack, workdir: Path, name: str, args: list[str]) -> subprocess.Popen[bytes]:
@@ -134,8 +141,9 @@ def _start_fleet(
     options += ["--port-dir", str(workdir / "ports"), "--broker-url", mqtt.url]
     options += ["--gateway-id", GATEWAY_ID, "--interval-s", str(POLL_INTERVAL_S)]
     fleet = stack.enter_context(servers.fleet_process(config, options, workdir / "fleet.log"))
-    with config.open("a") as file:
-        file.write(f'\n[status]\nlisten = "127.0.0.1:{status_port}"\n')
+    agent = tomllib.loads(config.read_text())
+    agent["status"] = {**agent.get("status", {}), "listen": f"127.0.0.1:{status_port}"}
+    config.write_text(tomli_w.dumps(agent))
     return fleet
 
 

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
@@ -29,6 +30,8 @@ import yaml
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
+# the ports free_port handed out lately: far more than one test holds bound at once
+_HANDED_OUT: deque[int] = deque(maxlen=4096)
 
 
 class ServerError(RuntimeError):
@@ -56,10 +59,16 @@ class Server:
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A port that was free on loopback a moment ago (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
+    """A port that was free on loopback a moment ago (the kernel picks it), and not one this process
+    handed out lately: Linux picks a `bind(0)` port at random among about 14,000, so two ports asked
+    for before either is bound (a server's two listeners) were the same about once in 14,000 pairs."""
+    while True:
+        with socket.socket(socket.AF_INET, kind) as sock:
+            sock.bind((LOOPBACK, 0))
+            port = int(sock.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.append(port)
+            return port
 
 
 def find_binary(name: str) -> str:
