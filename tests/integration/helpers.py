@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import time
 import urllib.parse
 import urllib.request
+import venv
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def outside_env() -> dict[str, str]:
+    """This process's environment without what would point a fresh venv's programs at the checkout."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+
+def installed_venv(env_dir: Path, requirements: list[str], cwd: Path) -> tuple[Path, Path]:
+    """A fresh virtualenv with `requirements` pip-installed (a path of this tree is built as a wheel and
+    copied into site-packages, not linked): its `python` and its `edge`."""
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    install = ["install", "-q", "--disable-pip-version-check", "--no-compile", *requirements]
+    subprocess.run([python, "-m", "pip", *install], check=True, cwd=cwd, env=outside_env())
+    return python, env_dir / "bin" / "edge"
 
 
 def influx_query(url: str, database: str, query: str) -> list[dict[str, Any]]:
