@@ -33,14 +33,8 @@ def _gateway(truth: FleetTruth) -> str:
     return str(truth.run.config["gateway"]["id"])
 
 
-def _last_polls(truth: FleetTruth) -> range:
-    """The simulated seconds the agent's last poll of each device can have been at."""
-    run = truth.run
-    return range(run.sim_seconds(run.stopped_s - 2 * INTERVAL_S)[0], run.sim_seconds(run.stopped_s)[-1] + 1)
-
-
 def _clients_span(truth: FleetTruth, aps: list[str]) -> tuple[float, float]:
-    spans = [truth.span(ap, _last_polls(truth), "clients") for ap in aps]
+    spans = [truth.span(ap, truth.last_poll_seconds(ap), "clients") for ap in aps]
     return sum(s[0] for s in spans), sum(s[1] for s in spans)
 
 
@@ -157,7 +151,7 @@ def per_site(p: Panels, truth: FleetTruth) -> None:
         assert (up.get(site, {}).get("up"), down.get(site, {}).get("down")) == (
             (1, None) if answering else (None, 1)
         ), site
-        if answering and truth.summaries(ap, _last_polls(truth))[0].clients_per_radio:
+        if answering and truth.summaries(ap, truth.last_poll_seconds(ap))[0].clients_per_radio:
             assert within(clients_by_site[site]["clients"], _clients_span(truth, [ap])), site
             expected = _uplink_total_bps(truth, [ap]) / 1e6
             assert near(uplink[site]["uplink_mbps"], expected, RATE_TOLERANCE), (site, expected)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 from edge_gateway.bridge.config import BridgeMqttSection
+from edge_gateway.bridge.fleet import push, wait_outcomes
+from edge_gateway.core.config import Secret
 from tests.integration.shipped_broker import ShippedBroker
 
 MAX_BYTES = 8192
@@ -16,7 +20,7 @@ def login(broker: ShippedBroker, user: str) -> BridgeMqttSection:
         url=f"mqtts://{server.host}:{server.port}",
         ca_file=broker.tls.ca_cert,
         username=user,
-        password=broker.password(user),
+        password=Secret(broker.password(user)),
     )
 
 
@@ -40,3 +44,13 @@ def agent_config(
         text += f'[[snmp.devices]]\nname = "{name}"\nhost = "{host}"\ncommunity = "public"\n'
         text += "interval_s = 1\ntimeout_s = 0.5\nretries = 0\n"
     return text
+
+
+async def pushed(noc: BridgeMqttSection, payload: bytes, version: int) -> str:
+    """gw-1's outcome of `version`, pushed once the statuses are subscribed: an agent that answers
+    and exits at once (a restart) replaces its retained answer with `stopped`."""
+    subscribed, pushed_s = asyncio.Event(), time.time()
+    outcomes = asyncio.create_task(wait_outcomes(noc, ["gw-1"], version, pushed_s, 30, subscribed))
+    await subscribed.wait()
+    await push(noc, {"gw-1": payload})
+    return (await outcomes)["gw-1"]

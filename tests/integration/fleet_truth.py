@@ -37,6 +37,8 @@ UPLINK_IFACE = {"mikrotik": "WAN", "generic": "eth0", "airmax": "eth0"}
 VAP_TX, VAP_RX = 16, 10  # unifiVapTable columns: what the AP sent its stations is what it took in
 WRAP32 = 2**32
 MARGIN_S = 1.0
+READ_AFTER_UPTIME_S = (-1, 0, 1, 2)  # the seconds a poll's counters can be read at, from its uptime's
+POLL_READS_S = 3  # a poll's last read (its client tables), from its start (its readings' time), at most
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class FleetTruth:
         self.aps = {spec.name: ApModel(spec, lambda: start_s) for spec in ap_specs}
         self.daily = {c.name: DailyModel(c.seed) for c in self.crossings}
         self._served: dict[tuple[str, int], ApTruth] = {}
+        self._last_poll: dict[str, range] = {}
 
     def at(self, ap: str, second: int) -> ApTruth:
         """What the AP served at that second (kept: the checks ask for the same seconds again)."""
@@ -100,6 +103,20 @@ class FleetTruth:
         values = [getattr(s, what) for s in self.summaries(ap, seconds)]
         return min(values), max(values)
 
+    def last_poll_seconds(self, ap: str) -> range:
+        """The simulated seconds the AP's last answered poll in InfluxDB can have read at: from its
+        readings' time (the poll's start) to POLL_READS_S after. Taken from the stored poll, not from
+        when the agent stopped: on a loaded machine a cycle stretches, and the last poll stored can be
+        several seconds older than the stop."""
+        if ap not in self._last_poll:  # the run is over: every check asks the same answer
+            query = f'SELECT last("up") FROM "ap" WHERE "device" = \'{ap}\' AND "up" = true'
+            (series,) = influx_query(self.run.influx_url, "edge", query)
+            start_s = series["values"][0][0] / 1e9
+            run = self.run
+            seconds = range(run.sim_seconds(start_s)[0], run.sim_seconds(start_s + POLL_READS_S)[-1] + 1)
+            self._last_poll[ap] = seconds
+        return self._last_poll[ap]
+
     def uptime_span(self, ap: str, seconds: range) -> tuple[int, int]:
         model = self.aps[ap]
         return model.engine_time_s(seconds[0]), model.engine_time_s(seconds[-1])
@@ -121,39 +138,59 @@ class FleetTruth:
 
         The sim's counters step once a second, so a rate over a 2 s poll interval holds 1 to 3 steps:
         its truth needs the second each poll read the counters at. The AP's uptime says it to within
-        one (a poll that crosses a second boundary reads the uptime and the counters in different
-        seconds), so each poll's second is the one of the three, chained from poll to poll, that best
-        explains the rates (in and out) the agent stored; any other value than such a difference of
-        served counters fails the checks."""
+        one before and two after (a poll reads the uptime first and the counters after the radio
+        tables, so on a loaded machine a second or two later), so each poll's second is the one of
+        these, chained from poll to poll, that best explains the rates the agent stored; any other
+        value than such a difference of served counters fails the checks. The in and out columns
+        are walked by separate requests, so a poll can read them in different seconds: each
+        direction has its own chain."""
         polls = self.polls(ap)
         where = f"\"device\" = '{ap}' AND \"ifname\" = '{ifname}'"
         query = f'SELECT "in_bps", "out_bps" FROM "ap_iface" WHERE {where}'
         stored = {
             t: (i, o) for one in influx_query(self.run.influx_url, "edge", query) for t, i, o in one["values"]
         }
+        ins, outs = (self._read_seconds(ap, ifname, polls, stored, direction) for direction in (0, 1))
+        rates = {}
+        for k, ((t1, _), (t2, _)) in enumerate(itertools.pairwise(polls)):
+            over_s = (t2 - t1) / 1e9
+            rates[t2] = (
+                self._bps(ap, ifname, 0, ins[k], ins[k + 1], over_s),
+                self._bps(ap, ifname, 1, outs[k], outs[k + 1], over_s),
+            )
+        return rates
+
+    def _read_seconds(
+        self,
+        ap: str,
+        ifname: str,
+        polls: list[tuple[int, int]],
+        stored: dict[int, tuple[float | None, float | None]],
+        direction: int,
+    ) -> list[int]:
+        """The second each poll read one direction's counter at: the chain that best explains the
+        rates stored for it (the sum of the misses is least)."""
         # cost[s] of the best chain of seconds ending with `s` for the current poll, and its seconds
         chains: dict[int, tuple[float, list[int]]] = {
-            polls[0][1] + d: (0.0, [polls[0][1] + d]) for d in (-1, 0, 1)
+            polls[0][1] + d: (0.0, [polls[0][1] + d]) for d in READ_AFTER_UPTIME_S
         }
         for (t1, _), (t2, u2) in itertools.pairwise(polls):
             over_s, step = (t2 - t1) / 1e9, {}
-            for s2 in (u2 - 1, u2, u2 + 1):
+            shown = stored.get(t2, (None, None))[direction]
+            for s2 in (u2 + d for d in READ_AFTER_UPTIME_S):
                 options = []
                 for s1, (cost, seconds) in chains.items():
-                    bps, shown = self._bps(ap, ifname, s1, s2, over_s), stored.get(t2, (None, None))
-                    miss = sum(abs(b - x) for b, x in zip(bps, shown, strict=True) if x is not None)
+                    bps = self._bps(ap, ifname, direction, s1, s2, over_s)
+                    miss = abs(bps - shown) if shown is not None else 0.0
                     options.append((cost + miss, [*seconds, s2]))
                 step[s2] = min(options, key=lambda option: option[0])
             chains = step
-        seconds = min(chains.values(), key=lambda chain: chain[0])[1]
-        return {
-            t2: self._bps(ap, ifname, s1, s2, (t2 - t1) / 1e9)
-            for (t1, _), (t2, _), s1, s2 in zip(polls, polls[1:], seconds, seconds[1:], strict=False)
-        }
+        return min(chains.values(), key=lambda chain: chain[0])[1]
 
-    def _bps(self, ap: str, ifname: str, s1: int, s2: int, over_s: float) -> tuple[float, float]:
-        (in1, out1), (in2, out2) = self.octets(ap, ifname, s1), self.octets(ap, ifname, s2)
-        return (in2 - in1) % WRAP32 * 8 / over_s, (out2 - out1) % WRAP32 * 8 / over_s
+    def _bps(self, ap: str, ifname: str, direction: int, s1: int, s2: int, over_s: float) -> float:
+        """Bit/s one direction (0 in, 1 out) counted between the counters served at s1 and s2."""
+        first, last = self.octets(ap, ifname, s1)[direction], self.octets(ap, ifname, s2)[direction]
+        return (last - first) % WRAP32 * 8 / over_s
 
     def octets(self, ap: str, ifname: str, second: int) -> tuple[int, int]:
         """(in, out) octets of an interface (or UniFi VAP, `ng/ath0`) at a simulated second, mod 2**32."""
