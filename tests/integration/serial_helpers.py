@@ -11,6 +11,7 @@ from edge_gateway.agent.collectors.serial import build_buses
 from edge_gateway.agent.collectors.serial.config import SerialSection
 from edge_gateway.agent.scheduler import SourceHealth
 from edge_gateway.core.model import Reading
+from edge_gateway.core.validation import validate
 
 
 class Recorder:
@@ -51,14 +52,15 @@ class Recorder:
 
 
 def sensor(name: str, driver: str, interval_s: float = 0.3, **options: Any) -> dict[str, Any]:
-    return {"name": name, "driver": driver, "options": options, "interval_s": interval_s, "timeout_s": 0.15}
+    # 1 s: the simulated firmware answers from this same event loop, which a loaded machine can stall
+    return {"name": name, "driver": driver, "options": options, "interval_s": interval_s, "timeout_s": 1.0}
 
 
 @asynccontextmanager
 async def running(buses: list[dict[str, Any]], site: str = "Simpang Test") -> AsyncIterator[Recorder]:
     """The owners of `buses` running in this loop until the block ends."""
     recorder = Recorder()
-    owners = build_buses(SerialSection.model_validate({"buses": buses}), site)
+    owners = build_buses(validate(SerialSection, {"buses": buses}), site)
     tasks = [
         asyncio.create_task(owner.run(recorder.sink, recorder.health), name=owner.name) for owner in owners
     ]
