@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ def agent_config(path: Path, mosquitto: servers.Server, snmpd: servers.Server, p
     )
     if dead:
         text += (
-            f'[[snmp.devices]]\nname = "ap-dead"\nhost = "127.0.0.1:{servers.free_port()}"\n'
+            f'[[snmp.devices]]\nname = "ap-dead"\nhost = "127.0.0.1:{servers.free_port(socket.SOCK_DGRAM)}"\n'
             'community = "public"\ninterval_s = 1\ntimeout_s = 0.2\nretries = 0\n'
         )
     path.write_text(text)

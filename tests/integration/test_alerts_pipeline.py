@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ def test_ap_down_fires_then_the_gateways_last_will_inhibits_it(
             f'[buffer]\npath = "{tmp_path}/b.db"\n[status]\nenabled = false\n'
             f'[[snmp.devices]]\nname = "ap-live"\nhost = "{snmpd.host}:{snmpd.port}"\ncommunity = "public"\n'
             "interval_s = 1\n"
-            f'[[snmp.devices]]\nname = "ap-dead"\nhost = "127.0.0.1:{servers.free_port()}"\n'
+            f'[[snmp.devices]]\nname = "ap-dead"\nhost = "127.0.0.1:{servers.free_port(socket.SOCK_DGRAM)}"\n'
             'community = "public"\ninterval_s = 1\ntimeout_s = 0.2\nretries = 0\n'
         )
         bridge_conf.write_text(

@@ -25,6 +25,7 @@ from edge_gateway.agent.config import UplinkSection
 from edge_gateway.agent.uplink import Uplink
 from edge_gateway.bridge.config import BridgeMqttSection
 from edge_gateway.core.mqtt import Client, PublishRefused
+from edge_gateway.core.validation import validate
 from edge_gateway.core.wire import data_topic, status_topic
 from tests.integration.mqtt_checker import running, wait_until
 from tests.integration.shipped_broker import ShippedBroker, shipped_broker
@@ -89,12 +90,15 @@ async def bridge_reader(
 
 def gateway(broker: ShippedBroker, gateway_id: str, tmp_path: Path) -> tuple[Uplink, Buffer]:
     (tmp_path / f"{gateway_id}.pw").write_text(broker.password(gateway_id) + "\n")
-    conf = UplinkSection(
-        url=f"mqtts://{broker.server.host}:{broker.server.port}",
-        ca_file=broker.tls.ca_cert,
-        username=gateway_id,
-        password_file=tmp_path / f"{gateway_id}.pw",
-        batch_max_readings=10,
+    conf = validate(  # reads password_file
+        UplinkSection,
+        {
+            "url": f"mqtts://{broker.server.host}:{broker.server.port}",
+            "ca_file": broker.tls.ca_cert,
+            "username": gateway_id,
+            "password_file": tmp_path / f"{gateway_id}.pw",
+            "batch_max_readings": 10,
+        },
     )
     buffer = Buffer(tmp_path / f"{gateway_id}.db", 1 << 22)
     return Uplink(conf, gateway_id, buffer, asyncio.Event()), buffer

@@ -10,6 +10,7 @@ import pytest
 from edge_gateway.agent.agent import Agent
 from edge_gateway.agent.config import AgentConfig
 from edge_gateway.core.model import Reading
+from edge_gateway.core.validation import validate
 from edge_gateway_dev import servers
 from tests.integration.mqtt_checker import checker, running, wait_until
 
@@ -26,10 +27,13 @@ def readings(first: int, count: int) -> list[Reading]:
 
 
 def agent(tmp_path: Path, url: str, on_full: str) -> Agent:
-    config = AgentConfig(
-        gateway={"id": "gw-1"},
-        uplink={"url": url, "batch_max_readings": 10},
-        buffer={"path": tmp_path / "buffer.db", "max_bytes": MAX_BYTES, "on_full": on_full},
+    config = validate(
+        AgentConfig,
+        {
+            "gateway": {"id": "gw-1"},
+            "uplink": {"url": url, "batch_max_readings": 10},
+            "buffer": {"path": tmp_path / "buffer.db", "max_bytes": MAX_BYTES, "on_full": on_full},
+        },
     )
     return Agent(config)
 

@@ -4,6 +4,7 @@ camera collector itself (real RTSP server, ONVIF/snapshot simulators, faults by 
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from edge_gateway.agent.collectors.camera import build_collectors
 from edge_gateway.agent.config import AgentConfig
 from edge_gateway.agent.scheduler import Accumulator, SourceHealth
 from edge_gateway.core.model import Reading
+from edge_gateway.core.validation import validate
 from edge_gateway_dev.sim.camera import harness
 from edge_gateway_dev.sim.fleet import agent_config, run_field
 
@@ -28,7 +30,7 @@ FAULTS = (
 async def test_fleet_cameras_and_their_faults(tmp_path: Path) -> None:
     async with run_field(0, 2, 1, FAULTS, tmp_path, cameras=4) as field:
         text = agent_config(field, "cbn-gw-sim", "mqtt://127.0.0.1:1", tmp_path / "b.db", 5.0)
-        config = AgentConfig(**tomllib.loads(text))
+        config = validate(AgentConfig, tomllib.loads(text))
         assert [device.name for device in config.camera.devices] == [
             "cbn-int-01-cam-1", "cbn-int-02-cam-1", "cbn-int-01-cam-2", "cbn-int-02-cam-2",
         ]  # fmt: skip
@@ -38,7 +40,7 @@ async def test_fleet_cameras_and_their_faults(tmp_path: Path) -> None:
         readings: dict[str, dict[str, Reading]] = {}
         for collector in build_collectors(config):
             collector.watch.frozen_after_s = 0  # the second check judges, whatever the interval
-            collector.device = collector.device.model_copy(update={"pull_s": 0.5, "timeout_s": 1.0})
+            collector.device = replace(collector.device, pull_s=0.5, timeout_s=1.0)
             for _ in range(2):
                 acc = Accumulator(SourceHealth())
                 await collector.collect(acc)

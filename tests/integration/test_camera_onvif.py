@@ -16,6 +16,7 @@ from edge_gateway.agent.scheduler import Accumulator, SourceHealth
 from edge_gateway.bridge.reserved import check_reading
 from edge_gateway.cli.main import main
 from edge_gateway.core.model import Reading
+from edge_gateway.core.validation import validate
 from edge_gateway_dev import servers
 from edge_gateway_dev.sim.camera import harness
 from edge_gateway_dev.sim.camera.onvif_sim import CameraSim, parse_faults, serve_cameras
@@ -45,11 +46,11 @@ async def sims() -> AsyncIterator[dict[str, CameraSim]]:
 def collector(stream: servers.Server, sim: CameraSim, tmp_path: Path) -> CameraCollector:
     secret = tmp_path / "onvif.pass"
     secret.write_text(PASSWORD)
-    device = CameraDevice(
-        name=f"cam-{sim.name}", rtsp_url=harness.url(stream), user="admin", password_file=secret,
-        onvif=f"127.0.0.1:{sim.port}", snapshot_url=f"http://127.0.0.1:{sim.port}/snapshot.jpg",
-        interval_s=5, pull_s=0.5, timeout_s=1.0, frozen_after_s=0,
-    )  # fmt: skip
+    device = validate(CameraDevice, {
+        "name": f"cam-{sim.name}", "rtsp_url": harness.url(stream), "user": "admin", "password_file": secret,
+        "onvif": f"127.0.0.1:{sim.port}", "snapshot_url": f"http://127.0.0.1:{sim.port}/snapshot.jpg",
+        "interval_s": 5, "pull_s": 0.5, "timeout_s": 1.0, "frozen_after_s": 0,
+    })  # fmt: skip
     return CameraCollector(device, "Kejaksan", 300)
 
 

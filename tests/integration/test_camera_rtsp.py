@@ -16,6 +16,7 @@ from edge_gateway.agent.collectors.camera.collector import CameraCollector
 from edge_gateway.agent.collectors.camera.config import CameraDevice
 from edge_gateway.agent.scheduler import Accumulator, SourceHealth, run_periodic
 from edge_gateway.core.model import Reading
+from edge_gateway.core.validation import validate
 from edge_gateway_dev import servers
 from edge_gateway_dev.sim.camera import harness
 
@@ -34,7 +35,7 @@ def camera(tmp_path: Path) -> Iterator[servers.Server]:
 def device(server: servers.Server, **options: object) -> CameraDevice:
     settings: dict[str, object] = {"name": "cbn-int-01-cam-1", "rtsp_url": harness.url(server)}
     settings |= {"interval_s": 2, "pull_s": 1.0, "frozen_after_s": 1.5}
-    return CameraDevice.model_validate(settings | options)
+    return validate(CameraDevice, settings | options)
 
 
 async def check(collector: CameraCollector) -> tuple[Reading, Reading]:

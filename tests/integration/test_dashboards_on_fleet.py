@@ -48,8 +48,9 @@ RUN_S = 35
 # Panels about events the half minute does not hold.
 EVENT_PANELS = {"Reboots", "Availability per site (last day computed)", "City availability, month to date"}
 EVENT_PANELS |= {"In maintenance now"}  # tests/dashboards/test_queries_influx.py checks it
-# Panels of fields only some vendors report: asked of an AP that reports them (UniFi radios' load).
-VENDOR_PANELS = {"Channel utilisation": ("ap_radio", "util_pct")}
+# Panels of fields only some vendors report: asked of an AP that reports them (UniFi radios' load;
+# a CPU percentage, which a UniFi AP does not serve: docs/snmp.md).
+VENDOR_PANELS = {"Channel utilisation": ("ap_radio", "util_pct"), "CPU": ("ap", "cpu_pct")}
 # Panels of quantities undefined without a station (docs/schema.md, "Absent fields"): empty is right
 # only when no radio of the AP that is on a channel had a station, as at night.
 STATION_PANELS = {"CCQ", "Client signal", "Client SNR"}

@@ -23,6 +23,7 @@ from edge_gateway.agent.buffer import Buffer, DiskFull, OnFull
 from edge_gateway.agent.buffer_schema import LINE
 from edge_gateway.agent.config import AgentConfig
 from edge_gateway.core.model import Reading
+from edge_gateway.core.validation import validate
 from edge_gateway_dev import servers
 from tests.integration.mqtt_checker import checker, running, wait_until
 
@@ -173,10 +174,13 @@ async def test_the_agent_fills_the_disk_keeps_going_and_drains_it(
 ) -> None:
     """The issue's case: the broker away, the buffer fills the disk; nothing raises, one log line."""
     broker_port = servers.free_port()
-    config = AgentConfig(
-        gateway={"id": "gw-1"},
-        uplink={"url": f"mqtt://127.0.0.1:{broker_port}", "reconnect_max_s": 1},
-        buffer={"path": small_disk / "buffer.db", "max_bytes": 1 << 30},
+    config = validate(
+        AgentConfig,
+        {
+            "gateway": {"id": "gw-1"},
+            "uplink": {"url": f"mqtt://127.0.0.1:{broker_port}", "reconnect_max_s": 1},
+            "buffer": {"path": small_disk / "buffer.db", "max_bytes": 1 << 30},
+        },
     )
     node = Agent(config)
     cycle = 0

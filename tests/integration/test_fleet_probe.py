@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import socket
 import time
 from pathlib import Path
 
@@ -54,10 +55,13 @@ def test_probe_answers_refuses_unknown_and_concurrent(
     keygen(tmp_path / "noc.key", tmp_path / "noc.pub")
     bridge = bridge_config(tmp_path, broker)
     config = tmp_path / "gw-1.toml"
-    config.write_text(
-        agent_config(tmp_path, broker, {"ap-1": f"{snmpd.host}:{snmpd.port}", "ap-9": "127.0.0.1:9"})
-    )
-    with servers.edge_process(["agent", "-c", str(config)], tmp_path / "gw-1.log"):
+    # ap-9 receives and never answers (no port unreachable either): its probe lasts its whole
+    # timeout, so the second request, published right after the first, finds the desk busy
+    mute = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    mute.bind(("127.0.0.1", 0))
+    devices = {"ap-1": f"{snmpd.host}:{snmpd.port}", "ap-9": f"127.0.0.1:{mute.getsockname()[1]}"}
+    config.write_text(agent_config(tmp_path, broker, devices))
+    with mute, servers.edge_process(["agent", "-c", str(config)], tmp_path / "gw-1.log"):
         statuses_when(broker, online("gw-1"))
         asked = edge("fleet", "probe", "gw-1", "ap-1", "-c", str(bridge))
         assert asked.returncode == 0, asked.stdout + asked.stderr
@@ -69,7 +73,7 @@ def test_probe_answers_refuses_unknown_and_concurrent(
         assert unknown.stdout.strip() == "gw-1 printer: refused: no device named 'printer' in this config"
 
         slow, second = asyncio.run(two_at_once(broker, tmp_path / "noc.key", ["ap-9", "ap-1"]))
-        assert slow["ok"] is True and slow["up"] is False, slow  # ap-9 does not answer: the probe says so
+        assert slow["ok"] is True and slow["up"] is False, slow  # ap-9 is silent: the probe says it is down
         assert second == {
             "ok": False,
             "refused": "busy",

@@ -6,7 +6,6 @@ broker lets only the NOC publish configs and each gateway read only its own."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,20 +17,14 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from edge_gateway.agent.remote_config import config_hash
 from edge_gateway.bridge.config import BridgeMqttSection
-from edge_gateway.bridge.fleet import push, read_statuses, wait_outcomes
+from edge_gateway.bridge.fleet import read_statuses
 from edge_gateway.bridge.fleet_sign import keygen, load_private_key, sign_config
 from edge_gateway.core.mqtt import Client, PublishRefused
 from edge_gateway_dev import servers
-from tests.integration.fleet_helpers import MAX_BYTES, agent_config, login
+from tests.integration.fleet_helpers import MAX_BYTES, agent_config, login, pushed
 from tests.integration.shipped_broker import ShippedBroker
 
 pytestmark = [pytest.mark.integration, pytest.mark.fleet]
-
-
-async def outcome(noc: BridgeMqttSection, payload: bytes, version: int) -> str:
-    pushed_s = time.time()
-    await push(noc, {"gw-1": payload})
-    return (await wait_outcomes(noc, ["gw-1"], version, pushed_s, 30))["gw-1"]
 
 
 async def status_when(
@@ -55,7 +48,7 @@ async def test_remote_config_is_applied_refused_and_rolled_back(
     log = tmp_path / "agent.log"
     with servers.edge_process(["agent", "-c", str(config)], log) as agent:
         v2 = agent_config(tmp_path, broker, {"ap-1": ap, "ap-2": ap})
-        assert await outcome(noc, sign_config(key, "gw-1", 2, v2), 2) == "applied version 2"
+        assert await pushed(noc, sign_config(key, "gw-1", 2, v2), 2) == "applied version 2"
         status = (await read_statuses(noc))["gw-1"]
         assert status["config_version"] == 2 and status["config_hash"] == config_hash(v2)
 
@@ -68,14 +61,14 @@ async def test_remote_config_is_applied_refused_and_rolled_back(
         }
         for reason, payload in bad.items():
             version = 1 if reason == "replay" else 3
-            said = await outcome(noc, payload, version)
+            said = await pushed(noc, payload, version)
             assert said.startswith("refused: "), (reason, said)
         status = (await read_statuses(noc))["gw-1"]
         assert status["config_refused"] == dict.fromkeys(bad, 1)
         assert status["config_version"] == 2 and status["config_hash"] == config_hash(v2)
 
         broken = agent_config(tmp_path, broker, {"ap-1": ap, "ap-2": ap, "ap-9": "127.0.0.1:9"})
-        assert await outcome(noc, sign_config(key, "gw-1", 4, broken), 4) == "applied version 4"
+        assert await pushed(noc, sign_config(key, "gw-1", 4, broken), 4) == "applied version 4"
         status = await status_when(noc, lambda got: got["config_outcome"] != "applied version 4")
         assert status["config_outcome"].startswith("rolled back: "), status
         assert status["config_version"] == 2 and status["config_hash"] == config_hash(v2)

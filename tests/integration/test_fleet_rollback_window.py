@@ -6,7 +6,6 @@ is kept (once that device has reported), and a config whose new device fails onl
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,11 +14,11 @@ import pytest
 
 from edge_gateway.agent.remote_config import config_hash
 from edge_gateway.bridge.config import BridgeMqttSection
-from edge_gateway.bridge.fleet import push, read_statuses, wait_outcomes
+from edge_gateway.bridge.fleet import read_statuses
 from edge_gateway.bridge.fleet_sign import keygen, load_private_key, sign_config
 from edge_gateway_dev import servers
 from edge_gateway_dev.sim.snmp import ApSpec, Faults, run_fleet
-from tests.integration.fleet_helpers import agent_config, login
+from tests.integration.fleet_helpers import agent_config, login, pushed
 from tests.integration.shipped_broker import ShippedBroker, shipped_broker
 
 pytestmark = [pytest.mark.integration, pytest.mark.fleet]
@@ -41,9 +40,7 @@ def with_slow_device(config: str, name: str, host: str) -> str:
 
 async def judged(noc: BridgeMqttSection, payload: bytes, version: int) -> dict[str, Any]:
     """gw-1's status once the watch of `version` is over (or the version was rolled back)."""
-    pushed_s = time.time()
-    await push(noc, {"gw-1": payload})
-    assert (await wait_outcomes(noc, ["gw-1"], version, pushed_s, 30))["gw-1"] == f"applied version {version}"
+    assert await pushed(noc, payload, version) == f"applied version {version}"
     async with asyncio.timeout(60):
         while (status := (await read_statuses(noc, idle_s=0.3))["gw-1"]).get("config_watching", True):
             pass
@@ -94,9 +91,7 @@ async def test_a_config_applied_by_a_restart_is_judged_by_its_poll_rounds_too(
         broken = with_slow_device(moved, "ap-late", where["ap-late"])
         run = ["agent", "-c", str(config)]
         with servers.edge_process(run, tmp_path / "agent.log") as agent:
-            pushed_s = time.time()
-            await push(noc, {"gw-1": sign_config(key, "gw-1", 2, broken)})
-            said = (await wait_outcomes(noc, ["gw-1"], 2, pushed_s, 30))["gw-1"]
+            said = await pushed(noc, sign_config(key, "gw-1", 2, broken), 2)
             assert said == "applied version 2: restarting for [gateway]"
             assert await asyncio.to_thread(agent.wait, 30) == 0  # a clean exit, for systemd to restart it
         # What systemd does: start it again. It runs version 2, connects, and its rounds show ap-late

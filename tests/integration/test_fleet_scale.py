@@ -36,7 +36,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.fleet]
 COUNT = int(os.environ.get("EDGE_TEST_FLEET_GATEWAYS", "20"))
 GATEWAYS = [f"gw-{i:02d}" for i in range(1, COUNT + 1)]
 DATABASE = "fleet"
-DEPLOYED = Path(__file__).resolve().parents[2] / "deploy" / "alertmanager" / "alertmanager.yml"
 
 
 def agent_config(tmp_path: Path, broker: servers.Server, gateway: str, aps: list[str], ap: str) -> str:
@@ -93,12 +92,10 @@ async def test_twenty_gateways_inventory_staged_push_nothing_lost(
     keygen(tmp_path / "noc.key", tmp_path / "noc.pub")
     ap = f"{snmpd.host}:{snmpd.port}"
     subscriptions = tmp_path / "subscriptions.log"
-    routing = DEPLOYED.read_text().split("\nreceivers:")[0]
-    receivers = "\nreceivers:\n  - name: noc-webhook\n  - name: noc-telegram\n"
     extra = f"log_dest file {subscriptions}\nlog_type subscribe\n"
     with (
         servers.mosquitto(tmp_path / "mosquitto", extra) as broker,
-        servers.alertmanager(tmp_path / "am", routing + receivers) as am,
+        servers.alertmanager(tmp_path / "am", servers.shipped_alertmanager_config()) as am,
         contextlib.ExitStack() as bridges,
     ):
         confs = [bridge_config(tmp_path, i, broker, influxdb, am.url) for i in range(2)]

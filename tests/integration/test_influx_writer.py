@@ -13,6 +13,7 @@ import pytest
 
 from edge_gateway.bridge.config import InfluxSection
 from edge_gateway.bridge.influx import InfluxWriter, WriteError, create_database
+from edge_gateway.core.config import Secret
 from edge_gateway_dev import servers
 from tests.integration.helpers import influx_query, wait_for
 
@@ -46,7 +47,7 @@ async def test_v1_bad_data_is_not_retryable_and_a_dead_server_is(tmp_path: Path)
 
 async def test_v2_write_to_victoriametrics(tmp_path: Path) -> None:
     with servers.victoriametrics(tmp_path / "vm") as vm:
-        conf = InfluxSection(url=vm.url, api="v2", org="cirebon", bucket="edge", token="t0ken")
+        conf = InfluxSection(url=vm.url, api="v2", org="cirebon", bucket="edge", token=Secret("t0ken"))
         async with aiohttp.ClientSession() as session:
             await InfluxWriter(conf, session).write(["ap,device=ap-1,gateway=g1 clients=9i"])
 

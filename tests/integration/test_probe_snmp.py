@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from edge_gateway.agent.collectors.snmp.config import SnmpSection
 from edge_gateway.agent.collectors.snmp.probe import probe
-from edge_gateway.agent.config import SnmpSection
+from edge_gateway.core.validation import validate
 from edge_gateway_dev import servers
 from edge_gateway_dev.sim.snmp import ApHandle, ApSpec, V3User, run_fleet
 
@@ -146,7 +147,7 @@ def test_v3_failures_are_told_apart(agent: servers.Server, credentials: list[str
 
 def sim_section(ap: ApHandle, **credentials: str) -> SnmpSection:
     device = {"name": "probe", "host": f"{ap.host}:{ap.port}", "timeout_s": 0.5, "retries": 0}
-    return SnmpSection(devices=[device | {"interval_s": 60} | credentials])
+    return validate(SnmpSection, {"devices": [device | {"interval_s": 60} | credentials]})
 
 
 async def diagnosis_of(ap: ApHandle, **credentials: str) -> str:

@@ -15,10 +15,11 @@ from typing import Any, cast
 import pytest
 
 from edge_gateway.agent.collectors.snmp import settings_for
+from edge_gateway.agent.collectors.snmp.config import SnmpSection
 from edge_gateway.agent.collectors.snmp.poller import SnmpPoller
 from edge_gateway.agent.collectors.snmp.profile import MAX_REQUESTS_PER_POLL
-from edge_gateway.agent.config import SnmpSection
 from edge_gateway.agent.scheduler import Accumulator, SourceHealth
+from edge_gateway.core.validation import validate
 from edge_gateway_dev.sim.snmp.ber import (
     GET,
     NO_SUCH_INSTANCE,
@@ -96,11 +97,11 @@ async def peer(request: pytest.FixtureRequest) -> AsyncIterator[tuple[BrokenPeer
 
 
 def poller_for(port: int, backend: str, **device: Any) -> SnmpPoller:
-    section = SnmpSection(
-        devices=[{"name": "broken", "host": f"127.0.0.1:{port}", "community": "c", "profile": "generic",
-                  "backend": backend, "interval_s": 10, "timeout_s": 0.5, "retries": 0, **device}],
-        down_backoff_max_s=80,
-    )  # fmt: skip
+    section = validate(SnmpSection, {
+        "devices": [{"name": "broken", "host": f"127.0.0.1:{port}", "community": "c", "profile": "generic",
+                     "backend": backend, "interval_s": 10, "timeout_s": 0.5, "retries": 0, **device}],
+        "down_backoff_max_s": 80,
+    })  # fmt: skip
     return SnmpPoller(section.devices[0], "lab", settings_for(section), asyncio.Semaphore(1))
 
 

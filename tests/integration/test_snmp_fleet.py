@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 
 from edge_gateway.agent.collectors.snmp import settings_for
+from edge_gateway.agent.collectors.snmp.config import SnmpSection
 from edge_gateway.agent.collectors.snmp.poller import SnmpPoller
-from edge_gateway.agent.config import SnmpSection
 from edge_gateway.agent.scheduler import Accumulator, SourceHealth
 from edge_gateway.core.model import Reading
+from edge_gateway.core.validation import validate
 from edge_gateway_dev.sim.clock import Clock, SimClock
 from edge_gateway_dev.sim.snmp import ApHandle, make_fleet_specs, run_fleet
 
@@ -65,8 +66,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 def make_poller(handle: ApHandle, backend: str, **extra: Any) -> SnmpPoller:
-    section = SnmpSection(
-        devices=[device_config(handle, backend, **extra)], clients=True, client_hash_key="k" * 20
+    section = validate(
+        SnmpSection,
+        {"devices": [device_config(handle, backend, **extra)], "clients": True, "client_hash_key": "k" * 20},
     )
     return SnmpPoller(section.devices[0], "site", settings_for(section), asyncio.Semaphore(4))
 

@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 import pytest
 
 from edge_gateway.agent.collectors.snmp import settings_for
+from edge_gateway.agent.collectors.snmp.config import SnmpSection
 from edge_gateway.agent.collectors.snmp.poller import SnmpPoller
 from edge_gateway.agent.collectors.snmp.privacy import ClientHasher
-from edge_gateway.agent.config import SnmpSection
 from edge_gateway.agent.scheduler import Accumulator, SourceHealth
 from edge_gateway.core.model import Reading
+from edge_gateway.core.validation import validate
 from edge_gateway_dev.sim.snmp import ApHandle, ApSpec, run_fleet
 
 pytestmark = pytest.mark.integration
@@ -42,7 +43,7 @@ async def poll(handle: ApHandle, backend: str, clients: bool) -> list[Reading]:
         "timeout_s": 0.5,
         "retries": 1,
     }
-    section = SnmpSection(devices=[device], clients=clients, client_hash_key=HASH_KEY)
+    section = validate(SnmpSection, {"devices": [device], "clients": clients, "client_hash_key": HASH_KEY})
     poller = SnmpPoller(section.devices[0], "site", settings_for(section), asyncio.Semaphore(4))
     acc = Accumulator(SourceHealth())
     await poller.collect(acc)

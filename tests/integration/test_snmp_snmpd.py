@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from edge_gateway.agent.collectors.snmp import settings_for
+from edge_gateway.agent.collectors.snmp.config import SnmpSection
 from edge_gateway.agent.collectors.snmp.poller import SnmpPoller
-from edge_gateway.agent.config import SnmpSection
 from edge_gateway.agent.scheduler import Accumulator, SourceHealth
 from edge_gateway.core.model import Reading
+from edge_gateway.core.validation import validate
 from edge_gateway_dev import servers
 
 pytestmark = pytest.mark.integration
@@ -35,7 +36,7 @@ async def cycles(
     server: servers.Server, credentials: dict[str, Any], backend: str, count: int, host: str = "127.0.0.1"
 ) -> list[Reading]:
     device = {"name": "netsnmp", "host": f"{host}:{server.port}", "backend": backend, **credentials}
-    section = SnmpSection(devices=[device])
+    section = validate(SnmpSection, {"devices": [device]})
     poller = SnmpPoller(section.devices[0], "lab", settings_for(section), asyncio.Semaphore(1))
     readings: list[Reading] = []
     for _ in range(count):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,7 +78,7 @@ def test_page_shows_devices_up_and_down(
         f'[status]\nlisten = "127.0.0.1:{port}"\ntoken = "t0ken-for-the-test"\n'
         f'[[snmp.devices]]\nname = "ap-alun-alun"\nhost = "{snmpd.host}:{snmpd.port}"\ncommunity = "public"\n'
         'site = "Alun-alun Kejaksan"\ninterval_s = 1\n'
-        f'[[snmp.devices]]\nname = "ap-dead"\nhost = "127.0.0.1:{servers.free_port()}"\n'
+        f'[[snmp.devices]]\nname = "ap-dead"\nhost = "127.0.0.1:{servers.free_port(socket.SOCK_DGRAM)}"\n'
         'community = "public"\n'
         "interval_s = 1\ntimeout_s = 0.2\nretries = 0\n"
     )

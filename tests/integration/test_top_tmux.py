@@ -4,6 +4,7 @@ filtering and searching by keys, quitting with `q`; the token read from a file, 
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import sys
 import uuid
@@ -40,7 +41,7 @@ def agent_page(tmp_path: Path, mosquitto: servers.Server, snmpd: servers.Server)
         f'[status]\nlisten = "127.0.0.1:{port}"\ntoken = "{TOKEN}"\n'
         f'[[snmp.devices]]\nname = "ap-alun-alun"\nhost = "{snmpd.host}:{snmpd.port}"\ncommunity = "public"\n'
         'site = "Kejaksan"\ninterval_s = 1\n'
-        f'[[snmp.devices]]\nname = "ap-dead"\nhost = "127.0.0.1:{servers.free_port()}"\n'
+        f'[[snmp.devices]]\nname = "ap-dead"\nhost = "127.0.0.1:{servers.free_port(socket.SOCK_DGRAM)}"\n'
         'community = "public"\nsite = "Pasar"\ninterval_s = 1\ntimeout_s = 0.2\nretries = 0\n'
     )
     with servers.edge_process(["agent", "-c", str(config)], tmp_path / "agent.log"):

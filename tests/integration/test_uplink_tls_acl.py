@@ -7,6 +7,7 @@ import contextlib
 import sqlite3
 import ssl
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from edge_gateway.agent.buffer import Buffer
 from edge_gateway.agent.config import UplinkSection
 from edge_gateway.agent.uplink import Uplink
+from edge_gateway.core.validation import validate
 from edge_gateway_dev import servers
 from tests.integration.mqtt_checker import checker, running, wait_until
 from tests.integration.shipped_broker import shipped_broker
@@ -41,11 +43,14 @@ def readings_on_disk(path: Path) -> int:
 
 def uplink_conf(server: servers.Server, tls: TlsFiles, user: str, tmp_path: Path) -> UplinkSection:
     (tmp_path / f"{user}.pw").write_text(f"{user}-pw\n")
-    return UplinkSection(
-        url=f"mqtts://{server.host}:{server.port}",
-        ca_file=tls.ca_cert,
-        username=user,
-        password_file=tmp_path / f"{user}.pw",
+    return validate(
+        UplinkSection,
+        {
+            "url": f"mqtts://{server.host}:{server.port}",
+            "ca_file": tls.ca_cert,
+            "username": user,
+            "password_file": tmp_path / f"{user}.pw",
+        },
     )
 
 
@@ -90,7 +95,7 @@ async def test_wrong_password_is_retried_not_fatal(
     server, tls = tls_broker
     buffer = Buffer(tmp_path / "c.db", 1 << 20)
     buffer.put(LINES)
-    conf = uplink_conf(server, tls, "gw-a", tmp_path).model_copy(update={"password": None})
+    conf = replace(uplink_conf(server, tls, "gw-a", tmp_path), password=None)
     uplink = Uplink(conf, "gw-a", buffer, asyncio.Event())
     async with running(uplink):
         await wait_until(lambda: uplink.stats.connect_failures >= 2, 20, "connection refusals")
