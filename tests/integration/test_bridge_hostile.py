@@ -129,20 +129,27 @@ def test_a_field_type_conflict_storm_costs_bounded_requests_and_quarantines_its_
         # Each storm message between two good batches, so that they share database writes.
         asyncio.run(publish_raw(mosquitto, [m for seq, bad in enumerate(storm, 2) for m in (bad, good(seq))]))
         wait_for(lambda: count(influxdb) == 500, 60, "every good point", (log,))
-        seen = wait_for(
-            lambda: m if (m := metrics(port)).get('edge_bridge_quarantined{gateway="gw-bad"}') else None,
-            20,
-            "gw-bad quarantined",
-            (log,),
-        )
-        asyncio.run(publish_raw(mosquitto, [storm[0], good(6)]))  # in quarantine: set aside unwritten
+        # Every storm message was either refused by InfluxDB or, once the quarantine began (after the
+        # third or the fourth), set aside unwritten.
+        refused_key = 'edge_bridge_dead_letter_records_total{gateway="gw-bad",reason="refused"}'
         aside = 'edge_bridge_dead_letter_records_total{gateway="gw-bad",reason="quarantined"}'
-        wait_for(lambda: metrics(port).get(aside) == 1, 20, "the quarantined message set aside", (log,))
+
+        def storm_handled() -> dict[str, float] | None:
+            m = metrics(port)
+            handled = m.get(refused_key, 0) + m.get(aside, 0) == len(storm)
+            return m if handled and m.get('edge_bridge_quarantined{gateway="gw-bad"}') else None
+
+        seen = wait_for(storm_handled, 20, "gw-bad quarantined, every storm message handled", (log,))
+        set_aside = seen.get(aside, 0)
+        asyncio.run(publish_raw(mosquitto, [storm[0], good(6)]))  # in quarantine: set aside unwritten
+        wait_for(
+            lambda: metrics(port).get(aside) == set_aside + 1, 20, "the quarantined message set aside", (log,)
+        )
         wait_for(lambda: count(influxdb) == 600, 30, "the last good points", (log,))
         requests = metrics(port)["edge_bridge_write_requests_total"] - before
     assert requests <= 4 * 3 + 5  # 20 000 conflicting lines; 5 000 once cost 10 054 requests
     # Decoded as they arrive, three or four storm messages were written before the quarantine began.
-    assert seen['edge_bridge_dead_letter_records_total{gateway="gw-bad",reason="refused"}'] in (3, 4)
+    assert seen[refused_key] in (3, 4)
     assert seen['edge_bridge_seq_gaps{gateway="gw-good"}'] == 0 and count(influxdb) == 600
     assert count(influxdb, "WHERE gateway = 'gw-bad'") == 0
     assert log.read_text().count("quarantined for") == 1
