@@ -34,6 +34,7 @@ def test_each_name_builds_its_driver() -> None:
         ("modbus-rtu", {"slave": 300, "map": "pm"}, "slave: Input should be less than or equal to 247"),
         ("modbus-rtu", {"slave": 1}, "set either map (a built-in map name) or points"),
         ("modbus-rtu", {"slave": 1, "map": "xy"}, "map: unknown register map 'xy'"),
+        ("modbus-rtu", {"slave": 1, "points": []}, "points: List should have at least 1 item"),
         (
             "modbus-rtu",
             {"slave": 1, "points": [{"name": "t", "function": 4, "register": 1, "measurement": "w"}]},

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from annotated_types import Ge, Le
+from annotated_types import Ge, Le, MinLen
 
 from edge_gateway.core.config import Check, ConfigError, Section
 from edge_gateway.core.config_checks import Checks
@@ -62,7 +62,7 @@ def _one_map(options: ModbusOptions) -> list[str]:
 class ModbusOptions(Section):
     slave: Annotated[int, Ge(1), Le(247)]
     map: Annotated[str | None, Check(_known_map)] = None
-    points: Annotated[list[RegisterPoint] | None, Check(_unique)] = None
+    points: Annotated[list[RegisterPoint] | None, MinLen(1), Check(_unique)] = None  # as RegisterMap's
     max_buffer_bytes: Annotated[int, Ge(64), Le(65536)] = 512
 
     checks = Checks(check=_one_map, reads=("map", "points"))
