@@ -82,6 +82,9 @@ class Agent:
     def __init__(self, config: AgentConfig, profiles: dict[str, Any] | None = None) -> None:
         self.config = config
         self.profiles = profiles  # None: loaded (and checked) where the SNMP collectors are built
+        # One config check and apply at a time (SIGHUP reloads, remote configs, rollbacks): a file
+        # checked earlier is never applied after one checked later.
+        self.config_lock = asyncio.Lock()
         conf = config.buffer
         self.buffer = Buffer(
             conf.path, conf.max_bytes, conf.on_full, conf.synchronous, conf.live_first_after_s
@@ -216,12 +219,14 @@ class Agent:
         self._tasks.create_task(self._reload(path), name="reload")
 
     async def _reload(self, path: Path) -> None:
-        try:
-            checked = await asyncio.to_thread(check_in_child, path)  # a bad profile is refused like a bad key
-        except ConfigError as exc:
-            log.error("reload of %s refused, the running config stays: %s", path, "; ".join(exc.problems))
-            return
-        self.apply(checked.config, checked.profiles)
+        async with self.config_lock:
+            try:
+                # a bad vendor profile is refused like a bad key
+                checked = await asyncio.to_thread(check_in_child, path)
+            except ConfigError as exc:
+                log.error("reload of %s refused, the running config stays: %s", path, "; ".join(exc.problems))
+                return
+            self.apply(checked.config, checked.profiles)
         log.info("reloaded %s", path)
 
     def apply(self, new: AgentConfig, profiles: dict[str, Any] | None = None) -> None:

@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from edge_gateway.agent.config_child import CheckedConfig, check_in_child
 from edge_gateway.agent.remote_config import (
@@ -59,6 +59,16 @@ def startup_config(installed: CheckedConfig) -> tuple[CheckedConfig, bool]:
         return installed, False
 
 
+class Previous(NamedTuple):
+    """The config that ran before a remote one was applied: what a rollback puts back, unchecked
+    again (it ran), so a rollback cannot be refused or wait on a config check."""
+
+    text: str
+    version: int
+    config: AgentConfig
+    profiles: dict[str, Any] | None
+
+
 class RemoteControl:
     """The gateway's end of remote configuration; one per agent.
 
@@ -79,8 +89,6 @@ class RemoteControl:
         self.running_text = (self.active if from_active else installed).read_text()
         self.from_active = from_active
         self._watch: asyncio.Task[Any] | None = None
-        # One config check at a time: each writes candidate.toml and has a child read it back.
-        self._checking = asyncio.Lock()
 
     @property
     def active(self) -> Path:
@@ -116,17 +124,19 @@ class RemoteControl:
         """Examine one message (its config checked by a child process while the agent runs on), then
         apply or refuse it; messages are examined one at a time, in order."""
         gateway_id, limit = self.agent.config.gateway.id, self.section.max_bytes
-        async with self._checking:
+        # The agent's config lock: candidate.toml is written and read back by one check at a time, and
+        # a SIGHUP reload checked meanwhile is applied before or after this one, never in between.
+        async with self.agent.config_lock:
             result = await asyncio.to_thread(examine, payload, gateway_id, self.key_file, self.state, limit)
-        if isinstance(result, Refused):
-            if result.reason == "replay" and result.version == self.state.version:
-                return  # the retained message of the version accepted last, again at a reconnect
-            self.state.counts[result.reason] += 1
-            which = f"version {result.version}" if result.version is not None else "(version unknown)"
-            log.error("remote config %s %s; the running config stays", which, result.outcome)
-            self._report(result.outcome, result.version)
-            return
-        self._apply(result)
+            if not isinstance(result, Refused):
+                self._apply(result)
+                return
+        if result.reason == "replay" and result.version == self.state.version:
+            return  # the retained message of the version accepted last, again at a reconnect
+        self.state.counts[result.reason] += 1
+        which = f"version {result.version}" if result.version is not None else "(version unknown)"
+        log.error("remote config %s %s; the running config stays", which, result.outcome)
+        self._report(result.outcome, result.version)
 
     def _run(self, text: str, version: int) -> None:
         """Make `text` (version `version`, 0: the installed file) the config a restart starts from."""
@@ -149,7 +159,7 @@ class RemoteControl:
             log.warning("remote config %d changes [%s]: exiting for a restart", accepted.version, sections)
             self.stop()
             return
-        previous = (self.running_text, self.running_version)
+        previous = Previous(self.running_text, self.running_version, self.agent.config, self.agent.profiles)
         board = self.agent.board.devices
         down_before = len(down_now(board, set(device_intervals(self.agent.config))))
         applied_ns = time.time_ns()
@@ -165,20 +175,17 @@ class RemoteControl:
         self._report(f"applied version {accepted.version}", accepted.version)  # config_watching: true
         log.info("remote config version %d applied", accepted.version)
 
-    async def _watch_collectors(self, version: int, rounds: RoundWatch, previous: tuple[str, int]) -> None:
+    async def _watch_collectors(self, version: int, rounds: RoundWatch, previous: Previous) -> None:
         """Judge every complete poll round of the window (remote_watch); roll back at the first bad one."""
         verdict = await self._judge(rounds)
         if not verdict.rollback:
             log.info("remote config version %d %s", version, verdict.why)
             self.agent.uplink.refresh_status()  # runs after this task ends: config_watching false
             return
-        text, previous_version = previous
-        async with self._checking:
-            write_atomically(self.state.candidate, text)
-            checked = await asyncio.to_thread(check_in_child, self.state.candidate)
-        self.agent.apply(checked.config, checked.profiles)
-        self._run(text, previous_version)
-        log.error("remote config version %d rolled back to %d: %s", version, previous_version, verdict.why)
+        async with self.agent.config_lock:  # the config that ran before, as it ran: nothing to check again
+            self.agent.apply(previous.config, previous.profiles)
+            self._run(previous.text, previous.version)
+        log.error("remote config version %d rolled back to %d: %s", version, previous.version, verdict.why)
         self._report(f"rolled back: {verdict.why}", version)
 
     async def _judge(self, rounds: RoundWatch, uplink_by_ns: int | None = None) -> Verdict:

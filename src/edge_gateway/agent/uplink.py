@@ -299,16 +299,26 @@ class Uplink:
         if self.on_probe is not None:
             await client.subscribe(wire.probe_request_topic(self.gateway_id), qos=1)
 
+        async def handle(config: bytes) -> None:
+            try:
+                await on_config(config)
+            except Exception:  # a bug or a full disk there must not end the listening
+                log.exception("remote config message not handled; the running config stays")
+
+        # Each config message is handled by its own task, so a probe request is read while a config
+        # is checked; the agent's config lock takes them in the order they arrived.
+        handling: set[asyncio.Task[None]] = set()
+
         async def listen() -> None:
             async for message in client.messages:
                 payload = message.payload
                 if str(message.topic) == wire.probe_request_topic(self.gateway_id):
                     self._answer_probe(client, message)
                     continue
-                try:
-                    await on_config(payload if isinstance(payload, bytes) else str(payload).encode())
-                except Exception:  # a bug or a full disk there must not end the listening
-                    log.exception("remote config message not handled; the running config stays")
+                config = payload if isinstance(payload, bytes) else str(payload).encode()
+                task = asyncio.create_task(handle(config), name="config-message")
+                handling.add(task)
+                task.add_done_callback(handling.discard)
 
         return asyncio.create_task(listen(), name="config-listener")
 
