@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from annotated_types import Ge, Gt, Le
 
-from edge_gateway.agent.verify_child import verify_in_child
+from edge_gateway.agent.verify_child import MAX_MESSAGE_BYTES, verify_in_child
 from edge_gateway.core import wire
 from edge_gateway.core.config import Doc, Section
 from edge_gateway.core.config_checks import Checks
@@ -69,7 +69,9 @@ class RemoteConfigSection(Section):
 
     enabled: bool = False
     public_key_file: Annotated[Path | None, Doc("the NOC's Ed25519 public key (PEM)")] = None
-    max_bytes: Annotated[int, Ge(1024), Le(16 * 2**20), Doc("bigger messages: refused unread")] = 256 * 1024
+    max_bytes: Annotated[int, Ge(1024), Le(MAX_MESSAGE_BYTES), Doc("bigger messages: refused unread")] = (
+        256 * 1024
+    )
     rollback_after_s: Annotated[
         float, Gt(0), Le(86_400), Doc("the watch window after an apply (poll rounds, the broker)")
     ] = 120.0

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-MAX_MESSAGE_BYTES = 16 * 2**20  # remote_config.max_bytes at most; callers refuse bigger ones first
+MAX_MESSAGE_BYTES = 16 * 2**20  # the bound of [remote_config] max_bytes; callers refuse bigger ones first
 CHILD_TIMEOUT_S = 60.0
 
 

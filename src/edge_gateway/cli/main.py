@@ -35,10 +35,8 @@ def cmd_agent(args: argparse.Namespace) -> int:
     from edge_gateway.agent.agent import run_until_signalled
     from edge_gateway.agent.config_child import check_in_child
 
-    try:
-        checked = check_in_child(args.config)  # with the vendor profiles it names; pydantic in the child only
-    except ConfigError as exc:
-        return _report(exc, args.config)
+    # with its vendor profiles; pydantic in the child only; main() reports a refusal (exit 2)
+    checked = check_in_child(args.config)
     _setup_logging(checked.config.log_level)
     asyncio.run(run_until_signalled(checked, args.config))
     return 0

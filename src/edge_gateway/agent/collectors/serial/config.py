@@ -115,8 +115,9 @@ class SerialSensor(Section):
     def address(self) -> int | None:
         """Where the sensor answers on its bus (a Modbus slave, a radar address); None for a talker."""
         for key in ("slave", "address"):
-            if isinstance(getattr(self.options, key, None), int):
-                return int(getattr(self.options, key))
+            value = getattr(self.options, key, None)
+            if isinstance(value, int):
+                return value
         return None
 
 
