@@ -159,8 +159,8 @@ def main() -> int:
     args = parser.parse_args()
     result = measure(args.aps, args.intersections, args.interval_s, args.warmup_s, args.window_s)
     print(json.dumps(result, indent=None if args.json else 2))
-    ratios = ("rss_ratio_to_limit", "remote_config_rss_ratio_to_limit")
-    over = [key for key in ratios if isinstance(ratio := result[key], float) and ratio > 1]
+    peaks = ("agent_peak_rss_bytes", "remote_config_peak_rss_bytes")
+    over = [key for key in peaks if isinstance(peak := result[key], int) and peak > RSS_LIMIT_BYTES]
     if over:
         print(f"over the {RSS_LIMIT_BYTES / 1e6:.0f} MB limit: {', '.join(over)}", file=sys.stderr)
     return 1 if over else 0

@@ -12,15 +12,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from benchmarks.footprint import RSS_LIMIT_BYTES
+from tests.integration.helpers import ROOT
 
 pytestmark = [pytest.mark.integration]
 
-ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--aps", "2", "--intersections", "1", "--interval-s", "2", "--warmup-s", "6", "--window-s", "6"]
 
 

@@ -25,6 +25,7 @@ from tests.integration.helpers import wait_for
 
 pytestmark = pytest.mark.integration
 
+NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # the silences end in 2099: any hour would do
 ACTIVE = {"status": {"state": "active"}, "endsAt": "2099-01-01T00:00:00Z", "comment": "maintenance: mast"}
 
 
@@ -72,10 +73,10 @@ async def test_a_hostile_answer_is_counted_and_the_last_answer_kept(body: bytes)
     if body.startswith(b"[1,"):  # valid JSON of the wrong shapes: nothing in maintenance, no failure
         assert watch.failures == 0 and watch.known == []
     else:
-        assert watch.failures == 1 and watch.of("ap-x", "K", datetime.now(UTC)) is not None
+        assert watch.failures == 1 and watch.of("ap-x", "K", NOW) is not None
     with answering(json.dumps(good).encode()) as watch.url:
         await watch.refresh()
-    assert watch.failures == 0 and watch.of("ap-x", "K", datetime.now(UTC)) == {
+    assert watch.failures == 0 and watch.of("ap-x", "K", NOW) == {
         "scope": "device", "until": "2099-01-01T00:00:00Z", "reason": "mast"
     }  # fmt: skip
 
@@ -127,7 +128,6 @@ def test_a_trickling_alertmanager_does_not_hold_the_stop(tmp_path: Path) -> None
         except subprocess.TimeoutExpired:
             pytest.fail("the agent did not stop while Alertmanager trickled its answer")
         assert code == 0, log.read_text()[-2000:]
-        assert not trickle.closed.is_set()
     finally:
         trickle.close()
         if agent.poll() is None:
